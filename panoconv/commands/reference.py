@@ -1,0 +1,26 @@
+"""`panoconv reference ...`: the TensorFlow reference network."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.group("reference")
+def command() -> None:
+    """The TensorFlow reference of the network (upstream names and checkpoint format)."""
+
+
+@command.command("make-checkpoint")
+@click.argument("out_prefix", type=click.Path(path_type=Path))
+@click.option("--seed", default=0, show_default=True, help="Seed for the weights (and Adam state).")
+@click.option("--with-optimizer", is_flag=True, help="Also write Adam slots, beta powers and the step.")
+@click.option("--step", default=180000, show_default=True, help="Global step; the files are OUT_PREFIX-STEP.*")
+@click.option("--force", is_flag=True, help="Overwrite existing checkpoint files.")
+def make_checkpoint_cmd(out_prefix: Path, seed: int, with_optimizer: bool, step: int, force: bool) -> None:
+    """Write a seeded monodepth checkpoint exactly as upstream training leaves one."""
+    from panoconv.tf_reference.checkpoint import CheckpointSpec, make_checkpoint
+
+    prefix = make_checkpoint(CheckpointSpec(out_prefix, seed, step, with_optimizer, force))
+    click.echo(str(prefix))

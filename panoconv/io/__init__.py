@@ -1,0 +1,1 @@
+"""File I/O shared by every command: atomic writes, image loading, EXR depth, safe output names."""

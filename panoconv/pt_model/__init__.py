@@ -1,0 +1,6 @@
+"""PyTorch networks, built by name through a small registry."""
+
+from panoconv.pt_model._registry import create_model, list_models, register_model
+from panoconv.pt_model.monodepth import MonodepthConfig, MonodepthVGG
+
+__all__ = ["create_model", "list_models", "register_model", "MonodepthConfig", "MonodepthVGG"]

@@ -1,0 +1,127 @@
+"""Write seeded monodepth checkpoints in the exact TF1 format that upstream training leaves behind.
+
+Files: `<prefix>-<step>.index`, `.data-00000-of-00001`, `.meta`, and a `checkpoint` text file, via
+`tf.compat.v1.train.Saver`, the same writer upstream uses. With `with_optimizer`, the checkpoint also
+holds the Adam slots `<var>/Adam` and `<var>/Adam_1`, `beta1_power`, `beta2_power` and the global
+step under the bare name `Variable`, as upstream's `tf.Variable(0, trainable=False)` leaves it.
+
+Values are drawn with numpy from `seed` (independent of the TF version): kernels Glorot-uniform as
+slim's default initializer, biases U(-0.1, 0.1) rather than slim's zeros so that a converter which
+dropped or misplaced a bias would be caught by parity.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from panoconv.arch import monodepth_vgg as arch
+from panoconv.errors import OutputExistsError
+from panoconv.tf_reference._tf import import_tf
+
+ADAM_BETA1 = 0.9
+ADAM_BETA2 = 0.999
+
+
+@dataclass(frozen=True)
+class CheckpointSpec:
+    out_prefix: Path
+    seed: int = 0
+    step: int = 180000
+    with_optimizer: bool = False
+    force: bool = False
+
+
+def seeded_weights(seed: int) -> dict[str, np.ndarray]:
+    """Deterministic float32 weights for every variable of the network, keyed by TF name."""
+    rng = np.random.default_rng(seed)
+    values: dict[str, np.ndarray] = {}
+    for row in arch.NAME_TABLE:
+        if len(row.tf_shape) == 4:
+            kh, kw, cin, cout = row.tf_shape
+            limit = np.sqrt(6.0 / (kh * kw * (cin + cout)))
+            values[row.tf_name] = rng.uniform(-limit, limit, row.tf_shape).astype(np.float32)
+        else:
+            values[row.tf_name] = rng.uniform(-0.1, 0.1, row.tf_shape).astype(np.float32)
+    return values
+
+
+def checkpoint_files(prefix: Path) -> list[Path]:
+    return [Path(f"{prefix}.index"), Path(f"{prefix}.data-00000-of-00001"), Path(f"{prefix}.meta")]
+
+
+def make_checkpoint(spec: CheckpointSpec) -> Path:
+    """Write the checkpoint; returns the prefix written (`<out_prefix>-<step>`).
+
+    All files are written in a temporary folder beside the target and moved in at the end, so an
+    interrupted run leaves nothing half-written.
+    """
+    tf = import_tf()
+    out_dir = spec.out_prefix.parent.resolve()
+    final_prefix = out_dir / f"{spec.out_prefix.name}-{spec.step}"
+    targets = checkpoint_files(final_prefix)
+    existing = [p for p in targets if p.exists()]
+    if existing and not spec.force:
+        raise OutputExistsError(f"{existing[0]}: already exists (use --force to overwrite)")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    values = seeded_weights(spec.seed)
+    rng = np.random.default_rng(spec.seed + 1)
+
+    graph = tf.Graph()
+    with graph.as_default():
+        from panoconv.tf_reference.monodepth import GraphVariables, forward
+
+        images = tf.compat.v1.placeholder(tf.float32, [None, None, None, 3], name="images")
+        disps = forward(images, GraphVariables())
+        if spec.with_optimizer:
+            global_step = tf.Variable(0, trainable=False)  # upstream's unnamed step -> "Variable"
+            loss = tf.add_n([tf.reduce_mean(d) for d in disps])
+            optimizer = tf.compat.v1.train.AdamOptimizer(1e-4, ADAM_BETA1, ADAM_BETA2)
+            optimizer.minimize(loss, global_step=global_step)
+        saver = tf.compat.v1.train.Saver(max_to_keep=None)
+        with tf.compat.v1.Session(graph=graph) as sess:
+            sess.run(tf.compat.v1.global_variables_initializer())
+            by_name = {v.op.name: v for v in tf.compat.v1.global_variables()}
+            for name, value in values.items():
+                _load(sess, by_name[name], value)
+            if spec.with_optimizer:
+                _fill_optimizer_state(sess, optimizer, global_step, spec.step, rng)
+            with tempfile.TemporaryDirectory(dir=out_dir, prefix=".panoconv-ckpt-") as tmp:
+                tmp_prefix = Path(tmp) / final_prefix.name
+                saver.save(sess, str(tmp_prefix), write_meta_graph=True, write_state=False)
+                for src, dst in zip(checkpoint_files(tmp_prefix), targets):
+                    os.replace(src, dst)
+    _write_state_file(out_dir, final_prefix.name)
+    return final_prefix
+
+
+def _load(sess, var, value) -> None:
+    """Set a variable by feeding its initializer, so the value never becomes a constant in `.meta`."""
+    sess.run(var.initializer, {var.initializer.inputs[1]: value})
+
+
+def _fill_optimizer_state(sess, optimizer, global_step, step: int, rng: np.random.Generator) -> None:
+    """Give the Adam state plausible non-zero values, as after `step` upstream training steps."""
+    tf = import_tf()
+    _load(sess, global_step, np.int32(step))
+    beta1_power, beta2_power = optimizer._get_beta_accumulators()
+    _load(sess, beta1_power, np.float32(ADAM_BETA1 ** (step + 1)))
+    _load(sess, beta2_power, np.float32(ADAM_BETA2 ** (step + 1)))
+    for var in tf.compat.v1.trainable_variables():
+        shape = var.shape.as_list()
+        _load(sess, optimizer.get_slot(var, "m"), rng.normal(0.0, 1e-4, shape).astype(np.float32))
+        _load(sess, optimizer.get_slot(var, "v"), np.abs(rng.normal(0.0, 1e-8, shape)).astype(np.float32))
+
+
+def _write_state_file(out_dir: Path, name: str) -> None:
+    """The `checkpoint` text file upstream's Saver keeps, pointing at the newest checkpoint."""
+    text = f'model_checkpoint_path: "{name}"\nall_model_checkpoint_paths: "{name}"\n'
+    with tempfile.NamedTemporaryFile("w", dir=out_dir, delete=False, prefix=".checkpoint-") as f:
+        f.write(text)
+    os.chmod(f.name, 0o644)
+    shutil.move(f.name, out_dir / "checkpoint")
