@@ -1,1 +1,1 @@
-"""panoconv.training."""
+"""PyTorch training: a generic trainer driven by a `Task` (self-supervised stereo, supervised depth)."""
