@@ -1,0 +1,102 @@
+"""One reading API over every checkpoint kind panoconv accepts (TF1/TF2 bundles, Keras HDF5).
+
+The converter, parity checker and `extract` only talk to `CheckpointReader`; `open_checkpoint`
+picks the implementation from what `locate` finds at the user's path.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Protocol, runtime_checkable
+
+import numpy as np
+
+#: Receives consecutive chunks of a tensor's raw little-endian C-order bytes.
+Sink = Callable[[bytes], object]
+
+_TF2_SUFFIX = "/.ATTRIBUTES/VARIABLE_VALUE"
+_SLOT_SUFFIX = re.compile(r"/(Adam|Adam_\d+|Momentum|RMSProp|RMSProp_\d+|Adagrad|ExponentialMovingAverage)$")
+_OPTIMIZER_NAMES = re.compile(r"^(beta1_power|beta2_power)(_\d+)?$")
+_STEP_NAMES = ("global_step", "Variable", "step", "optimizer/iter", "optimizer/iterations",
+               "optimizer/vars/0", "save_counter")
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    name: str
+    shape: tuple[int, ...]
+    dtype: np.dtype
+
+
+@runtime_checkable
+class CheckpointReader(Protocol):
+    path: Path
+    source_files: list[Path]
+    global_step: int | None
+    #: Entries that cannot be read as numeric arrays (string tensors...) -> why; not in `tensors()`.
+    skipped: dict[str, str]
+
+    def tensors(self) -> list[TensorInfo]: ...
+
+    def read(self, name: str) -> np.ndarray: ...
+
+    def stream(self, name: str, sink: Sink) -> None: ...
+
+
+def strip_tf2_suffix(name: str) -> str:
+    """`model/x/.ATTRIBUTES/VARIABLE_VALUE` -> `model/x` (TF2 object-based names)."""
+    return name[: -len(_TF2_SUFFIX)] if name.endswith(_TF2_SUFFIX) else name
+
+
+def is_optimizer_state(name: str) -> bool:
+    """True for optimizer slots, Adam's beta powers and step counters, in TF1, TF2 and Keras names."""
+    base = strip_tf2_suffix(name)
+    if "/.OPTIMIZER_SLOT/" in name or base.startswith(("optimizer/", "optimizer_weights/")):
+        return True
+    if base in {"Variable", "global_step", "save_counter", "step"}:
+        return True
+    return bool(_SLOT_SUFFIX.search(base) or _OPTIMIZER_NAMES.match(base))
+
+
+def find_global_step(infos: list[TensorInfo], read: Callable[[str], np.ndarray]) -> int | None:
+    """The training step, from the first integer scalar under a known step name (TF1, TF2, Keras)."""
+    by_name = {strip_tf2_suffix(i.name): i for i in infos}
+    for candidate in _STEP_NAMES:
+        info = by_name.get(candidate)
+        if info is not None and info.shape in {(), (1,)} and info.dtype.kind in "iu":
+            return int(read(info.name).reshape(-1)[0])
+    return None
+
+
+def array_from_stream(info: TensorInfo, stream: Callable[[str, Sink], None]) -> np.ndarray:
+    """Fill a preallocated array from `stream`, so reading never holds two copies of a tensor."""
+    out = np.empty(info.shape, dtype=info.dtype)
+    view = memoryview(out.reshape(-1).view(np.uint8))
+    pos = 0
+
+    def sink(chunk: bytes) -> None:
+        nonlocal pos
+        view[pos:pos + len(chunk)] = chunk
+        pos += len(chunk)
+
+    stream(info.name, sink)
+    return out
+
+
+def open_checkpoint(path: Path | str) -> CheckpointReader:
+    """Open a TF1/TF2 checkpoint (prefix, any of its files or its folder) or a Keras `.h5` file.
+
+    Raises `CheckpointError` with a one-line message naming the file when it cannot be read.
+    """
+    from panoconv.converter.locate import locate
+
+    found = locate(Path(path))
+    if found.kind == "h5":
+        from panoconv.converter.keras_h5 import KerasH5Reader
+
+        return KerasH5Reader(found.path)
+    from panoconv.converter.tf_bundle import BundleReader
+
+    return BundleReader(found.path)
