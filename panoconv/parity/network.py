@@ -1,0 +1,181 @@
+"""Network parity: the TF reference and the PyTorch model on identical inputs, output by output and
+layer by layer, in float32 (deployment drift) and float64 (proof that the conversion is exact).
+
+The two sides read the weights independently: TensorFlow restores the checkpoint with its own
+`tf.train.load_checkpoint`; PyTorch gets them through panoconv's reader and converter (or the
+user's converted file), so a bug in either path shows up as a difference.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+import torch
+from PIL import Image
+
+from panoconv.arch import monodepth_vgg as arch
+from panoconv.errors import PanoconvError
+from panoconv.parity.compare import TensorError, tensor_error
+from panoconv.parity.environment import environment
+
+log = logging.getLogger(__name__)
+
+DTYPES = ("float32", "float64")
+
+
+@dataclass(frozen=True)
+class VerifyRequest:
+    checkpoint: Path
+    weights: Path | None = None  # converted weights; None = convert the checkpoint in memory
+    tol: float = 1e-6  # on each output's MSE
+    dtypes: tuple[str, ...] = DTYPES
+    height: int = 256
+    width: int = 512
+    ring_pad: bool = False
+    images: tuple[Path, ...] = ()
+    random_images: int = 1
+    seed: int = 0
+
+
+@dataclass
+class RunResult:
+    """One input in one dtype."""
+
+    dtype: str
+    input_name: str
+    outputs: list[TensorError]
+    layers: list[TensorError]
+    tol: float
+
+    @property
+    def passed(self) -> bool:
+        return all(e.mse <= self.tol for e in self.outputs)
+
+    @property
+    def first_bad_layer(self) -> str | None:
+        return next((e.name for e in self.layers if not e.mse <= self.tol), None)
+
+
+@dataclass
+class ParityReport:
+    request: VerifyRequest
+    environment: dict[str, object]
+    runs: list[RunResult] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for r in self.runs)
+
+
+def tf_reference_weights(checkpoint: Path) -> dict[str, np.ndarray]:
+    """The 64 model tensors as TensorFlow itself restores them (independent of panoconv's reader)."""
+    from panoconv.converter.readers import open_checkpoint
+    from panoconv.tf_reference._tf import import_tf
+
+    tf = import_tf()
+    prefix = str(open_checkpoint(checkpoint).path)
+    try:
+        reader = tf.train.load_checkpoint(prefix)
+        available = reader.get_variable_to_shape_map()
+        missing = [r.tf_name for r in arch.NAME_TABLE if r.tf_name not in available]
+        if missing:
+            raise PanoconvError(f"{checkpoint}: not a monodepth-vgg checkpoint; {len(missing)} tensors missing, "
+                                f"e.g. {', '.join(missing[:3])}")
+        return {r.tf_name: reader.get_tensor(r.tf_name) for r in arch.NAME_TABLE}
+    except tf.errors.OpError as err:
+        raise PanoconvError(f"{checkpoint}: TensorFlow cannot restore it ({err.message.splitlines()[0]})") from None
+
+
+def torch_state(request: VerifyRequest) -> dict[str, torch.Tensor]:
+    """PyTorch weights from the converted file or by converting the checkpoint in memory."""
+    if request.weights is not None:
+        from panoconv.weights.files import load_weights
+
+        state, _ = load_weights(request.weights)
+        return state
+    from panoconv.converter.convert import convert_to_state
+
+    state, _, _ = convert_to_state(request.checkpoint)
+    return {k: torch.from_numpy(v) for k, v in state.items()}
+
+
+def make_inputs(request: VerifyRequest) -> list[tuple[str, np.ndarray]]:
+    """Seeded random images and the user's images, (H, W, 3) float64 in [0, 1], identical for both sides."""
+    from panoconv.io.images import load_rgb
+
+    rng = np.random.default_rng(request.seed)
+    inputs = [(f"random[{i}] seed={request.seed}", rng.random((request.height, request.width, 3)))
+              for i in range(request.random_images)]
+    for path in request.images:
+        loaded = load_rgb(path)
+        if loaded.note:
+            log.info("%s: %s", path, loaded.note)
+        img = Image.fromarray(np.clip(np.rint(loaded.pixels * 255), 0, 255).astype(np.uint8))
+        resized = img.resize((request.width, request.height), Image.Resampling.LANCZOS)
+        inputs.append((str(path), np.asarray(resized, dtype=np.float64) / 255.0))
+    return inputs
+
+
+def _check_size(request: VerifyRequest) -> None:
+    m = arch.SIZE_MULTIPLE
+    if request.height % m or request.width % m or request.height <= 0 or request.width <= 0:
+        raise PanoconvError(f"--height/--width must be positive multiples of {m}, got "
+                            f"{request.height}x{request.width}")
+
+
+def run_network_parity(request: VerifyRequest, tf_weights: Mapping[str, np.ndarray] | None = None) -> ParityReport:
+    """Run both frameworks on every input in every dtype and compare outputs and every layer."""
+    from panoconv.pt_model import create_model
+    from panoconv.tf_reference import monodepth as tf_monodepth
+
+    _check_size(request)
+    for dtype in request.dtypes:
+        if dtype not in DTYPES:
+            raise PanoconvError(f"unknown dtype {dtype!r}; use float32 or float64")
+    inputs = make_inputs(request)
+    values = dict(tf_weights) if tf_weights is not None else tf_reference_weights(request.checkpoint)
+    state = torch_state(request)
+    model = create_model("monodepth-vgg", ring_pad=request.ring_pad)
+    model.load_state_dict(state, strict=True)
+    model.eval()
+    report = ParityReport(request, environment(request.seed))
+    layer_names = [spec.torch_name for spec in arch.LAYERS]
+    for dtype in request.dtypes:
+        net = model.to(getattr(torch, dtype))
+        for input_name, image in inputs:
+            batch = image[None].astype(dtype)  # (1, H, W, 3)
+            tf_out, tf_layers = tf_monodepth.run(values, batch, dtype, ring=request.ring_pad)
+            pt_out, pt_layers = _run_torch(net, batch, layer_names)
+            outputs = [tensor_error(n, pt_out[n], tf_out[n]) for n in arch.OUTPUTS]
+            layers = [tensor_error(n, pt_layers[n], tf_layers[n]) for n in layer_names]
+            report.runs.append(RunResult(dtype, input_name, outputs, layers, request.tol))
+            log.info("%s %s: worst output MSE %.3g", dtype, input_name, max(e.mse for e in outputs))
+    return report
+
+
+def _run_torch(model: torch.nn.Module, batch_nhwc: np.ndarray,
+               layer_names: list[str]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Outputs and per-layer activations, returned NHWC to match the TF side."""
+    captured: dict[str, torch.Tensor] = {}
+    modules = dict(model.named_modules())
+    hooks = [modules[name].register_forward_hook(lambda _m, _i, out, n=name: captured.__setitem__(n, out))
+             for name in layer_names]
+    try:
+        with torch.no_grad():
+            outs = model(torch.from_numpy(np.ascontiguousarray(batch_nhwc.transpose(0, 3, 1, 2))))
+    finally:
+        for h in hooks:
+            h.remove()
+    to_nhwc = lambda t: t.numpy().transpose(0, 2, 3, 1)  # noqa: E731
+    for name, tensor in captured.items():
+        if tensor.dtype != outs[0].dtype:
+            raise AssertionError(f"PyTorch computed {name} in {tensor.dtype}")
+    return ({n: to_nhwc(o) for n, o in zip(arch.OUTPUTS, outs)},
+            {n: to_nhwc(captured[n]) for n in layer_names})
+
+
+__all__ = ["VerifyRequest", "ParityReport", "RunResult", "run_network_parity", "tf_reference_weights"]

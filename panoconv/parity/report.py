@@ -1,0 +1,90 @@
+"""Render a network parity report: a text table, JSON, and a markdown report with a per-layer plot."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from panoconv.io.atomic import atomic_file, atomic_path
+from panoconv.parity.compare import TensorError
+from panoconv.parity.network import ParityReport, RunResult
+
+_HEADER = f"{'':2}{'tensor':<18}{'MSE':>11}{'max abs':>11}{'max rel':>11}  status"
+
+
+def _row(err: TensorError, tol: float, mark: str = "") -> str:
+    status = "OK" if err.mse <= tol else "FAIL"
+    return f"{mark:2}{err.name:<18}{err.mse:>11.3e}{err.max_abs:>11.3e}{err.max_rel:>11.3e}  {status}"
+
+
+def run_table(run: RunResult, with_layers: bool = True) -> str:
+    lines = [f"== {run.dtype} | input {run.input_name} | tol (MSE) {run.tol:g} | "
+             f"{'PASS' if run.passed else 'FAIL'}", _HEADER]
+    lines += [_row(e, run.tol) for e in run.outputs]
+    if with_layers:
+        first_bad = run.first_bad_layer
+        lines.append(f"  -- per layer, network order" + (f"; first over tolerance: {first_bad} (>>)" if first_bad
+                                                            else "; none over tolerance"))
+        lines += [_row(e, run.tol, ">>" if e.name == first_bad else "") for e in run.layers]
+    return "\n".join(lines)
+
+
+def environment_lines(report: ParityReport) -> list[str]:
+    env = report.environment
+    return [f"TensorFlow {env.get('tensorflow')} (oneDNN {env.get('tf_onednn')}, intra {env.get('tf_intra_op_threads')}"
+            f", inter {env.get('tf_inter_op_threads')}) | torch {env.get('torch')} (threads "
+            f"{env.get('torch_threads')}) | numpy {env.get('numpy')} | seed {env.get('seed')}"]
+
+
+def to_table(report: ParityReport, with_layers: bool = True) -> str:
+    req = report.request
+    head = [f"panoconv verify: {req.checkpoint} at {req.height}x{req.width}, ring_pad={req.ring_pad}"]
+    body = [run_table(r, with_layers) for r in report.runs]
+    verdict = "PASS: every output's MSE <= tol" if report.passed else "FAIL: some output's MSE > tol"
+    return "\n".join(head + environment_lines(report) + [""] + body + ["", verdict])
+
+
+def to_json(report: ParityReport) -> dict:
+    req = report.request
+    return {
+        "passed": report.passed,
+        "request": {"checkpoint": str(req.checkpoint), "weights": None if req.weights is None else str(req.weights),
+                    "tol": req.tol, "dtypes": list(req.dtypes), "height": req.height, "width": req.width,
+                    "ring_pad": req.ring_pad, "images": [str(p) for p in req.images],
+                    "random_images": req.random_images, "seed": req.seed},
+        "environment": report.environment,
+        "runs": [{"dtype": r.dtype, "input": r.input_name, "passed": r.passed, "first_bad_layer": r.first_bad_layer,
+                  "outputs": [e.as_dict() for e in r.outputs], "layers": [e.as_dict() for e in r.layers]}
+                 for r in report.runs],
+    }
+
+
+def write_markdown(report: ParityReport, out_dir: Path) -> Path:
+    """`out_dir/report.md` plus `out_dir/layer_errors.png` (per-layer max abs error, log scale)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(11, 4.5))
+    for run in report.runs:
+        values = [max(e.max_abs, 1e-300) for e in run.layers]
+        ax.semilogy(range(len(values)), values, marker="o", ms=3, label=f"{run.dtype} | {run.input_name}")
+    names = [e.name.split(".")[-1] for e in report.runs[0].layers] if report.runs else []
+    ax.set_xticks(range(len(names)), names, rotation=70, fontsize=7)
+    ax.set_ylabel("max |PyTorch - TensorFlow|")
+    ax.set_title("Per-layer error, network order")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    with atomic_path(out_dir / "layer_errors.png") as tmp:
+        fig.savefig(tmp, dpi=120, format="png")
+    plt.close(fig)
+    text = ["# panoconv parity report", "", *environment_lines(report), "",
+            "![per-layer error](layer_errors.png)", "", "```", to_table(report), "```", "",
+            "```json", json.dumps(to_json(report)["request"], indent=2), "```"]
+    with atomic_file(out_dir / "report.md", "w") as f:
+        f.write("\n".join(text) + "\n")
+    return out_dir / "report.md"
