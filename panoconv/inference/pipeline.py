@@ -1,0 +1,136 @@
+"""The predict pipeline in PyTorch: pre-process, run the network (with its mirror), post-process, resize back.
+
+Per image, `prepare` builds the network input and a `Plan` saying how to map the output back;
+`run_network` runs a batch of prepared inputs (mirrored copies in the same batch); `finish` maps
+each output to the input size. `predict_array` chains the three for one image.
+
+Resizes: images are resized with Lanczos-3 (anti-aliased, as the reference recipe), disparity/depth
+maps back with the triangle (bilinear) kernel, which cannot overshoot into negative disparities.
+Both are explicit matrices (`inference.resize`) that the TensorFlow pipeline applies identically.
+Panorama output outside the cropped band is NaN: the network never sees those rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from panoconv.errors import InputShapeError
+from panoconv.inference.adapters import OutputAdapter, adapter_for
+from panoconv.inference.postprocess import combine_flipped
+from panoconv.inference.recipe import (RECTILINEAR_SIZE, Camera, PanoramaPlan, PanoramaRecipe,
+                                       check_rectilinear, plan_panorama, resolve_camera)
+from panoconv.inference.resize import resize_torch
+
+IMAGE_KERNEL = "lanczos3"
+OUTPUT_KERNEL = "triangle"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How one image becomes a network input and how the output goes back."""
+
+    camera: Camera
+    height: int
+    width: int
+    net_size: tuple[int, int]
+    panorama: PanoramaPlan | None = None  # None: resize the whole image to net_size
+
+    @property
+    def flip_edge_blend(self) -> bool:
+        return self.camera == "rectilinear"
+
+
+def make_plan(height: int, width: int, camera: str, adapter: OutputAdapter,
+              recipe: PanoramaRecipe = PanoramaRecipe()) -> Plan:
+    """Choose the recipe for an image of `height` x `width`; raises `InputShapeError` on bad sizes."""
+    cam = resolve_camera(camera, height, width)
+    if cam == "equirectangular" and adapter.fixed_size is None:
+        pano = plan_panorama(height, width, recipe)
+        return Plan(cam, height, width, (pano.net_height, pano.net_width), pano)
+    if cam == "equirectangular":
+        from panoconv.inference.recipe import check_equirectangular
+
+        check_equirectangular(height, width)
+    else:
+        check_rectilinear(height, width)
+    return Plan(cam, height, width, adapter.fixed_size or RECTILINEAR_SIZE)
+
+
+def prepare(image_chw: torch.Tensor, plan: Plan) -> torch.Tensor:
+    """(3, H, W) RGB in [0, 1] -> (3, h, w) network input."""
+    if plan.panorama is None:
+        return resize_torch(image_chw, plan.net_size, IMAGE_KERNEL)
+    p = plan.panorama
+    band = image_chw[:, p.crop_start:p.crop_stop, :]
+    band = resize_torch(band, (p.resized_height, p.net_width), IMAGE_KERNEL)
+    return F.pad(band, (0, 0, p.pad_top, 0))
+
+
+def run_network(model: nn.Module, batch: torch.Tensor, adapter: OutputAdapter,
+                flip: bool, edge_blend: Sequence[bool]) -> torch.Tensor:
+    """(B, 3, h, w) -> (B, h, w) output map, averaged with the mirrored pass when `flip`."""
+    x = torch.cat([batch, torch.flip(batch, [-1])], 0) if flip else batch
+    with torch.inference_mode():
+        out = adapter.extract(model(x))
+    if not flip:
+        return out
+    n = batch.shape[0]
+    d, f = out[:n], torch.flip(out[n:], [-1])
+    blended = [combine_flipped(d[i:i + 1], f[i:i + 1], edge_blend[i]) for i in range(n)]
+    return torch.cat(blended, 0)
+
+
+def finish(net_out: torch.Tensor, plan: Plan, raw: bool = False) -> torch.Tensor:
+    """(h, w) network-resolution map -> (H, W) at the input size (panoramas: NaN outside the band).
+
+    With `raw`, return the network-resolution map (panoramas: without the padding rows).
+    """
+    if plan.panorama is None:
+        return net_out if raw else resize_torch(net_out, (plan.height, plan.width), OUTPUT_KERNEL)
+    p = plan.panorama
+    band = net_out[p.pad_top:, :]
+    if raw:
+        return band
+    band = resize_torch(band, (p.crop_height, p.width), OUTPUT_KERNEL)
+    full = torch.full((p.height, p.width), float("nan"), dtype=net_out.dtype)
+    full[p.crop_start:p.crop_stop] = band
+    return full
+
+
+def configure_model(model: nn.Module, plan: Plan) -> None:
+    """Ring padding on for panoramas (monodepth models that support it), off otherwise."""
+    if hasattr(model, "set_ring_pad"):
+        model.set_ring_pad(plan.camera == "equirectangular")
+
+
+def to_chw(image_hwc: np.ndarray, dtype: torch.dtype) -> torch.Tensor:
+    arr = np.asarray(image_hwc)
+    if arr.ndim != 3 or arr.shape[2] != 3:
+        raise InputShapeError(f"expected an H x W x 3 RGB image, got shape {arr.shape}")
+    return torch.from_numpy(np.ascontiguousarray(arr.transpose(2, 0, 1))).to(dtype)
+
+
+def predict_array(model: nn.Module, image_hwc: np.ndarray, camera: str = "auto", *,
+                  postprocess: bool = False, recipe: PanoramaRecipe = PanoramaRecipe(),
+                  raw: bool = False, arch: str | None = None) -> np.ndarray:
+    """Disparity (monodepth: fraction of image width) or depth (depth models) for one RGB image.
+
+    `image_hwc`: (H, W, 3) float RGB in [0, 1]. Rectilinear images are resized to 256 x 512;
+    `postprocess` adds monodepth's flip pass with edge blending. Equirectangular panoramas use the
+    crop/resize/pad recipe with ring padding and plain flip averaging. Returns (H, W) (or the
+    network resolution with `raw`), float in the model's dtype.
+    """
+    adapter = adapter_for(model, arch)
+    dtype = next(model.parameters()).dtype
+    image = to_chw(image_hwc, dtype)
+    plan = make_plan(image.shape[1], image.shape[2], camera, adapter, recipe)
+    configure_model(model, plan)
+    flip = adapter.flip_average and (plan.camera == "equirectangular" or postprocess)
+    out = run_network(model, prepare(image, plan)[None], adapter, flip, [plan.flip_edge_blend])
+    return finish(out[0], plan, raw).numpy()

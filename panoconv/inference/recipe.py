@@ -1,0 +1,107 @@
+"""Geometry of the two predict recipes: which rows are cropped, what size the network sees, padding.
+
+The panorama recipe ("Eliminating the Blind Spot", for a 2048 x 1024 equirectangular image): crop rows
+[424, 724), resize to int(1024 / 2048 * 300 / 0.7191) = 208 x 1024, zero-pad the top to 256, predict
+with ring padding and flip averaging, drop the padding, resize back to the crop. Generalised here by
+keeping the crop as fractions of the height (424/1024, 724/1024) and the network width fixed
+(default 1024), so any 2:1 panorama gives (almost) the same network input; the padding goes to the
+next multiple of 128.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from panoconv.errors import InputShapeError
+
+Camera = Literal["rectilinear", "equirectangular"]
+SIZE_MULTIPLE = 128
+#: monodepth's network input for rectilinear images (H, W).
+RECTILINEAR_SIZE = (256, 512)
+#: Pixel aspect that reproduces the equirectangular-converted KITTI training images.
+KITTI_PIXEL_ASPECT = 0.7191
+#: Smallest input sides accepted (smaller images carry no usable content for the network).
+MIN_RECTILINEAR_SIDE = 8
+MIN_PANORAMA_WIDTH = 32
+#: Accepted deviation of an equirectangular image's W / H from 2.
+ASPECT_TOLERANCE = 0.02
+
+
+@dataclass(frozen=True)
+class PanoramaRecipe:
+    """Tunable constants of the panorama recipe; the defaults are the reference's."""
+
+    net_width: int = 1024
+    crop_top: float = 424 / 1024
+    crop_bottom: float = 724 / 1024
+    pixel_aspect: float = KITTI_PIXEL_ASPECT
+
+    def __post_init__(self) -> None:
+        if self.net_width < SIZE_MULTIPLE or self.net_width % SIZE_MULTIPLE:
+            raise InputShapeError(f"network width must be a positive multiple of {SIZE_MULTIPLE}, "
+                                  f"got {self.net_width}")
+        if not 0.0 <= self.crop_top < self.crop_bottom <= 1.0:
+            raise InputShapeError(f"crop rows must satisfy 0 <= top < bottom <= 1, got "
+                                  f"{self.crop_top}, {self.crop_bottom}")
+
+
+@dataclass(frozen=True)
+class PanoramaPlan:
+    """Integer sizes for one panorama of `height` x `width`."""
+
+    height: int
+    width: int
+    crop_start: int  # first cropped row
+    crop_stop: int  # one past the last cropped row
+    resized_height: int  # rows of the cropped band at network width
+    net_height: int  # resized_height + pad_top, a multiple of 128
+    net_width: int
+
+    @property
+    def crop_height(self) -> int:
+        return self.crop_stop - self.crop_start
+
+    @property
+    def pad_top(self) -> int:
+        return self.net_height - self.resized_height
+
+
+def check_equirectangular(height: int, width: int) -> None:
+    """Raise unless the image is a full 360 x 180 degree panorama (W = 2 H) of usable size."""
+    if height < 1 or abs(width / height - 2.0) > ASPECT_TOLERANCE * 2.0:
+        raise InputShapeError(
+            f"an equirectangular panorama must be twice as wide as high, got {width}x{height} "
+            f"(aspect {width / max(height, 1):.3f}); use --camera rectilinear for ordinary photos")
+    if width < MIN_PANORAMA_WIDTH:
+        raise InputShapeError(f"panorama {width}x{height} is too small (at least {MIN_PANORAMA_WIDTH} px wide)")
+
+
+def plan_panorama(height: int, width: int, recipe: PanoramaRecipe = PanoramaRecipe()) -> PanoramaPlan:
+    """Sizes of the panorama recipe for an input of `height` x `width` (checked to be 2:1)."""
+    check_equirectangular(height, width)
+    start = int(round(recipe.crop_top * height))
+    stop = int(round(recipe.crop_bottom * height))
+    if stop - start < 2:
+        raise InputShapeError(f"panorama {width}x{height} is too small: the cropped band has "
+                              f"{stop - start} rows")
+    resized = int(recipe.net_width / width * (stop - start) / recipe.pixel_aspect)
+    resized = max(resized, 1)
+    net_height = max(SIZE_MULTIPLE, math.ceil(resized / SIZE_MULTIPLE) * SIZE_MULTIPLE)
+    return PanoramaPlan(height, width, start, stop, resized, net_height, recipe.net_width)
+
+
+def check_rectilinear(height: int, width: int) -> None:
+    if min(height, width) < MIN_RECTILINEAR_SIDE:
+        raise InputShapeError(f"image {width}x{height} is too small (each side at least "
+                              f"{MIN_RECTILINEAR_SIDE} px)")
+
+
+def resolve_camera(camera: str, height: int, width: int) -> Camera:
+    """`auto` -> equirectangular for 2:1 images, else rectilinear."""
+    if camera == "auto":
+        return "equirectangular" if abs(width / max(height, 1) - 2.0) <= ASPECT_TOLERANCE * 2.0 else "rectilinear"
+    if camera not in ("rectilinear", "equirectangular"):
+        raise InputShapeError(f"unknown camera {camera!r}; use rectilinear, equirectangular or auto")
+    return camera  # type: ignore[return-value]

@@ -1,0 +1,102 @@
+"""The predict pipeline computed with TensorFlow ops, step for step like `panoconv.inference.pipeline`.
+
+Crop, zero-pad, flip, the network (`tf_reference.monodepth.forward`, ring padding for panoramas),
+flip averaging / edge blend and the resizes are TF ops. Resizes apply the same separable matrices as
+the PyTorch side (`inference.resize.resize_matrix`, TF's own Lanczos-3 / bilinear anti-aliased kernels)
+with `tf.einsum`, which keeps float64 in float64; `resize="native"` uses `tf.image.resize` instead
+(float32 only, since that op returns float32 for float64 input).
+Returns every stage as numpy so parity can say where a difference starts.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Mapping
+
+import numpy as np
+
+from panoconv.inference.adapters import OutputAdapter
+from panoconv.inference.pipeline import IMAGE_KERNEL, OUTPUT_KERNEL, Plan, make_plan
+from panoconv.inference.postprocess import edge_masks
+from panoconv.inference.recipe import PanoramaRecipe
+from panoconv.inference.resize import resize_matrix
+from panoconv.tf_reference._tf import import_tf
+from panoconv.tf_reference.monodepth import ConstantParams, forward
+
+tf = import_tf()
+
+ResizeMode = Literal["matrix", "native"]
+_ADAPTER = OutputAdapter("monodepth-vgg", "disparity")
+_NATIVE = {"lanczos3": "lanczos3", "triangle": "bilinear"}
+
+
+def resize_nhwc(x: Any, size: tuple[int, int], kernel: str, mode: ResizeMode = "matrix") -> Any:
+    """Resize a (B, H, W, C) tensor to (B, h, w, C)."""
+    if mode == "native":
+        return tf.image.resize(x, size, method=_NATIVE[kernel], antialias=True)
+    rh = tf.constant(np.array(resize_matrix(int(x.shape[1]), size[0], kernel)), dtype=x.dtype)
+    rw = tf.constant(np.array(resize_matrix(int(x.shape[2]), size[1], kernel)), dtype=x.dtype)
+    return tf.einsum("wx,bhxc->bhwc", rw, tf.einsum("hy,byxc->bhxc", rh, x))
+
+
+def prepare(image_nhwc: Any, plan: Plan, mode: ResizeMode = "matrix") -> Any:
+    """(1, H, W, 3) -> (1, h, w, 3) network input."""
+    if plan.panorama is None:
+        return resize_nhwc(image_nhwc, plan.net_size, IMAGE_KERNEL, mode)
+    p = plan.panorama
+    band = resize_nhwc(image_nhwc[:, p.crop_start:p.crop_stop], (p.resized_height, p.net_width), IMAGE_KERNEL, mode)
+    return tf.pad(band, [[0, 0], [p.pad_top, 0], [0, 0], [0, 0]])
+
+
+def run_network(values: Mapping[str, np.ndarray], x: Any, plan: Plan, flip: bool, dtype: str) -> Any:
+    """(1, h, w, 3) -> (1, h, w) left disparity, averaged with the mirrored pass when `flip`."""
+    ring = plan.camera == "equirectangular"
+    batch = tf.concat([x, tf.reverse(x, [2])], 0) if flip else x
+    disp = forward(batch, ConstantParams(values, dtype), ring=ring)[0][..., 0]
+    if not flip:
+        return disp
+    d, f = disp[:1], tf.reverse(disp[1:], [2])
+    m = 0.5 * (d + f)
+    if not plan.flip_edge_blend:
+        return m
+    l_mask, r_mask = (tf.constant(v.numpy(), dtype=dtype) for v in edge_masks(int(d.shape[-1])))
+    return r_mask * d + l_mask * f + (1.0 - l_mask - r_mask) * m
+
+
+def finish(net_out: Any, plan: Plan, raw: bool = False, mode: ResizeMode = "matrix") -> Any:
+    """(1, h, w) -> (H, W) (panoramas: NaN outside the cropped band)."""
+    x = net_out[..., None]
+    if plan.panorama is None:
+        return x[0, ..., 0] if raw else resize_nhwc(x, (plan.height, plan.width), OUTPUT_KERNEL, mode)[0, ..., 0]
+    p = plan.panorama
+    band = x[:, p.pad_top:]
+    if raw:
+        return band[0, ..., 0]
+    band = resize_nhwc(band, (p.crop_height, p.width), OUTPUT_KERNEL, mode)[0, ..., 0]
+    nan_top = tf.fill([p.crop_start, p.width], tf.constant(float("nan"), band.dtype))
+    nan_bottom = tf.fill([p.height - p.crop_stop, p.width], tf.constant(float("nan"), band.dtype))
+    return tf.concat([nan_top, band, nan_bottom], 0)
+
+
+def predict_stages(values: Mapping[str, np.ndarray], image_hwc: np.ndarray, camera: str = "auto", *,
+                   postprocess: bool = False, recipe: PanoramaRecipe = PanoramaRecipe(), raw: bool = False,
+                   dtype: str = "float32", resize: ResizeMode = "matrix") -> dict[str, np.ndarray]:
+    """Run the pipeline with TF; returns {"net_input", "net_output", "final"} as numpy (H, W[, 3])."""
+    if resize == "native" and dtype != "float32":
+        raise ValueError("tf.image.resize computes in float32; use resize='matrix' for float64")
+    image = tf.constant(np.asarray(image_hwc, dtype=dtype)[None])
+    plan = make_plan(int(image.shape[1]), int(image.shape[2]), camera, _ADAPTER, recipe)
+    flip = plan.camera == "equirectangular" or postprocess
+    net_in = prepare(image, plan, resize)
+    net_out = run_network(values, net_in, plan, flip, dtype)
+    final = finish(net_out, plan, raw, resize)
+    stages = {"net_input": net_in[0].numpy(), "net_output": net_out[0].numpy(), "final": final.numpy()}
+    for name, arr in stages.items():
+        if arr.dtype != np.dtype(dtype):
+            raise AssertionError(f"TF computed {name} in {arr.dtype}, expected {dtype}")
+    return stages
+
+
+def predict_array(values: Mapping[str, np.ndarray], image_hwc: np.ndarray, camera: str = "auto",
+                  **kwargs: Any) -> np.ndarray:
+    """TF twin of `panoconv.inference.predict_array` (weights as TF-name -> array)."""
+    return predict_stages(values, image_hwc, camera, **kwargs)["final"]
