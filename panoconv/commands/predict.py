@@ -1,0 +1,59 @@
+"""`panoconv predict`: depth maps for images or 360-degree panoramas (thin shell over `inference.predict`)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import click
+
+log = logging.getLogger(__name__)
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(s.strip() for s in value.split(",") if s.strip())
+
+
+@click.command("predict")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--weights", "-w", required=True, type=click.Path(path_type=Path),
+              help="Converted weights (.safetensors or .pt).")
+@click.option("-o", "--out-dir", required=True, type=click.Path(path_type=Path), help="Output folder.")
+@click.option("--camera", type=click.Choice(["auto", "rectilinear", "equirectangular"]), default="auto",
+              show_default=True, help="auto: 2:1 images are equirectangular panoramas.")
+@click.option("--save", default="disp,png", show_default=True,
+              help="Comma list of disp (npy, width fractions), depth (npy, metres), png, ply.")
+@click.option("--postprocess", is_flag=True, help="Rectilinear: monodepth flip pass with edge blending.")
+@click.option("--raw", is_flag=True, help="Keep the network-resolution output (no resize back).")
+@click.option("--batch-size", "-b", default=4, show_default=True, type=int)
+@click.option("--baseline", type=float, default=None,
+              help="Stereo baseline in metres [default: 0.54 rectilinear, 0.472 panorama].")
+@click.option("--focal", type=float, default=None, help="Rectilinear focal length in px at the input width "
+              "[default: KITTI's for the width].")
+@click.option("--net-width", default=1024, show_default=True, type=int,
+              help="Panorama: network input width (multiple of 128).")
+@click.option("--arch", default=None, help="Architecture, if the weights do not record one.")
+@click.option("--cmap", default="magma", show_default=True, help="Matplotlib colormap of the PNGs.")
+@click.option("--skip-bad", is_flag=True, help="Report unreadable or unusable inputs and continue.")
+@click.option("--force", is_flag=True, help="Overwrite existing outputs.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
+def command(inputs: tuple[Path, ...], weights: Path, out_dir: Path, camera: str, save: str, postprocess: bool,
+            raw: bool, batch_size: int, baseline: float | None, focal: float | None, net_width: int,
+            arch: str | None, cmap: str, skip_bad: bool, force: bool, as_json: bool) -> None:
+    """Predict disparity / depth for INPUTS (images, folders or .txt file lists)."""
+    from panoconv.inference import PanoramaRecipe, PredictRequest, predict
+
+    req = PredictRequest(weights=weights, inputs=inputs, out_dir=out_dir, camera=camera, save=_split(save),
+                         postprocess=postprocess, raw=raw, batch_size=batch_size, baseline=baseline,
+                         focal=focal, recipe=PanoramaRecipe(net_width=net_width), arch=arch, cmap=cmap,
+                         skip_bad=skip_bad, force=force)
+    results = predict(req)
+    failed = [r for r in results if not r.ok]
+    if as_json:
+        click.echo(json.dumps([{"input": str(r.path), "camera": r.camera, "note": r.note, "error": r.error,
+                                "outputs": {k: str(v) for k, v in r.outputs.items()}} for r in results], indent=2))
+    else:
+        log.info("%d image(s) written to %s, %d skipped", len(results) - len(failed), out_dir, len(failed))
+    if failed:
+        raise click.exceptions.Exit(1)

@@ -1,0 +1,235 @@
+"""`predict(PredictRequest) -> list[PredictResult]`: depth prediction for many images, written to a folder.
+
+Images are loaded one by one (bad files fail alone with `skip_bad`), prepared, run through the
+network in batches (images of one camera type share a batch; the mirrored copies ride along) and
+written as the requested outputs. Every output path is checked before any work so a run never stops
+half-way because of an existing file.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+import torch
+from torch import nn
+
+from panoconv.errors import InputShapeError, OutputExistsError, PanoconvError
+from panoconv.inference import depth as depth_mod
+from panoconv.inference.adapters import OutputAdapter, adapter_for
+from panoconv.inference.inputs import gather_inputs, output_stems
+from panoconv.inference.outputs import DEFAULT_CMAP, save_npy, save_png, write_ply
+from panoconv.inference.pipeline import Plan, configure_model, finish, make_plan, prepare, run_network, to_chw
+from panoconv.inference.recipe import PanoramaRecipe
+from panoconv.inference.resize import resize_numpy
+from panoconv.io.images import ImageReadError, load_rgb
+
+log = logging.getLogger(__name__)
+SAVE_KINDS = ("disp", "depth", "png", "ply")
+SUFFIX = {"disp": "_disp.npy", "depth": "_depth.npy", "png": "_disp.png", "ply": ".ply"}
+
+
+@dataclass(frozen=True)
+class PredictRequest:
+    weights: Path
+    inputs: tuple[Path, ...]
+    out_dir: Path
+    camera: str = "auto"  # rectilinear | equirectangular | auto
+    save: tuple[str, ...] = ("disp", "png")
+    postprocess: bool = False
+    raw: bool = False
+    batch_size: int = 4
+    baseline: float | None = None  # default: 0.54 m rectilinear, 0.472 m panorama
+    focal: float | None = None  # rectilinear focal length (px) at the input width
+    recipe: PanoramaRecipe = PanoramaRecipe()
+    arch: str | None = None
+    cmap: str = DEFAULT_CMAP
+    skip_bad: bool = False
+    force: bool = False
+    progress: bool = True
+    model: nn.Module | None = field(default=None, compare=False)  # an already loaded model
+
+
+@dataclass
+class PredictResult:
+    path: Path
+    outputs: dict[str, Path] = field(default_factory=dict)
+    camera: str | None = None
+    note: str | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class _Item:
+    result: PredictResult
+    stem: str
+    image: np.ndarray
+    plan: Plan
+
+
+def check_request(req: PredictRequest) -> None:
+    bad = [s for s in req.save if s not in SAVE_KINDS]
+    if bad or not req.save:
+        raise PanoconvError(f"--save takes a comma list of {', '.join(SAVE_KINDS)}; got {','.join(req.save)}")
+    if req.batch_size < 1:
+        raise PanoconvError(f"batch size must be at least 1, got {req.batch_size}")
+    if req.baseline is not None and req.baseline <= 0:
+        raise PanoconvError(f"baseline must be positive, got {req.baseline}")
+
+
+def planned_outputs(out_dir: Path, stem: str, save: Iterable[str]) -> dict[str, Path]:
+    return {kind: out_dir / f"{stem}{SUFFIX[kind]}" for kind in save}
+
+
+def predict(req: PredictRequest) -> list[PredictResult]:
+    """Run the request; returns one result per input (failed ones carry `error` when `skip_bad`)."""
+    check_request(req)
+    paths = gather_inputs(list(req.inputs))
+    stems = output_stems(paths)
+    if not req.force:
+        for stem in stems:
+            for path in planned_outputs(req.out_dir, stem, req.save).values():
+                if path.exists():
+                    raise OutputExistsError(f"{path}: already exists (use --force to overwrite)")
+    model = req.model if req.model is not None else _load(req)
+    adapter = adapter_for(model, req.arch)
+    req.out_dir.mkdir(parents=True, exist_ok=True)
+    results: list[PredictResult] = []
+    pending: list[_Item] = []
+    from tqdm import tqdm
+
+    # disable=None: no bar when stderr is not a terminal (pipes, CI, CliRunner)
+    with tqdm(total=len(paths), desc="predict", unit="img", disable=None if req.progress else True) as bar:
+        for path, stem in zip(paths, stems):
+            item = _load_item(path, stem, req, adapter)
+            if isinstance(item, _Item):
+                results.append(item.result)
+                pending.append(item)
+            else:
+                results.append(item)
+                bar.update(1)
+            if len(pending) >= req.batch_size:
+                _run_batch(model, adapter, pending, req)
+                bar.update(len(pending))
+                pending = []
+        if pending:
+            _run_batch(model, adapter, pending, req)
+            bar.update(len(pending))
+    return results
+
+
+def _load(req: PredictRequest) -> nn.Module:
+    from panoconv.weights import load_model
+
+    return load_model(req.weights, architecture=req.arch)
+
+
+def _load_item(path: Path, stem: str, req: PredictRequest, adapter: OutputAdapter) -> _Item | PredictResult:
+    result = PredictResult(path)
+    try:
+        loaded = load_rgb(path)
+        plan = make_plan(loaded.pixels.shape[0], loaded.pixels.shape[1], req.camera, adapter, req.recipe)
+    except (ImageReadError, InputShapeError) as err:
+        message = str(err) if str(err).startswith(str(path)) else f"{path}: {err}"
+        if not req.skip_bad:
+            raise PanoconvError(message) from None
+        log.warning("skipped %s", message)
+        result.error = message
+        return result
+    if loaded.note:
+        log.info("%s: %s", path, loaded.note)
+    result.note, result.camera = loaded.note, plan.camera
+    return _Item(result, stem, loaded.pixels, plan)
+
+
+def _run_batch(model: nn.Module, adapter: OutputAdapter, items: list[_Item], req: PredictRequest) -> None:
+    """Run items in groups that share camera and network size (ring padding is per model call)."""
+    dtype = next(model.parameters()).dtype
+    groups: dict[tuple, list[_Item]] = {}
+    for item in items:
+        groups.setdefault((item.plan.camera, item.plan.net_size), []).append(item)
+    for group in groups.values():
+        plan0 = group[0].plan
+        configure_model(model, plan0)
+        flip = adapter.flip_average and (plan0.camera == "equirectangular" or req.postprocess)
+        batch = torch.stack([prepare(to_chw(it.image, dtype), it.plan) for it in group])
+        out = run_network(model, batch, adapter, flip, [it.plan.flip_edge_blend for it in group])
+        for it, net_out in zip(group, out):
+            _save(it, finish(net_out, it.plan, req.raw).numpy(), adapter, req)
+
+
+def _save(item: _Item, values: np.ndarray, adapter: OutputAdapter, req: PredictRequest) -> None:
+    paths = planned_outputs(req.out_dir, item.stem, req.save)
+    disp = values if adapter.kind == "disparity" else None
+    depth = values if adapter.kind == "depth" else None
+    focal = _focal(item.plan, req) if item.plan.camera == "rectilinear" else None
+    if depth is None and ("depth" in paths or "ply" in paths):
+        depth = disparity_to_depth(disp, item.plan, req, focal)
+    if "disp" in paths:
+        if disp is None:
+            log.warning("%s: %s predicts depth, no disparity to save", item.result.path, adapter.arch)
+        else:
+            save_npy(paths["disp"], disp)
+    if "depth" in paths:
+        save_npy(paths["depth"], depth)
+    if "png" in paths:
+        save_png(paths["png"], disp if disp is not None else 1.0 / np.maximum(depth, 1e-6), req.cmap)
+    if "ply" in paths:
+        points, colors = point_cloud(depth, item, req, focal)
+        write_ply(paths["ply"], points, colors)
+    item.result.outputs = {k: p for k, p in paths.items() if p.exists()}
+
+
+def _baseline(plan: Plan, req: PredictRequest) -> float:
+    if req.baseline is not None:
+        return req.baseline
+    return depth_mod.PANORAMA_BASELINE if plan.camera == "equirectangular" else depth_mod.KITTI_BASELINE
+
+
+def _focal(plan: Plan, req: PredictRequest) -> float:
+    if req.focal is not None:
+        return req.focal
+    focal, note = depth_mod.kitti_focal(plan.width)
+    if note:
+        log.info("%s", note)
+    return focal
+
+
+def disparity_to_depth(disp: np.ndarray, plan: Plan, req: PredictRequest, focal: float | None = None) -> np.ndarray:
+    """Metric depth of a disparity map (width fractions, so valid at any output resolution)."""
+    if plan.camera == "equirectangular":
+        return depth_mod.panorama_depth(disp, _baseline(plan, req))
+    return depth_mod.rectilinear_depth(disp, plan.width, focal or _focal(plan, req), _baseline(plan, req))
+
+
+def point_cloud(depth: np.ndarray, item: _Item, req: PredictRequest,
+                focal: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Back-project `depth` (input or network resolution) with the camera model; colours from the image."""
+    plan = item.plan
+    h, w = depth.shape
+    if plan.camera == "equirectangular":
+        lat_top, lat_bottom = math.pi / 2, -math.pi / 2
+        if plan.panorama is not None and (h, w) != (plan.height, plan.width):  # raw: the cropped band
+            p = plan.panorama
+            lat_top = math.pi / 2 - p.crop_start / p.height * math.pi
+            lat_bottom = math.pi / 2 - p.crop_stop / p.height * math.pi
+            image = item.image[p.crop_start:p.crop_stop]
+        else:
+            image = item.image
+        points, idx = depth_mod.spherical_points(depth, lat_top, lat_bottom)
+    else:
+        focal = focal or _focal(plan, req)
+        fx, fy = focal * w / plan.width, focal * h / plan.height
+        points, idx = depth_mod.pinhole_points(depth, fx, fy, w / 2.0, h / 2.0)
+        image = item.image
+    if image.shape[:2] != (h, w):
+        image = resize_numpy(image, (h, w), "triangle")
+    return points, image.reshape(-1, 3)[idx]
