@@ -22,6 +22,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("extract", "extract"),
     ("convert", "convert"),
     ("verify", "verify"),
+    ("synth", "synth"),
 ]
 
 

@@ -56,3 +56,19 @@ def read_depth_exr(path: Path) -> np.ndarray:
     except Exception as err:  # OpenEXR raises plain RuntimeError / OSError on corrupt input
         raise ExrReadError(f"{path}: not a readable EXR file ({err})") from None
     return np.asarray(data, dtype=np.float32)
+
+
+def write_normals_exr(path: Path, normals: np.ndarray) -> None:
+    """Write (H, W, 3) unit normals as a float32 EXR with channels R, G, B (= x, y, z), atomically."""
+    import OpenEXR
+
+    from panoconv.io.atomic import atomic_path
+
+    normals = np.asarray(normals, dtype=np.float32)
+    if normals.ndim != 3 or normals.shape[2] != 3:
+        raise ValueError(f"normals must be (H, W, 3), got {normals.shape}")
+    channels = {c: np.ascontiguousarray(normals[..., i]) for i, c in enumerate("RGB")}
+    header = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage}
+    with atomic_path(Path(path)) as tmp:
+        with OpenEXR.File(header, channels) as f:
+            f.write(str(tmp))

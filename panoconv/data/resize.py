@@ -1,0 +1,45 @@
+"""Area resize, the reference's `tf.image.resize_area` (align_corners=False).
+
+"Area" means: every output pixel is the exact average of the input area it covers. For a factor
+s = in / out, output pixel i covers the input interval [i*s, (i+1)*s); input pixels that are only
+partly inside that interval contribute in proportion to the overlap (so non-integer factors blend
+neighbouring pixels with fractional weights; integer factors reduce to plain s x s average pooling).
+Upsampling with the same rule replicates pixels (nearest-like, with blends at fractional borders).
+The operation is separable, so it is two small matrix products.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+
+@lru_cache(maxsize=64)
+def area_weights(n_in: int, n_out: int) -> np.ndarray:
+    """(n_out, n_in) matrix whose rows average the covered input interval; rows sum to 1."""
+    if n_in < 1 or n_out < 1:
+        raise ValueError(f"sizes must be positive, got {n_in} -> {n_out}")
+    scale = n_in / n_out
+    starts = np.arange(n_out) * scale
+    ends = starts + scale
+    edges = np.arange(n_in)
+    overlap = np.clip(np.minimum(ends[:, None], edges[None, :] + 1) - np.maximum(starts[:, None], edges[None, :]),
+                      0.0, None)
+    weights = overlap / scale
+    weights.setflags(write=False)
+    return weights
+
+
+def resize_area(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Area-resize an (H, W) or (H, W, C) float array to (height, width[, C]) as float32."""
+    h, w = image.shape[:2]
+    if (h, w) == (height, width):
+        return np.asarray(image, dtype=np.float32)
+    wy = area_weights(h, height)
+    wx = area_weights(w, width)
+    img = np.asarray(image, dtype=np.float64)
+    rows = np.tensordot(wy, img, axes=(1, 0))  # (height, W[, C])
+    out = np.tensordot(wx, rows, axes=(1, 1))  # (width, height[, C])
+    out = np.swapaxes(out, 0, 1)
+    return out.astype(np.float32)
