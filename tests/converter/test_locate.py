@@ -1,0 +1,62 @@
+"""Every way a user may name a checkpoint resolves to the same prefix; bad paths say what is wrong."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from panoconv.converter.locate import locate
+from panoconv.errors import CheckpointError
+
+
+@pytest.mark.parametrize("form", ["prefix", "index", "meta", "data", "folder"])
+def test_path_forms_resolve_to_prefix(tf_checkpoint, form):
+    given = {
+        "prefix": tf_checkpoint,
+        "index": tf_checkpoint.with_name(f"{tf_checkpoint.name}.index"),
+        "meta": tf_checkpoint.with_name(f"{tf_checkpoint.name}.meta"),
+        "data": tf_checkpoint.with_name(f"{tf_checkpoint.name}.data-00000-of-00001"),
+        "folder": tf_checkpoint.parent,
+    }[form]
+    found = locate(given)
+    assert found.kind == "bundle" and found.path == tf_checkpoint
+
+
+def test_state_file_picks_latest(tmp_path):
+    for step in (1, 2):
+        for ext in (".index", ".data-00000-of-00001"):
+            (tmp_path / f"model-{step}{ext}").write_bytes(b"")
+    (tmp_path / "checkpoint").write_text(
+        'model_checkpoint_path: "/elsewhere/model-2"\nall_model_checkpoint_paths: "model-1"\n')
+    assert locate(tmp_path).path == tmp_path / "model-2"  # absolute path from a moved folder
+
+
+def test_h5_file_and_folder(tmp_path):
+    import h5py
+
+    with h5py.File(tmp_path / "w.weights.h5", "w") as f:
+        f["x"] = np.zeros(2)
+    assert locate(tmp_path / "w.weights.h5").kind == "h5"
+    assert locate(tmp_path).path == tmp_path / "w.weights.h5"
+
+
+@pytest.mark.parametrize("case,match", [
+    ("missing", "no such checkpoint"),
+    ("index_missing", "checkpoint index is missing"),
+    ("empty_folder", "no checkpoint in this folder"),
+    ("not_h5", "not an HDF5 file"),
+    ("other_file", "not a TensorFlow checkpoint"),
+])
+def test_exception_bad_paths(tmp_path, case, match):
+    target = {
+        "missing": tmp_path / "nope-100",
+        "index_missing": tmp_path / "model-5.data-00000-of-00001",
+        "empty_folder": tmp_path,
+        "not_h5": tmp_path / "fake.h5",
+        "other_file": tmp_path / "notes.txt",
+    }[case]
+    if case in {"index_missing", "not_h5", "other_file"}:
+        target.write_bytes(b"hello")
+    with pytest.raises(CheckpointError, match=match) as err:
+        locate(target)
+    assert str(target) in str(err.value) or str(tmp_path) in str(err.value)
