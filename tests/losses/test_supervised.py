@@ -42,7 +42,7 @@ def test_masked_terms_ignore_nan_ground_truth_and_empty_mask_is_zero():
     loss.backward()
     assert float(loss.detach()) == pytest.approx((1 + 4) / 2)
     assert torch.isfinite(pred.grad).all()
-    assert float(masked_l2(pred, gt, torch.zeros_like(mask))) == 0.0
+    assert float(masked_l2(pred.detach(), gt, torch.zeros_like(mask))) == 0.0
 
 
 def test_central_gradients_wrap_columns_and_replicate_rows():

@@ -1,0 +1,109 @@
+"""SupervisedTask: recipe (bias lr x2, StepLR), loss on 3D60 batches, a short training run, evaluation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from panoconv.data.threed60 import COLUMNS
+from panoconv.io.exr import write_depth_exr
+from panoconv.io.images import save_rgb
+from panoconv.pt_model import RectNet, UResNet
+from panoconv.training.supervised_task import SupervisedRecipe, SupervisedTask, evaluate_supervised
+
+H, W = 16, 32
+
+
+def make_split(root: Path, n: int) -> Path:
+    """n tiny 3D60-layout samples whose depth is a smooth function of the colour."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(n):
+        stem = f"{i}_0123456789abcdef{i}"
+        tokens = [f"Matterport3D/{stem}_{k}_0_{v}_0.0.{'png' if k == 'color' else 'exr'}" for k, v in COLUMNS]
+        (root / "Matterport3D").mkdir(parents=True, exist_ok=True)
+        depth = np.tile(rng.uniform(1.0, 6.0) + np.sin(np.linspace(0, 2 * np.pi, W)), (H, 1)).astype(np.float32)
+        depth[-1] = 0.0  # a hole row
+        save_rgb(root / tokens[0], np.repeat((depth / 8.0)[..., None], 3, -1))
+        write_depth_exr(root / tokens[3], depth)
+        rows.append(" ".join(tokens))
+    split = root / "split.txt"
+    split.write_text("\n".join(rows) + "\n")
+    return split
+
+
+def test_recipe_defaults_and_bias_lr_groups():
+    task = SupervisedTask("rectnet")
+    assert task.recipe == SupervisedRecipe(2e-4, 2.0, 0.0, 10, 10, 3, 0.5)
+    model = task.build_model()
+    assert isinstance(model, RectNet)
+    opt = task.make_optimizer(model)
+    assert isinstance(opt, torch.optim.Adam)
+    weights, biases = opt.param_groups
+    assert weights["lr"] == pytest.approx(2e-4) and biases["lr"] == pytest.approx(4e-4)
+    assert weights["weight_decay"] == 0.0 and biases["weight_decay"] == 0.0
+    n_bias = sum(1 for k, _ in model.named_parameters() if k.endswith("bias"))
+    assert len(biases["params"]) == n_bias and len(weights["params"]) == len(list(model.parameters())) - n_bias
+    assert isinstance(SupervisedTask("uresnet").build_model(), UResNet)
+    with pytest.raises(KeyError, match="rectnet, uresnet"):
+        SupervisedTask("monodepth-vgg")
+
+
+def test_scheduler_halves_every_three_epochs():
+    opt = torch.optim.Adam([nn.Parameter(torch.zeros(1))], lr=2e-4)
+    sched = SupervisedTask().make_scheduler(opt, steps_per_epoch=2)
+    lrs = []
+    for _ in range(13):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert lrs[5] == pytest.approx(2e-4) and lrs[6] == pytest.approx(1e-4) and lrs[12] == pytest.approx(5e-5)
+
+
+def test_loss_on_batch_and_short_training_reduces_it(tmp_path):
+    torch.manual_seed(0)
+    task = SupervisedTask("rectnet", size=(H, W), rotate=True, recipe=SupervisedRecipe(lr=5e-4))
+    ds = task.build_dataset(make_split(tmp_path, 2))
+    batch = next(iter(DataLoader(ds, batch_size=2)))
+    model = task.build_model()
+    opt = task.make_optimizer(model)
+    first = task.loss(model, batch)
+    assert set(first.terms) == {"l2_1x", "grad_1x", "l2_2x", "grad_2x"}
+    losses = []
+    for _ in range(12):
+        out = task.loss(model, batch)
+        opt.zero_grad()
+        out.total.backward()
+        opt.step()
+        losses.append(float(out.total.detach()))
+    assert np.mean(losses[-3:]) < 0.4 * losses[0]  # no BN: noisy, but clearly down
+
+
+class _ScaledOracle(nn.Module):
+    """Returns the ground truth times 3 (so median scaling makes it perfect)."""
+
+    def __init__(self, depth: torch.Tensor) -> None:
+        super().__init__()
+        self.dummy = nn.Parameter(torch.zeros(()))
+        self.register_buffer("depth", depth)
+        self.calls = 0
+
+    def forward(self, image: torch.Tensor) -> list[torch.Tensor]:
+        out = self.depth[self.calls : self.calls + image.shape[0]] * 3.0
+        self.calls += image.shape[0]
+        return [out]
+
+
+def test_evaluate_supervised_median_scaling(tmp_path):
+    ds = SupervisedTask(size=(H, W)).build_dataset(make_split(tmp_path, 3), training=False)
+    depth = torch.stack([ds[i]["depth"] for i in range(len(ds))])
+    perfect = evaluate_supervised(_ScaledOracle(depth), ds, batch_size=2)
+    assert perfect.abs_rel == pytest.approx(0.0, abs=1e-6) and perfect.a1 == 1.0
+    unscaled = evaluate_supervised(_ScaledOracle(depth), ds, batch_size=2, median_scaling=False)
+    assert unscaled.abs_rel == pytest.approx(2.0, rel=1e-5) and unscaled.a1 == 0.0
+    assert evaluate_supervised(_ScaledOracle(depth), ds, max_images=1).abs_rel == pytest.approx(0.0, abs=1e-6)
