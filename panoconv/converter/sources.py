@@ -8,6 +8,7 @@ files or its folder, TF2 checkpoint, Keras `.h5`).
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,7 +74,11 @@ def _open_checkpoint(path: Path) -> OpenedSource:
     reader = open_checkpoint(path)
     names = [t.name for t in reader.tensors()]
     index_files = [p for p in reader.source_files if p.suffix in _CHECKPOINT_SUFFIXES or p.suffix == ".h5"]
-    return OpenedSource("checkpoint", Path(reader.path), False, reader.global_step,
+    step = reader.global_step
+    if step is None:  # no step variable saved: upstream names its files `model-<step>`
+        match = re.search(r"-(\d+)$", Path(reader.path).name)
+        step = int(match.group(1)) if match else None
+    return OpenedSource("checkpoint", Path(reader.path), False, step,
                         _sha256_files(index_files or list(reader.source_files)), names, reader)
 
 

@@ -1,0 +1,114 @@
+"""`panoconv convert`: sources of every kind, strictness, and bad input."""
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from panoconv.cli import main
+from panoconv.weights import load_model, load_weights
+
+
+def _invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def _assert_user_error(result, *fragments):
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    for fragment in fragments:
+        assert fragment in result.stderr
+
+
+def test_checkpoint_to_safetensors_with_provenance(tf_checkpoint, seeded_tf_weights, tmp_path):
+    out = tmp_path / "m.safetensors"
+    result = _invoke("convert", f"{tf_checkpoint}.index", "-o", out, "--ring-pad")
+    assert result.exit_code == 0, result.output
+    state, meta = load_weights(out)
+    assert meta["architecture"] == "monodepth-vgg" and meta["ring_pad"] == "true"
+    assert meta["source_kind"] == "checkpoint" and len(meta["source_sha256"]) == 64 and meta["global_step"] == "1000"
+    kernel = seeded_tf_weights["model/encoder/Conv_1/weights"]
+    np.testing.assert_array_equal(state["encoder.conv1b.weight"].numpy(), kernel.transpose(3, 2, 0, 1))
+    assert load_model(out).ring_pad is True
+
+
+def test_earlier_port_flattened_folder(seeded_tf_weights, tmp_path):
+    legacy = tmp_path / "numpy_weight"
+    legacy.mkdir()
+    for name, value in seeded_tf_weights.items():
+        np.save(legacy / (name.replace("/", ".") + ":0.npy"), value.reshape(1, -1))
+    out = tmp_path / "legacy.pt"
+    result = _invoke("convert", legacy, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "64 reshaped from the flattened layout" in result.stdout
+    state, _ = load_weights(out)
+    np.testing.assert_array_equal(state["decoder.iconv3.weight"].numpy(),
+                                  seeded_tf_weights["model/decoder/Conv_10/weights"].transpose(3, 2, 0, 1))
+
+
+def test_missing_tensors_fail_unless_allowed(seeded_tf_weights, tmp_path):
+    legacy = tmp_path / "partial"
+    legacy.mkdir()
+    for name, value in seeded_tf_weights.items():
+        if "encoder/Conv_13" not in name:
+            np.save(legacy / (name.replace("/", ".") + ":0.npy"), value.reshape(1, -1))
+    out = tmp_path / "p.safetensors"
+    _assert_user_error(_invoke("convert", legacy, "-o", out), "2 missing: encoder.conv7b.weight, encoder.conv7b.bias")
+    assert not out.exists()
+    allowed = _invoke("convert", legacy, "-o", out, "--allow-missing")
+    assert allowed.exit_code == 0 and out.exists() and "INCOMPLETE" in allowed.stderr
+
+
+def test_nan_and_wrong_shape_in_a_store(seeded_tf_weights, tmp_path):
+    from panoconv.weights.extract import ExtractRequest, extract
+
+    for problem in ("nan", "shape"):
+        values = dict(seeded_tf_weights)
+        key = "model/decoder/Conv_5/weights"
+        values[key] = values[key].copy()
+        if problem == "nan":
+            values[key][0, 0, 0, 0] = np.nan
+        else:
+            values[key] = values[key][:, :, :10]
+        store = tmp_path / f"store_{problem}"
+        store.mkdir()
+        for name, value in values.items():
+            np.save(store / (name.replace("/", ".") + ":0.npy"), value)
+        out = tmp_path / f"{problem}.safetensors"
+        expected = "non-finite: model/decoder/Conv_5/weights" if problem == "nan" else "expected (3, 3, 512, 256)"
+        _assert_user_error(_invoke("convert", store, "-o", out), expected)
+        assert not out.exists()
+
+
+def test_another_network_lists_unexpected_and_missing(tmp_path):
+    from panoconv.tf_reference._tf import import_tf
+
+    tf = import_tf()
+    prefix = tf.train.Checkpoint(kernel=tf.Variable(np.ones((2, 2), np.float32))).write(str(tmp_path / "other"))
+    _assert_user_error(_invoke("convert", prefix, "-o", tmp_path / "o.safetensors"), "64 missing", "unexpected")
+
+
+def test_existing_output_and_missing_source(tf_checkpoint, tmp_path):
+    out = tmp_path / "m.safetensors"
+    out.write_bytes(b"keep me")
+    _assert_user_error(_invoke("convert", tf_checkpoint, "-o", out), "already exists")
+    assert out.read_bytes() == b"keep me"
+    _assert_user_error(_invoke("convert", tmp_path / "nope" / "model-5", "-o", tmp_path / "x.safetensors"),
+                       "nope")
+    assert _invoke("convert", tf_checkpoint, "-o", out, "--force").exit_code == 0
+
+
+@pytest.mark.slow
+def test_end_to_end_checkpoint_extract_convert_verify(tf_checkpoint_with_optimizer, tmp_path):
+    """The whole user path through the CLI, as `make demo` runs it, asserting the parity bounds."""
+    import json
+
+    store, weights = tmp_path / "store", tmp_path / "model.safetensors"
+    assert _invoke("extract", tf_checkpoint_with_optimizer, "-o", store).exit_code == 0
+    assert _invoke("convert", store, "-o", weights).exit_code == 0
+    result = _invoke("verify", tf_checkpoint_with_optimizer, "--weights", weights, "--height", "128", "--width",
+                     "256", "--json", "--tol", "1e-12")
+    assert result.exit_code == 0, result.output
+    runs = {r["dtype"]: r for r in json.loads(result.stdout)["runs"]}
+    assert max(o["mse"] for o in runs["float32"]["outputs"]) <= 1e-12
+    assert max(o["mse"] for o in runs["float64"]["outputs"]) <= 1e-24

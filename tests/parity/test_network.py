@@ -1,0 +1,71 @@
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from panoconv.cli import main
+from panoconv.parity.network import VerifyRequest, run_network_parity
+from panoconv.parity.report import to_json, to_table, write_markdown
+from panoconv.weights import load_weights, save_weights
+
+
+@pytest.mark.parametrize("ring", [False, True])
+def test_conversion_is_exact_in_float64(tf_checkpoint, ring):
+    report = run_network_parity(VerifyRequest(tf_checkpoint, height=128, width=256, ring_pad=ring, seed=5))
+    assert report.passed
+    by_dtype = {r.dtype: r for r in report.runs}
+    assert max(e.mse for e in by_dtype["float32"].outputs) <= 1e-12
+    assert max(e.mse for e in by_dtype["float64"].outputs) <= 1e-24
+    assert max(e.max_abs for e in by_dtype["float64"].layers) < 1e-12  # rounding level in every layer
+    assert len(by_dtype["float64"].layers) == 32 and by_dtype["float64"].first_bad_layer is None
+    assert report.environment["tensorflow"] and "tf_onednn" in report.environment
+
+
+def test_a_broken_conversion_is_caught_at_its_layer(tf_checkpoint, tmp_path):
+    from panoconv.converter.convert import convert_to_state
+
+    state, _, _ = convert_to_state(tf_checkpoint)
+    state["encoder.conv2a.weight"] = np.ascontiguousarray(state["encoder.conv2a.weight"].transpose(0, 1, 3, 2))
+    bad = save_weights(state, tmp_path / "bad.safetensors", {"architecture": "monodepth-vgg"})
+    report = run_network_parity(VerifyRequest(tf_checkpoint, weights=bad, tol=1e-10, dtypes=("float64",),
+                                              height=128, width=128))
+    assert not report.passed
+    assert report.runs[0].first_bad_layer == "encoder.conv2a"
+    assert ">>encoder.conv2a" in to_table(report).replace(" ", "")
+
+
+def test_report_files(tf_checkpoint, tmp_path):
+    report = run_network_parity(VerifyRequest(tf_checkpoint, dtypes=("float32",), height=128, width=128))
+    md = write_markdown(report, tmp_path / "rep")
+    assert "PASS" in md.read_text() and (tmp_path / "rep" / "layer_errors.png").stat().st_size > 10_000
+    data = to_json(report)
+    assert data["passed"] and len(data["runs"][0]["layers"]) == 32
+
+
+def test_cli_json_and_exit_codes(tf_checkpoint, tmp_path):
+    runner = CliRunner()
+    ok = runner.invoke(main, ["verify", str(tf_checkpoint), "--height", "128", "--width", "128", "--dtype",
+                              "float64", "--json"])
+    assert ok.exit_code == 0, ok.output
+    data = json.loads(ok.stdout)
+    assert data["passed"] and data["runs"][0]["outputs"][0]["mse"] < 1e-24
+
+    tight = runner.invoke(main, ["verify", str(tf_checkpoint), "--height", "128", "--width", "128", "--dtype",
+                                 "float32", "--tol", "0"])
+    assert tight.exit_code == 1 and "FAIL" in tight.stdout  # float32 drift is not exactly zero
+
+    bad_size = runner.invoke(main, ["verify", str(tf_checkpoint), "--height", "100"])
+    assert bad_size.exit_code == 1 and "multiples of 128" in bad_size.stderr
+    assert "Traceback" not in bad_size.output
+
+
+def test_cli_refuses_another_networks_checkpoint(tmp_path):
+    from panoconv.tf_reference._tf import import_tf
+
+    tf = import_tf()
+    ckpt = tf.train.Checkpoint(v=tf.Variable(np.zeros((3, 3), np.float32)))
+    prefix = ckpt.write(str(tmp_path / "other"))
+    result = CliRunner().invoke(main, ["verify", prefix, "--height", "128", "--width", "128"])
+    assert result.exit_code == 1 and "not a monodepth-vgg checkpoint" in result.stderr
+    assert "Traceback" not in result.output
