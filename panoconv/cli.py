@@ -23,6 +23,9 @@ COMMANDS: list[tuple[str, str]] = [
     ("convert", "convert"),
     ("verify", "verify"),
     ("synth", "synth"),
+    ("reproject", "reproject"),
+    ("predict", "predict"),
+    ("evaluate", "evaluate"),
 ]
 
 

@@ -1,0 +1,43 @@
+"""`panoconv evaluate`: depth metrics of one or more models on KITTI, Eigen, 3D60 or synthetic data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command("evaluate")
+@click.argument("data", type=click.Path(path_type=Path, exists=True))
+@click.option("--weights", "-w", multiple=True, required=True, type=click.Path(path_type=Path),
+              help="Weights to evaluate; repeat for a side-by-side table.")
+@click.option("--kind", type=click.Choice(["synth", "3d60", "kitti-stereo", "eigen"]), default="synth",
+              show_default=True, help="DATA is a synth folder, a 3D60 split file, a KITTI 2015 root or an "
+              "Eigen list (`image gt` rows).")
+@click.option("--root", type=click.Path(path_type=Path), default=None, help="Data root for list/split paths.")
+@click.option("--gt-dir", type=click.Path(path_type=Path), default=None,
+              help="Eigen: folder of <image stem>.npy|.png ground truth.")
+@click.option("--split", default="test", show_default=True, help="synth: which split list.")
+@click.option("--crop", type=click.Choice(["garg", "eigen", "none"]), default=None,
+              help="Depth-map crop [default: garg for --kind eigen, none otherwise].")
+@click.option("--max-depth", type=float, default=None, help="Depth cap [default: 80 m KITTI, 8 m panoramas].")
+@click.option("--median-scaling/--no-median-scaling", default=None,
+              help="Per-image median scaling [default: on for panoramas, off otherwise].")
+@click.option("--postprocess/--no-postprocess", default=True, show_default=True,
+              help="Rectilinear: monodepth flip pass with edge blending.")
+@click.option("--net-width", default=1024, show_default=True, type=int, help="Panorama network input width.")
+@click.option("--arch", default=None, help="Architecture (rectnet, uresnet, ...) if the weights do not say.")
+@click.option("--limit", type=int, default=None, help="Evaluate only the first N images.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout instead of a table.")
+def command(data: Path, weights: tuple[Path, ...], kind: str, root: Path | None, gt_dir: Path | None, split: str,
+            crop: str, max_depth: float | None, median_scaling: bool | None, postprocess: bool, net_width: int,
+            arch: str | None, limit: int | None, as_json: bool) -> None:
+    """Evaluate depth predictions on DATA: abs_rel, sq_rel, rmse, rmse_log, a1-a3 (and d1_all on KITTI)."""
+    from panoconv.evaluation.evaluate import EvaluateRequest, evaluate
+    from panoconv.inference.recipe import PanoramaRecipe
+
+    report = evaluate(EvaluateRequest(weights=weights, data=data, kind=kind, root=root, gt_dir=gt_dir,
+                                      split=split, crop=crop, max_depth=max_depth, median_scaling=median_scaling,
+                                      postprocess=postprocess, recipe=PanoramaRecipe(net_width=net_width),
+                                      arch=arch, limit=limit))
+    click.echo(report.to_json() if as_json else report.to_table())

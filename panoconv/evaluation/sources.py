@@ -1,0 +1,165 @@
+"""Where evaluation data comes from: (image, ground truth) pairs plus how to score and convert them.
+
+Supported layouts:
+- kitti-stereo: `ROOT/training/image_2/*_10.png` with `ROOT/training/disp_noc_0/*_10.png` (16-bit / 256).
+- eigen: a list file of `image gt` rows (relative to `--root`, default the list's folder), or `image ...`
+  rows with `--gt-dir` holding `<image stem>.npy|.png`; gt depth .npy (metres) or 16-bit png / 256.
+- 3d60: a 3D60 split file (9 paths per row), centre colour and depth EXR (metres).
+- synth: a folder written by `panoconv synth`; `meta.json` says the kind (rectilinear / equirect use
+  `<split>.txt` rows and `depth/<stem>.npy`; panorama uses `3d60_<split>.txt`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Literal
+
+import numpy as np
+from PIL import Image
+
+from panoconv.evaluation.protocols import GroundTruthError
+
+Protocol = Literal["kitti-stereo", "eigen", "panorama"]
+#: how a monodepth disparity (fraction of width) becomes metric depth
+DepthModel = Literal["pinhole", "fov"]
+
+
+@dataclass(frozen=True)
+class Sample:
+    image: Path
+    gt: Path
+
+
+@dataclass(frozen=True)
+class EvalData:
+    """Samples plus the protocol and camera facts needed to turn predictions into comparable depth."""
+
+    name: str
+    protocol: Protocol
+    camera: str  # predict camera: rectilinear | equirectangular
+    samples: list[Sample]
+    read_gt: Callable[[Path], np.ndarray]
+    depth_model: DepthModel
+    baseline: float
+    focal: float | None = None  # pinhole focal px at the image width (None: KITTI table by width)
+    fov_rad: float = 2 * math.pi  # horizontal angle of the image for depth_model "fov"
+    median_scaling: bool = False
+    default_crop: str = "none"  # Garg crop only for KITTI's Eigen split
+
+
+def read_png16(path: Path, scale: float = 256.0) -> np.ndarray:
+    """A 16-bit png (KITTI disparity or depth) as float32 / scale; 0 stays 0 (invalid)."""
+    try:
+        with Image.open(path) as img:
+            arr = np.asarray(img)
+    except (OSError, ValueError) as err:
+        raise GroundTruthError(f"{path}: unreadable ground truth ({err})") from None
+    if arr.dtype != np.uint16 and arr.dtype != np.int32:
+        raise GroundTruthError(f"{path}: expected a 16-bit png (value / {scale:g}), got {arr.dtype} {img.mode}")
+    return arr.astype(np.float32) / scale
+
+
+def read_depth(path: Path) -> np.ndarray:
+    """Ground-truth depth in metres from .npy, 16-bit .png (/ 256) or .exr."""
+    path = Path(path)
+    if not path.is_file():
+        raise GroundTruthError(f"{path}: no such ground-truth file")
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        try:
+            arr = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as err:
+            raise GroundTruthError(f"{path}: unreadable .npy ({err})") from None
+        arr = np.squeeze(arr)
+        if arr.ndim != 2:
+            raise GroundTruthError(f"{path}: expected an H x W depth map, got shape {arr.shape}")
+        return arr.astype(np.float32)
+    if suffix == ".png":
+        return read_png16(path)
+    if suffix == ".exr":
+        from panoconv.io.exr import read_depth_exr
+
+        return read_depth_exr(path)
+    raise GroundTruthError(f"{path}: unsupported ground-truth format (use .npy, 16-bit .png or .exr)")
+
+
+def kitti_stereo(root: Path) -> EvalData:
+    images = sorted((root / "training" / "image_2").glob("*_10.png"))
+    if not images:
+        raise GroundTruthError(f"{root}: no training/image_2/*_10.png (KITTI stereo 2015 layout)")
+    samples = [Sample(p, root / "training" / "disp_noc_0" / p.name) for p in images]
+    return EvalData("kitti-stereo-2015", "kitti-stereo", "rectilinear", samples, read_png16, "pinhole", 0.54)
+
+
+def eigen(list_file: Path, root: Path | None = None, gt_dir: Path | None = None) -> EvalData:
+    root = root or list_file.parent
+    samples = []
+    for line_no, line in enumerate(list_file.read_text().splitlines(), 1):
+        tokens = line.split()
+        if not tokens or tokens[0].startswith("#"):
+            continue
+        image = root / tokens[0]
+        if gt_dir is not None:
+            cands = [gt_dir / f"{image.stem}{s}" for s in (".npy", ".png")]
+            gt = next((c for c in cands if c.exists()), cands[0])
+        elif len(tokens) >= 2:
+            gt = root / tokens[-1]
+        else:
+            raise GroundTruthError(f"{list_file}:{line_no}: expected `image gt` (or give --gt-dir)")
+        samples.append(Sample(image, gt))
+    if not samples:
+        raise GroundTruthError(f"{list_file}: no rows")
+    return EvalData("eigen", "eigen", "rectilinear", samples, read_depth, "pinhole", 0.54, default_crop="garg")
+
+
+def threed60(split_file: Path, root: Path | None = None, name: str = "3d60") -> EvalData:
+    """Centre colour / depth of each row, read with `panoconv.data.threed60.read_split`."""
+    from panoconv.data.threed60 import read_split
+
+    split = read_split(split_file, root, mode="supervised")
+    samples = [Sample(r.path("color"), r.path("depth")) for r in split.rows]
+    return EvalData(name, "panorama", "equirectangular", samples, read_depth, "fov", 0.26, median_scaling=True)
+
+
+def synth(root: Path, split: str = "test") -> EvalData:
+    """A `panoconv synth` folder; camera, focal / field of view and baseline come from meta.json."""
+    meta_path = root / "meta.json"
+    if not meta_path.is_file():
+        raise GroundTruthError(f"{root}: no meta.json (not a `panoconv synth` folder)")
+    meta = json.loads(meta_path.read_text())
+    kind = meta.get("kind")
+    baseline = float(meta.get("baseline_m", 0.54))
+    if kind == "panorama":
+        data = threed60(root / f"3d60_{split}.txt", root, name=f"synth-panorama/{split}")
+        return EvalData(data.name, "panorama", "equirectangular", data.samples, read_depth, "fov", baseline,
+                        median_scaling=True)
+    list_file = root / f"{split}.txt"
+    if not list_file.is_file():
+        raise GroundTruthError(f"{list_file}: no such split list")
+    samples = [Sample(root / line.split()[0], root / "depth" / f"{Path(line.split()[0]).stem}.npy")
+               for line in list_file.read_text().splitlines() if line.strip()]
+    if not samples:
+        raise GroundTruthError(f"{list_file}: empty split (generate more scenes)")
+    if kind == "rectilinear":
+        return EvalData(f"synth-rectilinear/{split}", "eigen", "rectilinear", samples, read_depth, "pinhole",
+                        baseline, focal=float(meta["focal_px"]))
+    if kind == "equirect":
+        return EvalData(f"synth-equirect/{split}", "eigen", "rectilinear", samples, read_depth, "fov", baseline,
+                        fov_rad=float(meta["fov_rad"]))
+    raise GroundTruthError(f"{meta_path}: unknown kind {kind!r}")
+
+
+def open_data(kind: str, path: Path, root: Path | None = None, gt_dir: Path | None = None,
+              split: str = "test") -> EvalData:
+    if kind == "kitti-stereo":
+        return kitti_stereo(path)
+    if kind == "eigen":
+        return eigen(path, root, gt_dir)
+    if kind == "3d60":
+        return threed60(path, root)
+    if kind == "synth":
+        return synth(path, split)
+    raise GroundTruthError(f"unknown data kind {kind!r}; use kitti-stereo, eigen, 3d60 or synth")
