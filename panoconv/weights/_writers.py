@@ -95,10 +95,16 @@ class NpzWriter:
 
 
 class H5Writer:
-    """One HDF5 dataset per TF name (`model/encoder/Conv/weights`); manifest in a root attribute."""
+    """One flat HDF5 dataset per tensor, manifest in a root attribute.
+
+    Datasets are named like the `.npy` files without the suffix (`model.encoder.Conv.weights:0`)
+    with the TF name in their `tf_name` attribute: TF names cannot be HDF5 paths, since a variable
+    (`.../weights`) would have to be both a dataset and the group of its Adam slot (`.../weights/Adam`).
+    """
 
     def __init__(self, path: Path, file_names: dict[str, str]) -> None:
         self.file = h5py.File(path, "w")
+        self.keys = {name: fname.removesuffix(".npy") for name, fname in file_names.items()}
 
     def add(self, info: TensorInfo, stream: StreamFn, progress: Callable[[int], object]) -> TensorRecord:
         sink = _Hashing(lambda chunk: None, progress)
@@ -108,8 +114,9 @@ class H5Writer:
             stream(name, sink)
 
         array = array_from_stream(info, hashing_stream)
-        self.file.create_dataset(info.name, data=array)
-        return sink.record(info, info.name)
+        key = self.keys[info.name]
+        self.file.create_dataset(key, data=array).attrs["tf_name"] = info.name
+        return sink.record(info, key)
 
     def finish(self, manifest: Manifest) -> None:
         self.file.attrs[H5_MANIFEST_ATTR] = manifest.to_json()

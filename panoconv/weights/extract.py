@@ -21,7 +21,7 @@ from panoconv.errors import CheckpointError
 from panoconv.io.atomic import atomic_dir, atomic_path, check_can_write
 from panoconv.weights import _writers
 from panoconv.weights.manifest import LeftOut, Manifest, SourceFile, file_sha256
-from panoconv.weights.naming import check_tf_name, file_names
+from panoconv.weights.naming import file_names
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +50,9 @@ def _split(reader: CheckpointReader, include_optimizer: bool) -> tuple[list[Tens
     return kept, left
 
 
-def _check_names(reader: CheckpointReader, tensors: list[TensorInfo], fmt: Format) -> dict[str, str]:
+def _check_names(reader: CheckpointReader, tensors: list[TensorInfo]) -> dict[str, str]:
     """Validate every name before anything is written; the error names the checkpoint."""
     try:
-        if fmt == "h5":
-            for info in tensors:
-                check_tf_name(info.name)
-            return {info.name: info.name for info in tensors}
         return file_names([info.name for info in tensors])
     except CheckpointError as err:
         raise type(err)(f"{reader.path}: {err}") from None
@@ -83,7 +79,7 @@ def extract(req: ExtractRequest, progress: bool = True) -> Manifest:
     check_can_write(out, req.force)
     reader = open_checkpoint(req.checkpoint)
     tensors, left_out = _split(reader, req.include_optimizer)
-    names = _check_names(reader, tensors, req.format)
+    names = _check_names(reader, tensors)
     manifest = Manifest(
         layout=req.format, source=str(reader.path),
         source_files=[SourceFile(p.name, p.stat().st_size, file_sha256(p)) for p in reader.source_files],

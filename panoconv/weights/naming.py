@@ -37,7 +37,7 @@ def file_name(name: str) -> str:
     """The `.npy` file name of a TF name, checked to be a single safe, visible file name."""
     check_tf_name(name)
     fname = name.replace("/", ".") + SUFFIX
-    if fname.startswith(".") or fname == "manifest.json" or ":" in name:
+    if fname.startswith(".") or ":" in name:
         raise UnsafeNameError(f"tensor name {name!r} would make the file name {fname!r}")
     if len(fname.encode("utf-8")) > MAX_NAME_BYTES:
         raise UnsafeNameError(f"tensor name {name[:60]!r}... is too long for a file name")
