@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import click
@@ -20,8 +21,8 @@ def command(checkpoint: Path, out: Path, fmt: str, include_optimizer: bool, forc
     """Copy CHECKPOINT's variables (TF1/TF2 prefix, file or folder; Keras .h5) into OUT, verified."""
     from panoconv.weights.extract import ExtractRequest, extract
 
-    manifest = extract(ExtractRequest(checkpoint, out, fmt, include_optimizer, force),
-                       progress=not as_json)
+    show_progress = not as_json and logging.getLogger().isEnabledFor(logging.INFO)  # off under -q
+    manifest = extract(ExtractRequest(checkpoint, out, fmt, include_optimizer, force), progress=show_progress)
     summary = {"out": str(out), "format": fmt, "tensors": len(manifest.tensors),
                "bytes": manifest.total_bytes, "left_out": len(manifest.left_out),
                "global_step": manifest.global_step, "source": manifest.source}
