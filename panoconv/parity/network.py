@@ -48,8 +48,9 @@ class RunResult:
     dtype: str
     input_name: str
     outputs: list[TensorError]
-    layers: list[TensorError]
+    layers: list[TensorError]  # accumulated: both networks run end to end
     tol: float
+    isolated: list[TensorError] = field(default_factory=list)  # each layer fed TF's own input
 
     @property
     def passed(self) -> bool:
@@ -148,13 +149,23 @@ def run_network_parity(request: VerifyRequest, tf_weights: Mapping[str, np.ndarr
         net = model.to(getattr(torch, dtype))
         for input_name, image in inputs:
             batch = image[None].astype(dtype)  # (1, H, W, 3)
-            tf_out, tf_layers = tf_monodepth.run(values, batch, dtype, ring=request.ring_pad)
+            tf_inputs: dict[str, np.ndarray] = {}
+            tf_out, tf_layers = tf_monodepth.run(values, batch, dtype, ring=request.ring_pad, layer_inputs=tf_inputs)
             pt_out, pt_layers = _run_torch(net, batch, layer_names)
             outputs = [tensor_error(n, pt_out[n], tf_out[n]) for n in arch.OUTPUTS]
             layers = [tensor_error(n, pt_layers[n], tf_layers[n]) for n in layer_names]
-            report.runs.append(RunResult(dtype, input_name, outputs, layers, request.tol))
+            isolated = [tensor_error(n, _run_layer_isolated(net, n, tf_inputs[n]), tf_layers[n]) for n in layer_names]
+            report.runs.append(RunResult(dtype, input_name, outputs, layers, request.tol, isolated))
             log.info("%s %s: worst output MSE %.3g", dtype, input_name, max(e.mse for e in outputs))
     return report
+
+
+def _run_layer_isolated(model: torch.nn.Module, name: str, tf_input_nhwc: np.ndarray) -> np.ndarray:
+    """One PyTorch layer on TensorFlow's recorded input: its error is local, not accumulated drift."""
+    module = dict(model.named_modules())[name]
+    with torch.no_grad():
+        out = module(torch.from_numpy(np.ascontiguousarray(tf_input_nhwc.transpose(0, 3, 1, 2))))
+    return out.numpy().transpose(0, 2, 3, 1)
 
 
 def _run_torch(model: torch.nn.Module, batch_nhwc: np.ndarray,

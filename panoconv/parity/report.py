@@ -9,12 +9,13 @@ from panoconv.io.atomic import atomic_file, atomic_path
 from panoconv.parity.compare import TensorError
 from panoconv.parity.network import ParityReport, RunResult
 
-_HEADER = f"{'':2}{'tensor':<18}{'MSE':>11}{'max abs':>11}{'max rel':>11}  status"
+_HEADER = f"{'':2}{'tensor':<18}{'MSE':>11}{'max abs':>11}{'max rel':>11}{'isolated':>11}  status"
 
 
-def _row(err: TensorError, tol: float, mark: str = "") -> str:
+def _row(err: TensorError, tol: float, mark: str = "", isolated: TensorError | None = None) -> str:
     status = "OK" if err.mse <= tol else "FAIL"
-    return f"{mark:2}{err.name:<18}{err.mse:>11.3e}{err.max_abs:>11.3e}{err.max_rel:>11.3e}  {status}"
+    iso = f"{isolated.max_abs:>11.3e}" if isolated is not None else f"{'':>11}"
+    return f"{mark:2}{err.name:<18}{err.mse:>11.3e}{err.max_abs:>11.3e}{err.max_rel:>11.3e}{iso}  {status}"
 
 
 def run_table(run: RunResult, with_layers: bool = True) -> str:
@@ -23,9 +24,10 @@ def run_table(run: RunResult, with_layers: bool = True) -> str:
     lines += [_row(e, run.tol) for e in run.outputs]
     if with_layers:
         first_bad = run.first_bad_layer
-        lines.append(f"  -- per layer, network order" + (f"; first over tolerance: {first_bad} (>>)" if first_bad
-                                                            else "; none over tolerance"))
-        lines += [_row(e, run.tol, ">>" if e.name == first_bad else "") for e in run.layers]
+        lines.append("  -- per layer, network order (isolated = max abs error of the layer fed TF's own input)"
+                     + (f"; first over tolerance: {first_bad} (>>)" if first_bad else "; none over tolerance"))
+        isolated = {e.name: e for e in run.isolated}
+        lines += [_row(e, run.tol, ">>" if e.name == first_bad else "", isolated.get(e.name)) for e in run.layers]
     return "\n".join(lines)
 
 
@@ -54,7 +56,8 @@ def to_json(report: ParityReport) -> dict:
                     "random_images": req.random_images, "seed": req.seed},
         "environment": report.environment,
         "runs": [{"dtype": r.dtype, "input": r.input_name, "passed": r.passed, "first_bad_layer": r.first_bad_layer,
-                  "outputs": [e.as_dict() for e in r.outputs], "layers": [e.as_dict() for e in r.layers]}
+                  "outputs": [e.as_dict() for e in r.outputs], "layers": [e.as_dict() for e in r.layers],
+                  "isolated_layers": [e.as_dict() for e in r.isolated]}
                  for r in report.runs],
     }
 
@@ -71,7 +74,11 @@ def write_markdown(report: ParityReport, out_dir: Path) -> Path:
     fig, ax = plt.subplots(figsize=(11, 4.5))
     for run in report.runs:
         values = [max(e.max_abs, 1e-300) for e in run.layers]
-        ax.semilogy(range(len(values)), values, marker="o", ms=3, label=f"{run.dtype} | {run.input_name}")
+        line, = ax.semilogy(range(len(values)), values, marker="o", ms=3, label=f"{run.dtype} | {run.input_name}")
+        if run.isolated:
+            iso = [max(e.max_abs, 1e-300) for e in run.isolated]
+            ax.semilogy(range(len(iso)), iso, ls=":", color=line.get_color(), lw=1,
+                        label=f"{run.dtype} | {run.input_name} (isolated)")
     names = [e.name.split(".")[-1] for e in report.runs[0].layers] if report.runs else []
     ax.set_xticks(range(len(names)), names, rotation=70, fontsize=7)
     ax.set_ylabel("max |PyTorch - TensorFlow|")

@@ -81,15 +81,21 @@ def upsample_nearest2x(x: Any) -> Any:
                                            align_corners=False, half_pixel_centers=False)
 
 
-def forward(x: Any, params: ParamSource, ring: bool = False,
-            activations: dict[str, Any] | None = None) -> list[Any]:
-    """(B, H, W, 3) -> [disp1, disp2, disp3, disp4], each (B, h, w, 2). Fills `activations` if given."""
+def forward(x: Any, params: ParamSource, ring: bool = False, activations: dict[str, Any] | None = None,
+            layer_inputs: dict[str, Any] | None = None) -> list[Any]:
+    """(B, H, W, 3) -> [disp1, disp2, disp3, disp4], each (B, h, w, 2).
+
+    Fills `activations` (each layer's output) and `layer_inputs` (what each conv received, after
+    upsampling and concatenation) if given, keyed by PyTorch module name.
+    """
 
     def layer(name: str, inp: Any) -> Any:
         spec = arch.layer(name)
         out = conv(inp, spec, params, ring)
         if activations is not None:
             activations[spec.torch_name] = out
+        if layer_inputs is not None:
+            layer_inputs[spec.torch_name] = inp
         return out
 
     skips = []
@@ -113,18 +119,23 @@ def forward(x: Any, params: ParamSource, ring: bool = False,
 
 
 def run(values: Mapping[str, np.ndarray], images_nhwc: np.ndarray, dtype: str = "float32",
-        ring: bool = False) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        ring: bool = False, layer_inputs: dict[str, np.ndarray] | None = None,
+        ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Eager inference. Returns (outputs by name `disp1..disp4`, activations by layer), NHWC numpy.
 
+    With `layer_inputs`, also fills it with every conv's input (for isolated per-layer checks).
     Raises if TF silently computes in another dtype than asked (see parity-pitfalls: some ops drop
     float64 to float32).
     """
     acts: dict[str, Any] = {}
+    inputs: dict[str, Any] | None = {} if layer_inputs is not None else None
     x = tf.constant(np.asarray(images_nhwc, dtype=dtype))
-    outs = forward(x, ConstantParams(values, dtype), ring=ring, activations=acts)
+    outs = forward(x, ConstantParams(values, dtype), ring=ring, activations=acts, layer_inputs=inputs)
     result = {name: out.numpy() for name, out in zip(arch.OUTPUTS, outs)}
     layers = {name: a.numpy() for name, a in acts.items()}
-    for name, arr in {**result, **layers}.items():
+    if layer_inputs is not None:
+        layer_inputs.update({name: t.numpy() for name, t in inputs.items()})
+    for name, arr in {**result, **layers, **(layer_inputs or {})}.items():
         if arr.dtype != np.dtype(dtype):
             raise AssertionError(f"TF computed {name} in {arr.dtype}, expected {dtype}")
     return result, layers

@@ -31,7 +31,11 @@ def test_a_broken_conversion_is_caught_at_its_layer(tf_checkpoint, tmp_path):
     report = run_network_parity(VerifyRequest(tf_checkpoint, weights=bad, tol=1e-10, dtypes=("float64",),
                                               height=128, width=128))
     assert not report.passed
-    assert report.runs[0].first_bad_layer == "encoder.conv2a"
+    run = report.runs[0]
+    assert run.first_bad_layer == "encoder.conv2a"
+    isolated = {e.name: e.max_abs for e in run.isolated}
+    assert isolated["encoder.conv2a"] > 1e-3  # the broken layer is wrong on its own ...
+    assert max(v for k, v in isolated.items() if k != "encoder.conv2a") < 1e-12  # ... every other layer is exact
     assert ">>encoder.conv2a" in to_table(report).replace(" ", "")
 
 
