@@ -10,7 +10,8 @@ import click
 @click.command("synth")
 @click.argument("out", type=click.Path(path_type=Path))
 @click.option("--kind", type=click.Choice(["rectilinear", "equirect", "panorama"]), default="rectilinear",
-              show_default=True, help="Pinhole stereo, equirectangular crops, or full 360x180 3D60-style panoramas.")
+              show_default=True,
+              help="Pinhole stereo, equirectangular crops, or full 360x180 3D60-style panoramas.")
 @click.option("--count", default=20, show_default=True, help="Number of scenes (stereo pairs).")
 @click.option("--height", default=256, show_default=True)
 @click.option("--width", default=512, show_default=True)

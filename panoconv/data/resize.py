@@ -24,8 +24,9 @@ def area_weights(n_in: int, n_out: int) -> np.ndarray:
     starts = np.arange(n_out) * scale
     ends = starts + scale
     edges = np.arange(n_in)
-    overlap = np.clip(np.minimum(ends[:, None], edges[None, :] + 1) - np.maximum(starts[:, None], edges[None, :]),
-                      0.0, None)
+    right = np.minimum(ends[:, None], edges[None, :] + 1)
+    left = np.maximum(starts[:, None], edges[None, :])
+    overlap = np.clip(right - left, 0.0, None)
     weights = overlap / scale
     weights.setflags(write=False)
     return weights

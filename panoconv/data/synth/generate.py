@@ -92,7 +92,8 @@ def _meta(req: SynthRequest, splits: dict[str, int]) -> dict:
         "kind": req.kind, "height": req.height, "width": req.width, "fov_deg": fov,
         "baseline_m": req.baseline, **focal, **depth,
         "splits": splits, "seed": req.seed, "count": req.count, "generator_version": GENERATOR_VERSION,
-        "views": {"right": "+baseline along x", **({"up": "+baseline upwards (-y)"} if req.kind == "panorama" else {})},
+        "views": {"right": "+baseline along x",
+                  **({"up": "+baseline upwards (-y)"} if req.kind == "panorama" else {})},
         "lists": ["train.txt", "val.txt", "test.txt"]
                  + (["3d60_train.txt", "3d60_val.txt", "3d60_test.txt"] if req.kind == "panorama" else []),
     }

@@ -48,7 +48,8 @@ class SynthRequest:
         if self.kind == "equirect" and not 1.0 <= fov < 180.0:
             raise PanoconvError(f"--fov must be in [1, 180) for equirect crops, got {fov}")
         if self.kind == "equirect" and self.height / self.width * fov >= 180.0:
-            raise PanoconvError(f"{self.width}x{self.height} at fov {fov} spans more than 180 degrees vertically")
+            raise PanoconvError(f"{self.width}x{self.height} at fov {fov} spans more than 180 degrees "
+                                "vertically")
         if not (0 <= self.val_fraction < 1 and 0 <= self.test_fraction < 1
                 and self.val_fraction + self.test_fraction < 1):
             raise PanoconvError("split fractions must be in [0, 1) and sum to less than 1")

@@ -41,7 +41,8 @@ class Scene:
     planes: list[Plane] = field(default_factory=list)
     boxes: list[Box] = field(default_factory=list)
     spheres: list[Sphere] = field(default_factory=list)
-    light: np.ndarray = field(default_factory=lambda: np.array([0.3, -1.0, 0.4]) / np.linalg.norm([0.3, -1.0, 0.4]))
+    light: np.ndarray = field(
+        default_factory=lambda: np.array([0.3, -1.0, 0.4]) / np.linalg.norm([0.3, -1, 0.4]))
     camera: np.ndarray = field(default_factory=lambda: np.zeros(3))  # left / centre camera position
 
 

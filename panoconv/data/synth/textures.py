@@ -43,8 +43,9 @@ def sky_material(rng: np.random.Generator) -> Material:
 def _hash01(ix: np.ndarray, iy: np.ndarray, iz: np.ndarray, seed: int) -> np.ndarray:
     """Integer lattice -> pseudo-random value in [0, 1] (wrapping uint32 arithmetic)."""
     with np.errstate(over="ignore"):
-        h = (ix.astype(np.uint32, copy=False) * np.uint32(73856093) ^ iy.astype(np.uint32, copy=False) * np.uint32(19349663)
-             ^ iz.astype(np.uint32, copy=False) * np.uint32(83492791) ^ np.uint32(seed & 0xFFFFFFFF))
+        u32 = np.uint32
+        h = (ix.astype(u32, copy=False) * u32(73856093) ^ iy.astype(u32, copy=False) * u32(19349663)
+             ^ iz.astype(u32, copy=False) * u32(83492791) ^ u32(seed & 0xFFFFFFFF))
         h = (h ^ (h >> np.uint32(13))) * np.uint32(1274126177)
         h = h ^ (h >> np.uint32(16))
     return (h & np.uint32(0xFFFF)).astype(np.float32) * np.float32(1.0 / 65535.0)

@@ -1,0 +1,31 @@
+"""Area resize: integer factors are average pooling, fractional factors weight partial overlaps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from panoconv.data.resize import area_weights, resize_area
+
+
+def test_integer_factor_is_average_pooling(rng) -> None:
+    img = rng.random((8, 12, 3))
+    expected = img.reshape(4, 2, 4, 3, 3).mean(axis=(1, 3))
+    np.testing.assert_allclose(resize_area(img, 4, 4), expected, rtol=1e-6, atol=1e-6)
+
+
+def test_fractional_factor_weights_partial_pixels() -> None:
+    np.testing.assert_allclose(area_weights(3, 2), [[2 / 3, 1 / 3, 0], [0, 1 / 3, 2 / 3]])
+    out = resize_area(np.array([[0.0, 3.0, 6.0]]), 1, 2)
+    np.testing.assert_allclose(out, [[1.0, 5.0]], rtol=1e-6)
+
+
+@pytest.mark.parametrize("shape, size", [((375, 1242), (256, 512)), ((7, 5), (3, 4)), ((10, 10), (10, 10))])
+def test_rows_sum_to_one_and_mean_preserved(rng, shape, size) -> None:
+    img = rng.random((*shape, 3))
+    out = resize_area(img, *size)
+    assert out.shape == (*size, 3) and out.dtype == np.float32
+    np.testing.assert_allclose(area_weights(shape[0], size[0]).sum(axis=1), 1.0)
+    np.testing.assert_allclose(out.mean(), img.mean(), rtol=1e-5)
+    const = resize_area(np.full((*shape, 3), 0.25), *size)
+    np.testing.assert_allclose(const, 0.25, rtol=1e-6)
