@@ -1,0 +1,100 @@
+"""`evaluate` end to end on hand-made synthetic / 3D60-style data, with disparity and depth models."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from panoconv.evaluation.evaluate import EvaluateRequest, evaluate
+from panoconv.evaluation.protocols import GroundTruthError
+from panoconv.io.exr import write_depth_exr
+from panoconv.io.images import save_rgb
+from tests.inference._fakes import ConstantDepth, ConstantDisparity
+
+FOCAL, BASELINE, DISP = 100.0, 0.5, 0.05
+
+
+def make_synth_rectilinear(root: Path, gt_shape=(24, 48)) -> Path:
+    (root / "depth").mkdir(parents=True)
+    h, w = 24, 48
+    save_rgb(root / "left" / "000000.png", np.full((h, w, 3), 0.5))
+    # a model predicting DISP everywhere is exactly right: depth = f B / (d W)
+    np.save(root / "depth" / "000000.npy", np.full(gt_shape, FOCAL * BASELINE / (DISP * w), np.float32))
+    (root / "test.txt").write_text("left/000000.png right/000000.png\n")
+    (root / "meta.json").write_text(json.dumps({"kind": "rectilinear", "focal_px": FOCAL, "baseline_m": BASELINE}))
+    return root
+
+
+def make_3d60(root: Path) -> Path:
+    folder = root / "Matterport3D"
+    folder.mkdir(parents=True)
+    stem = "0_0123456789abcdef0123456789abcdef1"
+    names = [f"Matterport3D/{stem}_{k}_0_{v}_0.0.{'png' if k == 'color' else 'exr'}"
+             for k in ("color", "depth", "normal") for v in ("Left_Down", "Right", "Up")]
+    save_rgb(root / names[0], np.full((32, 64, 3), 0.5))
+    depth = np.full((32, 64), 4.0, np.float32)
+    depth[0] = 20.0  # beyond the 8 m cap: ignored
+    write_depth_exr(root / names[3], depth)
+    (root / "test.txt").write_text(" ".join(names) + "\n")
+    return root / "test.txt"
+
+
+def test_synth_rectilinear_perfect_disparity_model(tmp_path):
+    data = make_synth_rectilinear(tmp_path / "syn")
+    report = evaluate(EvaluateRequest(weights=(), data=data, kind="synth", models=(ConstantDisparity(DISP),),
+                                      progress=False))
+    row = report.rows[0]
+    assert row.images == 1 and row.metrics["abs_rel"] == pytest.approx(0, abs=1e-5) and row.metrics["a1"] == 1
+    assert report.settings["crop"] == "none" and report.settings["median_scaling"] is False
+
+
+def test_side_by_side_rows(tmp_path):
+    data = make_synth_rectilinear(tmp_path / "syn")
+    report = evaluate(EvaluateRequest(weights=(), data=data, kind="synth", progress=False,
+                                      models=(ConstantDisparity(DISP), ConstantDisparity(DISP / 2))))
+    assert len(report.rows) == 2
+    assert report.rows[1].metrics["abs_rel"] == pytest.approx(1.0, rel=1e-4)  # twice as far
+    table = report.to_table().splitlines()
+    assert len(table) == 4 and "abs_rel" in table[1]
+    assert json.loads(report.to_json())["rows"][1]["abs_rel"] == pytest.approx(1.0, rel=1e-4)
+
+
+def test_3d60_depth_model_with_median_scaling(tmp_path):
+    split = make_3d60(tmp_path / "d")
+    report = evaluate(EvaluateRequest(weights=(), data=split, kind="3d60", models=(ConstantDepth(1.0),),
+                                      progress=False))
+    row = report.rows[0]
+    assert row.arch == "rectnet" and row.metrics["abs_rel"] == pytest.approx(0, abs=1e-6)
+
+
+def test_3d60_monodepth_uses_band_only(tmp_path):
+    split = make_3d60(tmp_path / "d")
+    report = evaluate(EvaluateRequest(weights=(), data=split, kind="3d60", models=(ConstantDisparity(0.02),),
+                                      progress=False))
+    assert report.settings["median_scaling"] is True
+    assert report.rows[0].metrics["abs_rel"] == pytest.approx(0, abs=1e-6)
+
+
+def test_wrong_size_ground_truth(tmp_path):
+    data = make_synth_rectilinear(tmp_path / "syn", gt_shape=(12, 48))
+    with pytest.raises(GroundTruthError, match="must match the input image size"):
+        evaluate(EvaluateRequest(weights=(), data=data, kind="synth", models=(ConstantDisparity(),), progress=False))
+
+
+def test_eigen_list_with_png16_gt(tmp_path):
+    from PIL import Image
+
+    h, w = 30, 60
+    save_rgb(tmp_path / "img.png", np.full((h, w, 3), 0.5))
+    depth_m = 721.5377 * (w / 1242) * 0.54 / (DISP * w)  # focal scaled for a non-KITTI width
+    Image.fromarray(np.full((h, w), round(depth_m * 256), np.uint16)).save(tmp_path / "gt.png")
+    (tmp_path / "list.txt").write_text("img.png gt.png\n")
+    report = evaluate(EvaluateRequest(weights=(), data=tmp_path / "list.txt", kind="eigen",
+                                      models=(ConstantDisparity(DISP),), progress=False))
+    assert report.settings["crop"] == "garg"
+    assert report.rows[0].metrics["abs_rel"] < 1e-3
+    assert math.isfinite(report.rows[0].metrics["rmse"])

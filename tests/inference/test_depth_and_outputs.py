@@ -1,0 +1,67 @@
+"""Disparity -> depth conversions, back-projection, PLY contents and colour maps."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from panoconv.inference.depth import (kitti_focal, panorama_depth, pinhole_points, rectilinear_depth,
+                                      spherical_points)
+from panoconv.inference.outputs import colorize, read_ply, write_ply
+
+
+def test_kitti_depth_from_disparity():
+    f, note = kitti_focal(1242)
+    assert f == 721.5377 and note is None
+    assert rectilinear_depth(np.array([0.1]), 1242, f)[0] == pytest.approx(721.5377 * 0.54 / (0.1 * 1242))
+    f2, note2 = kitti_focal(621)
+    assert f2 == pytest.approx(721.5377 / 2) and "not a KITTI width" in note2
+
+
+def test_panorama_radial_depth():
+    # r = baseline / (d * 2 pi): d = 0.01 of the width at baseline 0.472 m -> 7.51 m
+    assert panorama_depth(np.array([0.01]))[0] == pytest.approx(0.472 / (0.01 * 2 * math.pi))
+    assert panorama_depth(np.array([0.01]), baseline=1.0, fov_rad=math.pi)[0] == pytest.approx(100 / math.pi)
+
+
+def test_spherical_points_directions_and_radius():
+    r = np.full((4, 8), 2.0)
+    r[0, 0] = np.nan
+    pts, idx = spherical_points(r)
+    assert len(pts) == 31 and 0 not in idx
+    np.testing.assert_allclose(np.linalg.norm(pts, axis=1), 2.0)
+    # pixel (row 1, col 4): just above the equator, just right of the image centre -> forward (+z), up (+y)
+    p = pts[list(idx).index(1 * 8 + 4)]
+    assert p[2] > 1.5 and p[1] > 0 and p[0] > 0
+
+
+def test_pinhole_points_centre_and_scale():
+    depth = np.full((3, 5), 4.0)
+    pts, idx = pinhole_points(depth, fx=10.0, fy=10.0, cx=2.5, cy=1.5)
+    centre = pts[list(idx).index(1 * 5 + 2)]
+    np.testing.assert_allclose(centre, [0.0, 0.0, 4.0])
+    corner = pts[0]
+    np.testing.assert_allclose(corner, [(0.5 - 2.5) * 0.4, (0.5 - 1.5) * 0.4, 4.0])
+
+
+def test_ply_roundtrip(tmp_path):
+    pts = np.array([[0, 1, 2], [3.5, -4, 5]], np.float32)
+    cols = np.array([[255, 0, 0], [0, 128, 255]], np.uint8)
+    write_ply(tmp_path / "c.ply", pts, cols)
+    raw = (tmp_path / "c.ply").read_bytes()
+    assert raw.startswith(b"ply\nformat binary_little_endian 1.0\nelement vertex 2\n")
+    data = read_ply(tmp_path / "c.ply")
+    np.testing.assert_array_equal(np.stack([data["x"], data["y"], data["z"]], 1), pts)
+    np.testing.assert_array_equal(np.stack([data["red"], data["green"], data["blue"]], 1), cols)
+
+
+def test_colorize_robust_range_and_nan():
+    v = np.linspace(0, 1, 100).reshape(10, 10)
+    v[0, 0] = 1e6  # one outlier must not wash out the map
+    v[9, 9] = np.nan
+    rgb = colorize(v)
+    assert rgb.dtype == np.uint8 and rgb.shape == (10, 10, 3)
+    assert (rgb[9, 9] == 0).all()
+    assert len({tuple(c) for c in rgb.reshape(-1, 3)}) > 50
