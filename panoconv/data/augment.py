@@ -31,7 +31,8 @@ class AugmentParams:
 
 def sample_rng(seed: int, epoch: int, index: int) -> np.random.Generator:
     """Generator for one sample; identical for identical (seed, epoch, index) in any process."""
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence([int(seed), int(epoch), int(index)])))
+    key = [int(v) % 2**64 for v in (seed, epoch, index)]  # SeedSequence takes non-negative integers
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(key)))
 
 
 def draw_params(rng: np.random.Generator) -> AugmentParams:

@@ -82,6 +82,7 @@ def test_refuses_existing_output_unless_force(tmp_path: Path) -> None:
 @pytest.mark.parametrize("kw, message", [
     (dict(count=0), "--count"), (dict(kind="fisheye"), "unknown kind"), (dict(baseline=-1.0), "--baseline"),
     (dict(kind="panorama", fov_deg=90.0), "always 360"), (dict(fov_deg=200.0), "--fov"),
+    (dict(kind="panorama", height=100, width=300), "width = 2 x height"),
 ])
 def test_bad_requests_are_user_errors(tmp_path: Path, kw, message) -> None:
     with pytest.raises(PanoconvError, match=message):

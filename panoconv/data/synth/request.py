@@ -43,6 +43,8 @@ class SynthRequest:
         fov = DEFAULT_FOV[self.kind] if self.fov_deg is None else float(self.fov_deg)
         if self.kind == "panorama" and fov != 360.0:
             raise PanoconvError("--fov does not apply to panoramas (always 360 degrees)")
+        if self.kind == "panorama" and self.width != 2 * self.height:
+            raise PanoconvError(f"a 360x180 panorama needs width = 2 x height, got {self.width}x{self.height}")
         if self.kind == "rectilinear" and not 1.0 <= fov < 179.0:
             raise PanoconvError(f"--fov must be in [1, 179) for rectilinear images, got {fov}")
         if self.kind == "equirect" and not 1.0 <= fov < 180.0:

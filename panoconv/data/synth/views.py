@@ -21,7 +21,8 @@ class SceneViews:
 
 def scene_rng(seed: int, index: int) -> np.random.Generator:
     """Scene `index` depends only on (seed, index), so a larger --count extends a smaller one."""
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence([int(seed), int(index), 0x5EED])))
+    key = [int(seed) % 2**64, int(index), 0x5EED]  # SeedSequence takes non-negative integers
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(key)))
 
 
 def make_scene(req: SynthRequest, index: int) -> Scene:
