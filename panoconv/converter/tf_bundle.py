@@ -115,6 +115,8 @@ class BundleReader:
     def stream(self, name: str, sink: Sink) -> None:
         """Pass the tensor's bytes to `sink` in chunks; raise `CheckpointError` if the CRC disagrees.
 
+        Chunks are views of one reused buffer: a sink must copy (write) them, not keep them.
+
         The check comes after the last chunk, so callers must write into something they can discard
         (extract writes into a temporary output that is only renamed into place on success).
         """
@@ -127,13 +129,15 @@ class BundleReader:
                 raise CheckpointError(f"{file}: truncated; tensor {name!r} needs bytes "
                                       f"{entry.offset}..{entry.offset + entry.size}")
             f.seek(entry.offset)
+            buffer = memoryview(bytearray(min(self.chunk_bytes, entry.size)))  # reused: one chunk live
             remaining = entry.size
             while remaining:
-                chunk = f.read(min(self.chunk_bytes, remaining))
-                if not chunk:
+                got = f.readinto(buffer[:min(len(buffer), remaining)])
+                if not got:
                     raise CheckpointError(f"{file}: truncated while reading tensor {name!r}")
+                chunk = buffer[:got]
                 crc = crc32c.crc32c(chunk, value=crc)
                 sink(chunk)
-                remaining -= len(chunk)
+                remaining -= got
         if crc != unmask_crc(entry.masked_crc):
             raise CheckpointError(f"{file}: CRC mismatch for tensor {name!r}; the file is corrupt")

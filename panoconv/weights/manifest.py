@@ -103,7 +103,8 @@ def array_sha256(array: np.ndarray) -> str:
 
 def file_sha256(path: Path, chunk: int = 8 << 20) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            digest.update(block)
+    buffer = memoryview(bytearray(chunk))
+    with open(path, "rb", buffering=0) as f:
+        while got := f.readinto(buffer):
+            digest.update(buffer[:got])
     return digest.hexdigest()

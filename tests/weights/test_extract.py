@@ -122,3 +122,31 @@ def test_exception_not_a_store(tmp_path):
     (tmp_path / "x.bin").write_bytes(b"1234")
     with pytest.raises(CheckpointError, match="not a weight store"):
         open_store(tmp_path / "x.bin")
+
+
+def test_tf2_checkpoint_extracts(tmp_path):
+    from panoconv.tf_reference._tf import import_tf
+
+    tf = import_tf()
+    kernel = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    tf.train.Checkpoint(conv=tf.Variable(kernel)).save(str(tmp_path / "tf2" / "ckpt"))
+    manifest = extract(ExtractRequest(tmp_path / "tf2", tmp_path / "w"), progress=False)
+    assert {x.name for x in manifest.left_out} == {"_CHECKPOINTABLE_OBJECT_GRAPH",
+                                                   "save_counter/.ATTRIBUTES/VARIABLE_VALUE"}
+    assert manifest.global_step == 1
+    np.testing.assert_array_equal(open_store(tmp_path / "w").read("conv/.ATTRIBUTES/VARIABLE_VALUE"), kernel)
+
+
+def test_keras_weights_h5_extracts(tmp_path):
+    from panoconv.tf_reference._tf import import_tf
+
+    import_tf()
+    import keras
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, name="d1")])
+    model.save_weights(str(tmp_path / "k.weights.h5"))
+    manifest = extract(ExtractRequest(tmp_path / "k.weights.h5", tmp_path / "w.npz", "npz"), progress=False)
+    store = open_store(tmp_path / "w.npz")
+    assert store.names() == ["layers/dense/vars/0", "layers/dense/vars/1"] == [t.name for t in manifest.tensors]
+    for name, weight in zip(store.names(), model.get_weights()):
+        np.testing.assert_array_equal(store.read(name), weight)

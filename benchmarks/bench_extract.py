@@ -1,0 +1,95 @@
+"""Speed and peak memory of `panoconv extract` on an upstream-sized checkpoint (with Adam state).
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_extract.py [--keep DIR]
+
+Writes a seeded checkpoint with optimizer state (~380 MB) in a temporary folder, then compares
+copying its `.data` file with `extract` (folder layout; default and --include-optimizer). Each
+extract runs in a fresh subprocess that imports panoconv first; memory is reported as tracemalloc's
+peak and as the growth of ru_maxrss over that post-import baseline, next to the largest tensor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+_CHILD = r"""
+import json, resource, sys, time, tracemalloc
+from pathlib import Path
+from panoconv.weights.store import ExtractRequest, extract
+from panoconv.converter import open_checkpoint
+ckpt, out, include = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3] == "1"
+largest = max(t.dtype.itemsize * __import__("math").prod(t.shape) for t in open_checkpoint(ckpt).tensors())
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+tracemalloc.start()
+start = time.perf_counter()
+manifest = extract(ExtractRequest(ckpt, out, include_optimizer=include, force=True), progress=False)
+seconds = time.perf_counter() - start
+_, peak = tracemalloc.get_traced_memory()
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base
+print(json.dumps({"seconds": seconds, "tracemalloc_peak": peak, "rss_growth": rss,
+                  "largest_tensor": largest, "bytes_written": manifest.total_bytes}))
+"""
+
+
+def _make_checkpoint(folder: Path) -> Path:
+    from panoconv.tf_reference.checkpoint import CheckpointSpec, make_checkpoint
+
+    return make_checkpoint(CheckpointSpec(folder / "model", seed=0, step=180000, with_optimizer=True))
+
+
+def _copy_seconds(src: Path, dst: Path) -> float:
+    start = time.perf_counter()
+    shutil.copyfile(src, dst)
+    with open(dst, "rb+") as f:
+        os.fsync(f.fileno())
+    return time.perf_counter() - start
+
+
+def _extract(prefix: Path, out: Path, include: bool) -> dict:
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    result = subprocess.run([sys.executable, "-c", _CHILD, str(prefix), str(out), "1" if include else "0"],
+                            capture_output=True, text=True, env=env, check=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keep", type=Path, help="Use (or create) the checkpoint in this folder.")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-extract-"))
+    try:
+        folder = args.keep or tmp
+        existing = sorted(folder.glob("model-*.index")) if args.keep else []
+        prefix = Path(str(existing[0])[:-6]) if existing else _make_checkpoint(folder)
+        data = Path(f"{prefix}.data-00000-of-00001")
+        size = data.stat().st_size
+        copy = _copy_seconds(data, tmp / "copy.data")
+        (tmp / "copy.data").unlink()
+        rows = [("copy .data", copy, size, None)]
+        for include in (False, True):
+            r = _extract(prefix, tmp / f"out-{include}", include)
+            rows.append((f"extract{' +opt' if include else ''}", r["seconds"], r["bytes_written"], r))
+        largest = rows[1][3]["largest_tensor"]
+        print(f"checkpoint .data: {size / 2**20:.1f} MiB; largest tensor {largest / 2**20:.1f} MiB")
+        print(f"{'run':<14}{'seconds':>9}{'MiB out':>9}{'x copy':>8}{'tracemalloc MiB':>17}{'x largest':>10}"
+              f"{'maxRSS +MiB':>13}{'x largest':>10}")
+        for name, seconds, written, r in rows:
+            line = f"{name:<14}{seconds:>9.2f}{written / 2**20:>9.1f}{seconds / copy:>8.2f}"
+            if r:
+                line += (f"{r['tracemalloc_peak'] / 2**20:>17.2f}{r['tracemalloc_peak'] / largest:>10.2f}"
+                         f"{r['rss_growth'] / 2**20:>13.2f}{r['rss_growth'] / largest:>10.2f}")
+            print(line)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
