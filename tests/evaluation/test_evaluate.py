@@ -98,3 +98,19 @@ def test_eigen_list_with_png16_gt(tmp_path):
     assert report.settings["crop"] == "garg"
     assert report.rows[0].metrics["abs_rel"] < 1e-3
     assert math.isfinite(report.rows[0].metrics["rmse"])
+
+
+def test_kitti_stereo_layout_with_d1(tmp_path):
+    from PIL import Image
+
+    h, w = 20, 60
+    save_rgb(tmp_path / "training" / "image_2" / "000000_10.png", np.full((h, w, 3), 0.5))
+    gt = np.zeros((h, w), np.uint16)
+    gt[5:] = round(DISP * w * 256)  # 3 px, stored as value * 256
+    (tmp_path / "training" / "disp_noc_0").mkdir(parents=True)
+    Image.fromarray(gt).save(tmp_path / "training" / "disp_noc_0" / "000000_10.png")
+    report = evaluate(EvaluateRequest(weights=(), data=tmp_path, kind="kitti-stereo",
+                                      models=(ConstantDisparity(DISP),), progress=False))
+    row = report.rows[0]
+    assert row.metrics["d1_all"] == 0.0 and row.metrics["abs_rel"] == pytest.approx(0, abs=1e-5)
+    assert "d1_all" in report.to_table()
