@@ -102,6 +102,7 @@ def reproject(req: ReprojectRequest) -> Path:
     if (req.height is not None and req.height < 1) or (req.width is not None and req.width < 1):
         raise PanoconvError("--height and --width must be positive")
     pairs = read_pair_list(req.list_file, req.data_root)
+    _check_first_focal(pairs.entries[0].left, req.focal)  # fail before any output or progress bar
     root = Path(req.data_root).resolve()
     rows: list[str] = []
     focals: set[float] = set()
@@ -131,6 +132,16 @@ def reproject(req: ReprojectRequest) -> Path:
         (tmp / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
     log.info("reprojected %d pairs to %s", len(rows), req.out)
     return Path(req.out)
+
+
+def _check_first_focal(path: Path, focal: float | None) -> None:
+    """Cheap header read of the first image so a missing --focal is reported up front."""
+    try:
+        with Image.open(path) as img:
+            width = img.size[0]
+    except OSError:
+        return  # the real load reports the unreadable file with its line
+    focal_for(width, focal)
 
 
 def _relative_png(src: Path, root: Path, where: str) -> str:

@@ -85,3 +85,20 @@ def test_from_synth_reads_warp_and_fov(synth_pano: Path, synth_rect: Path) -> No
     assert pano[0]["left"].shape == (3, 32, 64)
     rect = StereoListDataset.from_synth(synth_rect, "val", height=32, width=64)
     assert rect.warp == "rectilinear" and rect.fov_deg == 82.5 and len(rect) == 1
+
+
+def test_dataset_flip_swaps_and_mirrors_the_unaugmented_pair(root: Path) -> None:
+    from panoconv.data.augment import draw_params, sample_rng
+
+    plain = StereoListDataset(root / "list.txt", root, 8, 16)
+    aug = StereoListDataset(root / "list.txt", root, 8, 16, augment=True, seed=1)
+    found = 0
+    for epoch in range(12):
+        aug.set_epoch(epoch)
+        for i in range(len(aug)):
+            p = draw_params(sample_rng(1, epoch, i))
+            if p.flip and not p.colour:
+                torch.testing.assert_close(aug[i]["left"], plain[i]["right"].flip(-1), rtol=0, atol=0)
+                torch.testing.assert_close(aug[i]["right"], plain[i]["left"].flip(-1), rtol=0, atol=0)
+                found += 1
+    assert found > 0
