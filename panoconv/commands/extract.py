@@ -14,10 +14,12 @@ import click
 @click.option("-o", "--out", required=True, type=click.Path(path_type=Path), help="Output folder or file.")
 @click.option("--format", "fmt", type=click.Choice(["folder", "npz", "h5"]), default="folder",
               show_default=True, help="One .npy per variable (folder) or a single .npz / .h5 file.")
-@click.option("--include-optimizer", is_flag=True, help="Also write Adam slots, beta powers and step counters.")
+@click.option("--include-optimizer", is_flag=True,
+              help="Also write Adam slots, beta powers and step counters.")
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
-def command(checkpoint: Path, out: Path, fmt: str, include_optimizer: bool, force: bool, as_json: bool) -> None:
+def command(checkpoint: Path, out: Path, fmt: str, include_optimizer: bool, force: bool,
+            as_json: bool) -> None:
     """Copy CHECKPOINT's variables (TF1/TF2 prefix, file or folder; Keras .h5) into OUT, verified."""
     from panoconv.weights.extract import ExtractRequest, extract
 

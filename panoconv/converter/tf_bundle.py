@@ -50,7 +50,8 @@ class BundleReader:
                 name = key.decode("utf-8")
                 entry = proto.parse_entry(value)
             except (ValueError, UnicodeDecodeError) as err:
-                raise CheckpointError(f"{index}: corrupt checkpoint index entry {key[:80]!r} ({err})") from None
+                raise CheckpointError(f"{index}: corrupt checkpoint index entry {key[:80]!r} "
+                                      f"({err})") from None
             self._entries[name] = entry
         if header is None:
             raise CheckpointError(f"{index}: not a tensor bundle index (no header entry)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -36,7 +37,7 @@ def test_folder_manifest_and_values(tf_checkpoint_with_optimizer, seeded_tf_weig
     assert record["shape"] == [3, 3, 1024, 512] and record["dtype"] == "float32"
     array = np.load(out / record["file"], allow_pickle=False)
     assert record["sha256"] == array_sha256(array) == hashlib.sha256(array.tobytes()).hexdigest()
-    data_file = tf_checkpoint_with_optimizer.with_name(f"{tf_checkpoint_with_optimizer.name}.data-00000-of-00001")
+    data_file = Path(f"{tf_checkpoint_with_optimizer}.data-00000-of-00001")
     source = {s["name"]: s for s in data["source_files"]}
     assert source[data_file.name]["bytes"] == data_file.stat().st_size
     store = open_store(out)
@@ -62,7 +63,8 @@ def test_formats_round_trip_with_optimizer(small_ckpt, tmp_path, fmt, out_name):
     assert store.manifest["layout"] == fmt
     if fmt == "npz":
         with np.load(out, allow_pickle=False) as npz:  # plain numpy can read it too
-            np.testing.assert_array_equal(npz["model.encoder.Conv.biases:0"], values["model/encoder/Conv/biases"])
+            np.testing.assert_array_equal(npz["model.encoder.Conv.biases:0"],
+                                          values["model/encoder/Conv/biases"])
 
 
 def test_optimizer_left_out_by_default(small_ckpt, tmp_path):
@@ -147,6 +149,7 @@ def test_keras_weights_h5_extracts(tmp_path):
     model.save_weights(str(tmp_path / "k.weights.h5"))
     manifest = extract(ExtractRequest(tmp_path / "k.weights.h5", tmp_path / "w.npz", "npz"), progress=False)
     store = open_store(tmp_path / "w.npz")
-    assert store.names() == ["layers/dense/vars/0", "layers/dense/vars/1"] == [t.name for t in manifest.tensors]
+    assert store.names() == [t.name for t in manifest.tensors]
+    assert store.names() == ["layers/dense/vars/0", "layers/dense/vars/1"]
     for name, weight in zip(store.names(), model.get_weights()):
         np.testing.assert_array_equal(store.read(name), weight)

@@ -36,7 +36,8 @@ def small_ckpt(tmp_path):
 
 
 def test_smoke_json_summary(small_ckpt, tmp_path):
-    result = _run(small_ckpt.with_name("model-3.index"), "-o", tmp_path / "w.npz", "--format", "npz", "--json")
+    index = small_ckpt.with_name("model-3.index")
+    result = _run(index, "-o", tmp_path / "w.npz", "--format", "npz", "--json")
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert summary["tensors"] == 4 and summary["left_out"] == 3 and summary["global_step"] == 1234
