@@ -14,15 +14,11 @@ from typing import Callable, Iterable, Mapping, Protocol
 import numpy as np
 
 from panoconv.arch import Layout, TensorMapping
+from panoconv.converter.readers import is_optimizer_state as _reader_is_optimizer_state
 from panoconv.errors import WeightMappingError
 
 #: Bumped whenever the mapping's meaning changes; stored in converted files' metadata.
 MAPPING_VERSION = "1"
-
-_OPTIMIZER_LEAVES = ("/Adam", "/Adam_1", "/Momentum", "/RMSProp", "/RMSProp_1", "/ExponentialMovingAverage")
-_OPTIMIZER_NAMES = {"beta1_power", "beta2_power", "Variable", "global_step", "save_counter",
-                    "_CHECKPOINTABLE_OBJECT_GRAPH"}
-
 
 class TensorSource(Protocol):
     """Anything that lists TF tensor names and reads them: a checkpoint reader, a store, a dict."""
@@ -52,10 +48,8 @@ def canonical_tf_name(name: str) -> str:
 
 
 def is_optimizer_state(name: str) -> bool:
-    """True for Adam/Momentum slots, beta powers, step counters and TF2's optimizer subtree."""
-    name = canonical_tf_name(name)
-    return (name in _OPTIMIZER_NAMES or name.endswith(_OPTIMIZER_LEAVES) or name.startswith("optimizer/")
-            or ".OPTIMIZER_SLOT" in name)
+    """Adam/Momentum slots, beta powers, step counters, TF2/Keras optimizer state (the readers' rule)."""
+    return _reader_is_optimizer_state(canonical_tf_name(name))
 
 
 @dataclass
