@@ -22,3 +22,24 @@ class Task(Protocol):
 
     def loss(self, model: nn.Module, batch: Mapping[str, Any]) -> LossOutput:
         """Forward `batch` through `model` and return the loss; `batch` comes from the task's data."""
+
+
+class TrainableTask(Task, Protocol):
+    """What `panoconv.training.train` needs beyond `Task`: data and the task's own recipe defaults.
+
+    - `build_dataset(spec, training)`: a map-style data set for one `DataSpec`; samples are dicts that
+      `default_collate` can batch (a sample may be None when `skip_bad` drops it). If the data set has
+      `set_epoch(epoch)`, the trainer calls it before every epoch (reproducible augmentation).
+    - `make_optimizer(model)`: the task's optimizer (e.g. TF1 Adam, bias lr x2).
+    - `make_scheduler(optimizer, steps_per_epoch)`: stepped once per optimisation step.
+    - optional `sample_images(model, batch) -> dict[str, (C, H, W) tensor in [0, 1]]` for TensorBoard.
+    """
+
+    def build_dataset(self, spec: Any, training: bool) -> Any:
+        """The data set of `spec` (a `panoconv.training.config.DataSpec`)."""
+
+    def make_optimizer(self, model: nn.Module) -> Any:
+        """A torch optimizer over `model`'s parameters."""
+
+    def make_scheduler(self, optimizer: Any, steps_per_epoch: int) -> Any:
+        """A torch LR scheduler, stepped after every optimizer step."""

@@ -1,0 +1,110 @@
+"""`panoconv train`: train or continue training a depth network (thin shell over `panoconv.training.train`).
+
+Several data sets in one run: repeat `--data`; `--data-root`, `--warp` and `--fov` are given once
+(for all) or once per `--data`, in the same order. Each batch comes from a single data set.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from panoconv.errors import PanoconvError
+
+
+def _per_data(name: str, values: tuple, count: int) -> list:
+    """Broadcast a once-given option to every data set, or check it was given once per data set."""
+    if not values:
+        return [None] * count
+    if len(values) == 1:
+        return list(values) * count
+    if len(values) != count:
+        raise PanoconvError(f"--{name} given {len(values)} times for {count} --data lists; give it once or once "
+                            "per --data")
+    return list(values)
+
+
+def _warp_from_meta(root: Path) -> str | None:
+    """The warp a `panoconv synth` folder was rendered for (its meta.json `kind`), if any."""
+    from panoconv.data.stereo import KIND_TO_WARP
+
+    meta = root / "meta.json"
+    if not meta.is_file():
+        return None
+    try:
+        return KIND_TO_WARP.get(json.loads(meta.read_text()).get("kind"))
+    except (OSError, ValueError):
+        return None
+
+
+def build_specs(task: str, data: tuple[Path, ...], roots: tuple[Path, ...], warps: tuple[str, ...],
+                fovs: tuple[float, ...], val: tuple[Path, ...]) -> tuple[list, list]:
+    """`DataSpec`s of the training and validation lists from the repeated options."""
+    from panoconv.training.config import DataSpec
+
+    n = len(data)
+    root_list = _per_data("data-root", roots, n)
+    warp_list = _per_data("warp", warps, n)
+    fov_list = _per_data("fov", fovs, n)
+    specs = []
+    for lst, root, warp, fov in zip(data, root_list, warp_list, fov_list):
+        root_dir = Path(root) if root is not None else Path(lst).parent
+        if warp is None:
+            warp = _warp_from_meta(root_dir)
+            if warp is None and task == "stereo":
+                raise PanoconvError(f"{lst}: give --warp rectilinear|equirectangular|panorama (no synth meta.json "
+                                    "to take it from)")
+        specs.append(DataSpec(str(lst), None if root is None else str(root), warp or "rectilinear", fov))
+    if val and len(val) not in (1, n):
+        raise PanoconvError(f"--val-data given {len(val)} times for {n} --data lists; give it once or once per --data")
+    val_specs = [DataSpec(str(v), specs[i if len(val) == n else 0].root, specs[i if len(val) == n else 0].warp,
+                          specs[i if len(val) == n else 0].fov_deg) for i, v in enumerate(val)]
+    return specs, val_specs
+
+
+@click.command("train")
+@click.option("--data", "data", multiple=True, required=True, type=click.Path(path_type=Path),
+              help="Training file list (repeat for several data sets).")
+@click.option("--data-root", "roots", multiple=True, type=click.Path(path_type=Path),
+              help="Folder the list's paths are relative to [default: the list's folder].")
+@click.option("--warp", "warps", multiple=True, type=click.Choice(["rectilinear", "equirectangular", "panorama"]),
+              help="Warp of the data set [default: from a synth meta.json].")
+@click.option("--fov", "fovs", multiple=True, type=float, help="Horizontal field of view in degrees.")
+@click.option("--val-data", "val", multiple=True, type=click.Path(path_type=Path),
+              help="Validation list (loss every epoch); once, or once per --data.")
+@click.option("--task", default="stereo", show_default=True, help="stereo (monodepth) or supervised (OmniDepth).")
+@click.option("--arch", default=None, help="Architecture [default: the task's].")
+@click.option("--init", type=click.Path(path_type=Path), default=None, help="Start from these weights.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("runs/train"), show_default=True)
+@click.option("--epochs", type=int, default=None, help="[default: the task's recipe: 50 stereo]")
+@click.option("--batch-size", type=int, default=None, help="Global batch over all processes [default: 8 stereo].")
+@click.option("--lr", type=float, default=None, help="[default: 1e-4 stereo]")
+@click.option("--height", type=int, default=256, show_default=True)
+@click.option("--width", type=int, default=512, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--num-workers", type=int, default=0, show_default=True)
+@click.option("--threads", type=int, default=None, help="torch intra-op threads per process.")
+@click.option("--device", default="auto", show_default=True)
+@click.option("--checkpoint-every", type=int, default=10_000, show_default=True)
+@click.option("--max-steps", type=int, default=None, help="Stop after this many steps (schedule unchanged).")
+@click.option("--no-augment", is_flag=True, help="No flip / colour augmentation.")
+@click.option("--skip-bad", is_flag=True, help="Skip unreadable images (logged) instead of stopping.")
+@click.option("--resume", is_flag=True, help="Continue the run in --out from its latest checkpoint.")
+@click.option("--force", is_flag=True, help="Replace the run in --out.")
+def command(data, roots, warps, fovs, val, task, arch, init, out, epochs, batch_size, lr, height, width, seed,
+            num_workers, threads, device, checkpoint_every, max_steps, no_augment, skip_bad, resume,
+            force) -> None:
+    """Train with the task's published recipe; checkpoints, TensorBoard logs and model.safetensors in --out."""
+    from panoconv.training import TrainConfig, train
+
+    specs, val_specs = build_specs(task, data, roots, warps, fovs, val)
+    config = TrainConfig(data=tuple(specs), val_data=tuple(val_specs), task=task, arch=arch,
+                         init=None if init is None else str(init), epochs=epochs, batch_size=batch_size, lr=lr,
+                         height=height, width=width, seed=seed, augment=not no_augment, skip_bad=skip_bad,
+                         out=str(out), max_steps=max_steps, checkpoint_every=checkpoint_every,
+                         num_workers=num_workers, threads=threads, device=device, resume=resume, force=force)
+    result = train(config)
+    if result.weights is not None:
+        click.echo(str(result.weights))

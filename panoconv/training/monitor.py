@@ -1,0 +1,84 @@
+"""Training logs on the main rank: TensorBoard scalars and images, `metrics.jsonl`, a tqdm bar.
+
+Other ranks get a `Monitor(enabled=False)` whose methods do nothing, so the loop never branches on rank.
+`metrics.jsonl` (one JSON object per step / validation) is the machine-readable record (tests, plots).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm import tqdm
+
+log = logging.getLogger(__name__)
+
+
+class Monitor:
+    def __init__(self, run_dir: Path, enabled: bool, total_steps: int, initial_step: int = 0,
+                 progress: bool = True, log_every: int = 10) -> None:
+        self.enabled = enabled
+        self.log_every = max(1, int(log_every))
+        self.writer = None
+        self.metrics = None
+        self.bar = None
+        if not enabled:
+            return
+        from torch.utils.tensorboard import SummaryWriter
+
+        self.writer = SummaryWriter(log_dir=str(Path(run_dir) / "tb"))
+        self.metrics = open(Path(run_dir) / "metrics.jsonl", "a", encoding="utf-8")
+        self.bar = tqdm(total=total_steps, initial=initial_step, unit="step", dynamic_ncols=True,
+                        disable=not progress, desc="train")
+
+    def step(self, step: int, scalars: dict[str, float], lr: float, images_per_s: float, epoch: int) -> None:
+        """Record one optimisation step (`scalars` are the global, rank-averaged loss terms)."""
+        if not self.enabled:
+            return
+        assert self.writer is not None and self.metrics is not None and self.bar is not None
+        if step % self.log_every == 0 or step == 1:
+            for name, value in scalars.items():
+                self.writer.add_scalar(f"loss/{name}", value, step)
+            self.writer.add_scalar("lr", lr, step)
+            self.writer.add_scalar("images_per_s", images_per_s, step)
+        self.metrics.write(json.dumps({"step": step, "epoch": epoch, "lr": lr, "images_per_s": images_per_s,
+                                       **{f"loss/{k}": v for k, v in scalars.items()}}) + "\n")
+        self.bar.update(1)
+        self.bar.set_postfix(loss=f"{scalars['total']:.4f}", img_s=f"{images_per_s:.1f}", refresh=False)
+
+    def images(self, step: int, images: dict[str, torch.Tensor]) -> None:
+        if not self.enabled:
+            return
+        assert self.writer is not None
+        for name, image in images.items():
+            self.writer.add_image(f"sample/{name}", image.clamp(0, 1), step)
+
+    def validation(self, step: int, epoch: int, scalars: dict[str, float]) -> None:
+        if not self.enabled:
+            return
+        assert self.writer is not None and self.metrics is not None
+        for name, value in scalars.items():
+            self.writer.add_scalar(f"val/{name}", value, step)
+        self.metrics.write(json.dumps({"step": step, "epoch": epoch, **{f"val/{k}": v for k, v in scalars.items()}})
+                           + "\n")
+        log.info("epoch %d validation: %s", epoch, ", ".join(f"{k} {v:.4f}" for k, v in sorted(scalars.items())))
+
+    def text(self, tag: str, text: str) -> None:
+        if self.enabled and self.writer is not None:
+            self.writer.add_text(tag, text)
+
+    def close(self) -> None:
+        if not self.enabled:
+            return
+        for closer in (self.bar, self.writer, self.metrics):
+            if closer is not None:
+                closer.close()
+
+    def __enter__(self) -> "Monitor":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

@@ -1,0 +1,119 @@
+"""`TASKS`: the kinds of training `panoconv train --task NAME` knows, built from a `TrainConfig`.
+
+To add a task:
+
+    from panoconv.training.registry import TaskDefaults, register_task
+
+    @register_task("mytask", TaskDefaults(arch="rectnet", lr=2e-4, batch_size=10, epochs=10))
+    def _build(config: TrainConfig) -> TrainableTask:   # config is already resolved (no None recipe fields)
+        return MyTask(arch=config.arch, lr=config.lr, ...)
+
+The object returned implements `panoconv.training.task.TrainableTask` (name, build_model, loss,
+build_dataset, make_optimizer, make_scheduler; optionally sample_images). The trainer needs nothing else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from torch import nn
+
+from panoconv.training.config import ConfigError, DataSpec, TrainConfig
+from panoconv.training.task import TrainableTask
+
+
+@dataclass(frozen=True)
+class TaskDefaults:
+    """Recipe values a task uses when the config leaves them unset (None)."""
+
+    arch: str
+    lr: float
+    batch_size: int
+    epochs: int
+
+
+@dataclass(frozen=True)
+class TaskEntry:
+    build: Callable[[TrainConfig], TrainableTask]
+    defaults: TaskDefaults
+
+
+TASKS: dict[str, TaskEntry] = {}
+
+
+def register_task(name: str, defaults: TaskDefaults) -> Callable[[Callable[[TrainConfig], TrainableTask]],
+                                                                  Callable[[TrainConfig], TrainableTask]]:
+    """Decorator registering a task factory under `name`; duplicate names raise."""
+
+    def decorate(factory: Callable[[TrainConfig], TrainableTask]) -> Callable[[TrainConfig], TrainableTask]:
+        if name in TASKS:
+            raise ValueError(f"task {name!r} is already registered")
+        TASKS[name] = TaskEntry(factory, defaults)
+        return factory
+
+    return decorate
+
+
+def _entry(name: str) -> TaskEntry:
+    if name not in TASKS:
+        raise ConfigError(f"unknown task {name!r}; known: {', '.join(sorted(TASKS))}")
+    return TASKS[name]
+
+
+def resolve_config(config: TrainConfig) -> TrainConfig:
+    """Fill arch / lr / batch_size / epochs left as None from the task's defaults."""
+    defaults = _entry(config.task).defaults
+    changes = {f: getattr(defaults, f) for f in ("arch", "lr", "batch_size", "epochs")
+               if getattr(config, f) is None}
+    return dataclasses.replace(config, **changes) if changes else config
+
+
+def create_task(config: TrainConfig) -> TrainableTask:
+    """The task of a resolved config."""
+    return _entry(config.task).build(resolve_config(config))
+
+
+# --- built-in tasks ------------------------------------------------------------------------------
+@register_task("stereo", TaskDefaults(arch="monodepth-vgg", lr=1e-4, batch_size=8, epochs=50))
+def _stereo(config: TrainConfig) -> TrainableTask:
+    from panoconv.training.stereo_task import StereoRecipe, StereoTask
+
+    recipe = StereoRecipe(arch=config.arch, lr=config.lr, batch_size=config.batch_size, epochs=config.epochs)
+    return StereoTask(recipe, epochs=config.epochs, height=config.height, width=config.width,
+                      augment=config.augment, seed=config.seed, skip_bad=config.skip_bad)
+
+
+class _SupervisedAdapter:
+    """`SupervisedTask` (3D60 split files) seen through the `TrainableTask` interface."""
+
+    name = "supervised"
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def build_model(self) -> nn.Module:
+        return self.inner.build_model()
+
+    def loss(self, model: nn.Module, batch: Any) -> Any:
+        return self.inner.loss(model, batch)
+
+    def build_dataset(self, spec: DataSpec, training: bool) -> Any:
+        return self.inner.build_dataset(spec.list_file, spec.root_dir, training=training)
+
+    def make_optimizer(self, model: nn.Module) -> Any:
+        return self.inner.make_optimizer(model)
+
+    def make_scheduler(self, optimizer: Any, steps_per_epoch: int) -> Any:
+        return self.inner.make_scheduler(optimizer, steps_per_epoch)
+
+
+@register_task("supervised", TaskDefaults(arch="rectnet", lr=2e-4, batch_size=10, epochs=10))
+def _supervised(config: TrainConfig) -> TrainableTask:
+    from panoconv.training.supervised_task import SupervisedRecipe, SupervisedTask
+
+    recipe = SupervisedRecipe(lr=config.lr, batch_size=config.batch_size, epochs=config.epochs)
+    task = SupervisedTask(config.arch, recipe=recipe, size=(config.height, config.width),
+                          rotate=config.augment, seed=config.seed, skip_bad=config.skip_bad)
+    return _SupervisedAdapter(task)

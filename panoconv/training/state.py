@@ -1,0 +1,79 @@
+"""`RunState`: the live objects of a run (model, optimiser, scheduler, counters) and their checkpoint form.
+
+Counters: `step` counts optimiser updates, `position` counts batches consumed (a batch skipped
+because all its samples were unreadable advances `position` only). With a fixed number of batches per
+epoch, `position` alone says where in which epoch to continue.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from panoconv.errors import CheckpointError
+from panoconv.training.checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint
+from panoconv.training.config import TrainConfig
+from panoconv.training.distributed import unwrap
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunState:
+    config: TrainConfig
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: Any
+    steps_per_epoch: int
+    step: int = 0
+    position: int = 0
+    world_size: int = 1
+
+    @property
+    def epoch(self) -> int:
+        return self.position // self.steps_per_epoch
+
+    @property
+    def lr(self) -> float:
+        return float(self.optimizer.param_groups[0]["lr"])
+
+    def to_checkpoint(self) -> dict[str, Any]:
+        return {
+            "step": self.step, "position": self.position, "epoch": self.epoch,
+            "steps_per_epoch": self.steps_per_epoch, "world_size": self.world_size,
+            "config": self.config.to_dict(),
+            "model": unwrap(self.model).state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "rng": capture_rng(),
+        }
+
+    def save(self, run_dir: Path) -> Path:
+        path = save_checkpoint(run_dir, self.to_checkpoint(), keep=self.config.keep_checkpoints)
+        log.info("checkpoint %s (step %d)", path, self.step)
+        return path
+
+    def restore(self, path: Path) -> None:
+        """Load model, optimiser, scheduler, counters and RNG states from a checkpoint file.
+
+        Loaded on the CPU (RNG states must stay there); load_state_dict copies onto the model's device.
+        """
+        ckpt = load_checkpoint(path, map_location="cpu")
+        if int(ckpt["steps_per_epoch"]) != self.steps_per_epoch:
+            raise CheckpointError(f"{path}: was written with {ckpt['steps_per_epoch']} batches per epoch, "
+                                  f"this run has {self.steps_per_epoch} (data or batch size changed)")
+        try:
+            unwrap(self.model).load_state_dict(ckpt["model"], strict=True)
+            self.optimizer.load_state_dict(ckpt["optimizer"])
+        except (RuntimeError, ValueError, KeyError) as err:
+            raise CheckpointError(f"{path}: does not fit this run's model/optimizer: "
+                                  f"{str(err).splitlines()[0]}") from None
+        self.scheduler.load_state_dict(ckpt["scheduler"])
+        restore_rng(ckpt["rng"])
+        self.step, self.position = int(ckpt["step"]), int(ckpt["position"])
+        log.info("resumed from %s at step %d (epoch %d)", path, self.step, self.epoch)
