@@ -5,7 +5,9 @@ Same batch, same weights, float32. PyTorch: `create_model("monodepth-vgg")` + `m
 `tf.compat.v1.train.AdamOptimizer`, the whole step wrapped in one `tf.function` (graph-compiled,
 which is how TF2 code trains; plain eager would be slower and unfair to TF). Median of `--repeat`
 steps after `--warmup`. Usage:
-    OMP_NUM_THREADS=1 python benchmarks/bench_train_step.py --batch 2 [--batch 8] [--warp equirectangular]
+    python benchmarks/bench_train_step.py --batch 2 [--batch 8] [--warp equirectangular] [--threads 2]
+Both frameworks get the same number of intra-op threads (`--threads`, recorded in the header line);
+PyTorch runs channels_last, as panoconv's trainer does.
 """
 
 from __future__ import annotations
@@ -23,15 +25,16 @@ def bench_torch(left, right, weights, warp, warmup, repeat):
     from panoconv.parity.loss import _torch_model
     from panoconv.training.optim import TF1Adam
 
-    model = _torch_model(weights, torch.float32)
+    model = _torch_model(weights, torch.float32).to(memory_format=torch.channels_last)  # as the trainer runs it
     opt = TF1Adam(model.parameters(), lr=1e-4)
     config = MonodepthLossConfig(warp=warp)
     x_l, x_r = torch.from_numpy(left), torch.from_numpy(right)
+    x_l_net = x_l.contiguous(memory_format=torch.channels_last)
     times = []
     for i in range(warmup + repeat):
         t0 = time.perf_counter()
         opt.zero_grad(set_to_none=True)
-        monodepth_loss(model(x_l), x_l, x_r, config).total.backward()
+        monodepth_loss(model(x_l_net), x_l, x_r, config).total.backward()
         opt.step()
         if i >= warmup:
             times.append(time.perf_counter() - t0)
@@ -68,6 +71,7 @@ def main() -> None:
     parser.add_argument("--warp", default="rectilinear", choices=["rectilinear", "equirectangular"])
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=2, help="intra-op threads, the same for both frameworks")
     args = parser.parse_args()
 
     from panoconv.parity._synthetic import stereo_pair
@@ -75,9 +79,14 @@ def main() -> None:
     from panoconv.tf_reference.checkpoint import seeded_weights
 
     tf = import_tf()
+    # Same thread budget on both sides: TF ignores OMP_NUM_THREADS and sizes its own pool otherwise.
+    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    torch.set_num_threads(args.threads)
     weights = seeded_weights(0)
     print(f"torch {torch.__version__} ({torch.get_num_threads()} threads), tensorflow {tf.__version__} "
-          f"(oneDNN {onednn_setting()}), {args.height}x{args.width}, warp {args.warp}, float32, "
+          f"(oneDNN {onednn_setting()}, {tf.config.threading.get_intra_op_parallelism_threads()} intra-op threads), "
+          f"{args.height}x{args.width}, warp {args.warp}, float32, "
           f"median of {args.repeat} after {args.warmup} warm-up")
     print(f"{'batch':>5} {'panoconv s/step':>16} {'TF (tf.function) s/step':>24} {'TF / panoconv':>14}")
     for batch in args.batch or [2]:

@@ -25,12 +25,33 @@ _DTYPES = {"float32": ("float32",), "float64": ("float64",), "both": ("float32",
 @click.option("--layers/--no-layers", default=True, show_default=True, help="Print the per-layer table.")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable report on stdout.")
 @click.option("--report", "report_dir", type=click.Path(path_type=Path), help="Write report.md + plot here.")
+@click.option("--loss", "loss_mode", is_flag=True,
+              help="Instead: compare the training loss terms, every gradient and N Adam steps.")
+@click.option("--warp", type=click.Choice(["rectilinear", "equirectangular"]), default="rectilinear",
+              show_default=True, help="With --loss: the warp of the stereo reconstruction.")
+@click.option("--fov", default=82.5, show_default=True, help="With --loss --warp equirectangular: fov in degrees.")
+@click.option("--batch", default=2, show_default=True, help="With --loss: stereo pairs per batch.")
+@click.option("--adam-steps", default=5, show_default=True, help="With --loss: optimiser steps to compare.")
+@click.option("--pipeline", "pipeline_mode", is_flag=True,
+              help="Instead: compare the whole predict pipeline on a panorama (--image, else a seeded one).")
 def command(checkpoint: Path, weights: Path | None, tol: float, dtype: str, images: tuple[Path, ...], height: int,
             width: int, ring_pad: bool, seed: int, random_images: int, layers: bool, as_json: bool,
-            report_dir: Path | None) -> None:
+            report_dir: Path | None, loss_mode: bool, warp: str, fov: float, batch: int, adam_steps: int,
+            pipeline_mode: bool) -> None:
     """Run the TF reference (restored by TensorFlow itself) and the PyTorch model on identical inputs;
     report MSE, max abs and max relative error per output and per layer. Exit 0 only if every output's
-    MSE <= --tol."""
+    MSE <= --tol.
+
+    With --loss: the monodepth training loss, each term, the gradient of every parameter and the
+    weights after --adam-steps Adam steps, TF vs PyTorch. With --pipeline: pre-processing, network,
+    flip averaging and resizing back of `predict --camera equirectangular`, stage by stage.
+    """
+    if loss_mode and pipeline_mode:
+        raise click.UsageError("--loss and --pipeline are separate checks; give one")
+    if loss_mode:
+        _verify_loss(checkpoint, _DTYPES[dtype], height, width, warp, fov, batch, seed, adam_steps, as_json)
+    if pipeline_mode:
+        _verify_pipeline(checkpoint, _DTYPES[dtype], images, seed, as_json)
     from panoconv.parity.network import VerifyRequest, run_network_parity
     from panoconv.parity.report import to_json, to_table, write_markdown
 
@@ -44,4 +65,30 @@ def command(checkpoint: Path, weights: Path | None, tol: float, dtype: str, imag
         click.echo(json.dumps(to_json(report), indent=2))
     else:
         click.echo(to_table(report, with_layers=layers))
+    sys.exit(0 if report.passed else 1)
+
+
+def _verify_loss(checkpoint: Path, dtypes: tuple[str, ...], height: int, width: int, warp: str, fov: float,
+                 batch: int, seed: int, adam_steps: int, as_json: bool) -> None:
+    from panoconv.parity.loss import LossParityRequest, run_loss_parity
+    from panoconv.parity.network import check_size, tf_reference_weights
+
+    check_size(height, width)
+    report = run_loss_parity(LossParityRequest(tf_reference_weights(checkpoint), warp, fov, dtypes, height, width,
+                                               batch, seed, adam_steps))
+    click.echo(report.to_json() if as_json else report.to_table())
+    sys.exit(0 if report.passed else 1)
+
+
+def _verify_pipeline(checkpoint: Path, dtypes: tuple[str, ...], images: tuple[Path, ...], seed: int,
+                     as_json: bool) -> None:
+    from panoconv.parity.network import tf_reference_weights
+    from panoconv.parity.pipeline import PipelineParityRequest, run_pipeline_parity
+
+    if len(images) > 1:
+        raise click.UsageError("--pipeline takes one --image (a 2:1 panorama)")
+    report = run_pipeline_parity(PipelineParityRequest(weights=tf_reference_weights(checkpoint),
+                                                       image=images[0] if images else None, dtypes=dtypes,
+                                                       seed=seed))
+    click.echo(report.to_json() if as_json else report.to_table())
     sys.exit(0 if report.passed else 1)

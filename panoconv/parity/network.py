@@ -121,11 +121,11 @@ def make_inputs(request: VerifyRequest) -> list[tuple[str, np.ndarray]]:
     return inputs
 
 
-def _check_size(request: VerifyRequest) -> None:
+def check_size(height: int, width: int) -> None:
+    """Refuse network input sizes that are not positive multiples of 128, naming the fix."""
     m = arch.SIZE_MULTIPLE
-    if request.height % m or request.width % m or request.height <= 0 or request.width <= 0:
-        raise PanoconvError(f"--height/--width must be positive multiples of {m}, got "
-                            f"{request.height}x{request.width}")
+    if height % m or width % m or height <= 0 or width <= 0:
+        raise PanoconvError(f"--height/--width must be positive multiples of {m}, got {height}x{width}")
 
 
 def run_network_parity(request: VerifyRequest, tf_weights: Mapping[str, np.ndarray] | None = None) -> ParityReport:
@@ -133,7 +133,7 @@ def run_network_parity(request: VerifyRequest, tf_weights: Mapping[str, np.ndarr
     from panoconv.pt_model import create_model
     from panoconv.tf_reference import monodepth as tf_monodepth
 
-    _check_size(request)
+    check_size(request.height, request.width)
     for dtype in request.dtypes:
         if dtype not in DTYPES:
             raise PanoconvError(f"unknown dtype {dtype!r}; use float32 or float64")

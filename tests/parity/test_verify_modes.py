@@ -1,0 +1,49 @@
+"""`panoconv verify --loss` and `--pipeline` through the CLI (the library checks have their own tests)."""
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from panoconv.cli import main
+
+
+def _verify(*args):
+    return CliRunner().invoke(main, ["verify", *map(str, args)])
+
+
+def test_modes_are_exclusive(tf_checkpoint):
+    result = _verify(tf_checkpoint, "--loss", "--pipeline")
+    assert result.exit_code == 2 and "separate checks" in result.output
+
+
+def test_loss_mode_refuses_bad_sizes(tf_checkpoint):
+    result = _verify(tf_checkpoint, "--loss", "--height", "100")
+    assert result.exit_code == 1 and "multiples of 128" in result.stderr and "Traceback" not in result.output
+
+
+@pytest.mark.slow
+def test_loss_mode_reports_terms_gradients_and_adam(tf_checkpoint):
+    result = _verify(tf_checkpoint, "--loss", "--dtype", "float64", "--height", "128", "--width", "128",
+                     "--batch", "1", "--adam-steps", "1", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    (run,) = report["results"]
+    assert run["dtype"] == "float64" and len(run["gradients"]) == 64
+    assert {t["name"] for t in run["terms"]} >= {"total", "image", "smoothness", "lr"}
+    assert max(g["max_rel"] for g in run["gradients"]) <= 1e-10
+    assert max(a["max_rel"] for a in run["adam"]) <= 1e-10
+
+
+@pytest.mark.slow
+def test_pipeline_mode_on_a_user_panorama(tf_checkpoint, tmp_path):
+    pano = tmp_path / "pano.png"
+    rng = np.random.default_rng(0)
+    Image.fromarray((rng.random((256, 512, 3)) * 255).astype(np.uint8)).save(pano)
+    result = _verify(tf_checkpoint, "--pipeline", "--image", pano, "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    finals = {d["dtype"]: d["max_abs"] for d in report["diffs"] if d["stage"] == "final"}
+    assert finals["float32"] <= 1e-5 and finals["float64"] <= 1e-10
