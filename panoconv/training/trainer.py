@@ -13,11 +13,13 @@ from __future__ import annotations
 import logging
 import math
 import os
+import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+import numpy as np
 import torch
 from torch.utils.data import ConcatDataset, DataLoader
 
@@ -72,6 +74,9 @@ def train(config: TrainConfig) -> TrainResult:
 
 def _train(config: TrainConfig, ctx: ddp.DistContext) -> TrainResult:
     saved = check_run_dir(config)
+    if config.init and not Path(config.init).is_file():
+        raise CheckpointError(f"{config.init}: --init weights not found")
+    seed_everything(config.seed)  # model init; a resume then restores the checkpoint's RNG states
     task = create_task(config)
     train_sets = [task.build_dataset(spec, True) for spec in config.data]
     val_sets = [task.build_dataset(spec, False) for spec in config.val_data]
@@ -115,6 +120,13 @@ def _train(config: TrainConfig, ctx: ddp.DistContext) -> TrainResult:
     result.seconds = time.perf_counter() - start
     result.step, result.epoch = state.step, state.epoch
     return result
+
+
+def seed_everything(seed: int) -> None:
+    """Seed torch (CPU and CUDA), numpy and python so a run's model initialisation depends on `seed` only."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
 
 
 def _build_state(config: TrainConfig, task: Any, steps_per_epoch: int, ctx: ddp.DistContext) -> RunState:

@@ -1,0 +1,66 @@
+"""DDP: 2 processes with a global batch split in two follow the 1-process loss curve (torchrun subprocess)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from panoconv.training.checkpoint import latest_checkpoint, load_checkpoint
+from panoconv.training.config import DataSpec, TrainConfig
+from tests.training._tiny import tiny_config, write_list
+
+REPO = Path(__file__).resolve().parents[2]
+WORKER = Path(__file__).with_name("ddp_worker.py")
+TORCHRUN = Path(sys.executable).with_name("torchrun")
+
+
+def _launch(config: TrainConfig, tmp: Path, nproc: int) -> dict:
+    cfg = tmp / f"{Path(config.out).name}.json"
+    cfg.write_text(config.to_json())
+    out = tmp / f"{Path(config.out).name}.result.json"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
+    cmd = ([str(TORCHRUN), "--standalone", f"--nproc_per_node={nproc}"] if nproc > 1 else [sys.executable])
+    proc = subprocess.run(cmd + [str(WORKER), str(cfg), str(out)], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(out.read_text())
+
+
+def _final_model(run: str) -> dict[str, torch.Tensor]:
+    return load_checkpoint(latest_checkpoint(Path(run)))["model"]
+
+
+@pytest.mark.slow
+def test_two_processes_equal_one_process_with_the_whole_batch_tiny(tmp_path):
+    specs = (DataSpec(write_list(tmp_path / "c.txt", 16)), DataSpec(write_list(tmp_path / "d.txt", 8), warp="panorama"))
+    base = tiny_config(tmp_path, data=specs, batch_size=4, epochs=2)
+    one = _launch(base.replace(out=str(tmp_path / "one")), tmp_path, 1)
+    two = _launch(base.replace(out=str(tmp_path / "two")), tmp_path, 2)
+    assert two["world_size"] == 2 and one["step"] == two["step"] == 12
+    np.testing.assert_allclose(two["losses"], one["losses"], rtol=1e-5, atol=1e-7)
+    a, b = _final_model(str(tmp_path / "one")), _final_model(str(tmp_path / "two"))
+    for k in a:
+        torch.testing.assert_close(b[k], a[k], rtol=1e-4, atol=1e-6)
+    assert not (tmp_path / "two" / "tb").exists() or any((tmp_path / "two" / "tb").iterdir())
+
+
+@pytest.mark.slow
+def test_two_processes_equal_one_process_monodepth_stereo(tmp_path):
+    from panoconv.data.synth import SynthRequest, generate
+
+    data = generate(SynthRequest(tmp_path / "synth", kind="equirect", count=6, height=128, width=256,
+                                 progress=False))
+    base = TrainConfig(data=(DataSpec(str(data / "train.txt"), warp="equirectangular"),), batch_size=2,
+                       epochs=1, max_steps=2, height=128, width=256, progress=False, threads=1, seed=1)
+    one = _launch(base.replace(out=str(tmp_path / "one")), tmp_path, 1)
+    two = _launch(base.replace(out=str(tmp_path / "two")), tmp_path, 2)
+    assert one["step"] == two["step"] == 2
+    np.testing.assert_allclose(two["losses"], one["losses"], rtol=1e-5)
+    assert (tmp_path / "two" / "model.safetensors").is_file()

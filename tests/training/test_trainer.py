@@ -1,0 +1,85 @@
+"""The trainer on the tiny task: exact resume, run-folder refusal, NaN stop, mixed data sets, export."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from safetensors import safe_open
+
+from panoconv.errors import OutputExistsError
+from panoconv.training import TrainingDiverged, export_weights, train
+from panoconv.training.checkpoint import latest_checkpoint, load_checkpoint
+from panoconv.training.config import DataSpec, TrainConfig
+from tests.training import _tiny
+from tests.training._tiny import tiny_config, write_list
+
+
+def test_resumed_run_reproduces_uninterrupted_losses_exactly(tmp_path):
+    # 12 samples / batch 4 = 3 steps per epoch, 3 epochs = 9 steps; interrupt mid-epoch at step 4.
+    full = train(tiny_config(tmp_path, out=str(tmp_path / "full"), epochs=3, checkpoint_every=100))
+    first = train(tiny_config(tmp_path, out=str(tmp_path / "split"), epochs=3, checkpoint_every=2, max_steps=4))
+    assert first.step == 4 and latest_checkpoint(tmp_path / "split").name == "step_00000004.pt"
+    rest = train(tiny_config(tmp_path, out=str(tmp_path / "split"), epochs=3, checkpoint_every=2, resume=True))
+    assert len(full.losses) == 9 and rest.step == 9
+    assert first.losses + rest.losses == full.losses  # bitwise equal, step by step
+    a = load_checkpoint(latest_checkpoint(tmp_path / "full"))["model"]
+    b = load_checkpoint(latest_checkpoint(tmp_path / "split"))["model"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert load_checkpoint(latest_checkpoint(tmp_path / "split"))["scheduler"]["last_epoch"] == 9
+
+
+def test_run_folder_with_another_run_is_refused_unless_resume_or_force(tmp_path):
+    train(tiny_config(tmp_path, epochs=1))
+    with pytest.raises(OutputExistsError, match=r"holds a different run \(lr: 0.01 -> 0.02\)"):
+        train(tiny_config(tmp_path, epochs=1, lr=0.02))
+    with pytest.raises(OutputExistsError, match="already holds this run"):
+        train(tiny_config(tmp_path, epochs=1))
+    forced = train(tiny_config(tmp_path, epochs=1, lr=0.02, force=True))
+    assert forced.step == 3
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["lr"] == 0.02
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("mine")
+    with pytest.raises(OutputExistsError, match="not a panoconv run folder"):
+        train(tiny_config(tmp_path, out=str(tmp_path / "other")))
+
+
+def test_nan_loss_stops_with_message_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
+    monkeypatch.setattr(_tiny, "NAN_AT_CALL", 5)
+    with pytest.raises(TrainingDiverged, match=r"non-finite loss at step 5 \(epoch 1\).*last good checkpoint: "
+                                               r".*step_00000004\.pt"):
+        train(tiny_config(tmp_path, epochs=3, checkpoint_every=2))
+    ckpt = load_checkpoint(latest_checkpoint(tmp_path / "run"))
+    assert ckpt["step"] == 4
+    assert all(torch.isfinite(v).all() for v in ckpt["model"].values())
+    assert not (tmp_path / "run" / "model.safetensors").exists()
+
+
+def test_two_datasets_are_interleaved_one_warp_per_batch(tmp_path):
+    _tiny.SEEN_WARPS.clear()
+    specs = (DataSpec(write_list(tmp_path / "pano.txt", 8), warp="panorama"),
+             DataSpec(write_list(tmp_path / "flat.txt", 12), warp="rectilinear", fov_deg=90.0))
+    result = train(tiny_config(tmp_path, data=specs, epochs=1, batch_size=4))
+    assert result.step == 2 + 3
+    seen = [s.pop() for s in _tiny.SEEN_WARPS if len(s) == 1]
+    assert len(seen) == len(_tiny.SEEN_WARPS) == 5
+    assert sorted(seen) == ["panorama"] * 2 + ["rectilinear"] * 3
+
+
+def test_validation_loss_each_epoch_and_exported_weights(tmp_path):
+    val = (DataSpec(write_list(tmp_path / "val.txt", 5)),)
+    result = train(tiny_config(tmp_path, epochs=2, val_data=val))
+    assert len(result.val_losses) == 2 and set(result.val_losses[0]) == {"total", "mse", "l1"}
+    assert result.val_losses[1]["total"] < result.val_losses[0]["total"]
+    with safe_open(str(result.weights), "pt") as f:
+        meta = f.metadata()
+        assert meta["architecture"] == "tiny" and meta["steps"] == "6" and meta["format"] == "pt"
+        assert meta["config_hash"] == TrainConfig.load(tmp_path / "run" / "config.json").config_hash()
+    out = export_weights(tmp_path / "run", tmp_path / "again.safetensors")
+    with safe_open(str(out), "pt") as f:
+        assert f.metadata()["steps"] == "6" and "0.weight" in f.keys()
+    lines = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [x["step"] for x in lines if "loss/total" in x] == [1, 2, 3, 4, 5, 6]
+    assert sum("val/total" in x for x in lines) == 2
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["threads"] == 1
