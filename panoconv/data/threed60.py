@@ -12,6 +12,10 @@ Modes (`mode=`):
 - "stereo": `{"left": centre colour, "right": Right colour, "index"}` (horizontal baseline, 0.26 m in 3D60)
 - "stereo_vertical": `{"down": centre colour, "up": Up colour, "index"}` (vertical baseline)
 
+Bad files: missing files are found when the split is read (row-numbered `ThreeD60Error`); unreadable files
+when a sample is loaded (`ThreeD60Error` naming the row; with `skip_bad`, the sample is None, logged and
+counted as `unreadable`). Wrong resolutions always raise.
+
 Depth validity: `0 < depth <= max_depth` (8 m). NaN / inf / negative values are set to 0, masked, counted
 per data set (`stats`) and logged. Optional longitudinal rotation rolls every map of a sample by the same
 number of columns, drawn from (seed, epoch, index); call `set_epoch` each epoch. Counters filled in
@@ -32,8 +36,8 @@ from torch.utils.data import Dataset
 
 from panoconv.data.augment import sample_rng
 from panoconv.errors import PanoconvError
-from panoconv.io.exr import read_depth_exr
-from panoconv.io.images import load_rgb
+from panoconv.io.exr import ExrReadError, read_depth_exr
+from panoconv.io.images import ImageReadError, load_rgb
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +53,8 @@ NAME_RE = re.compile(
     r"^(?P<pose>\d+)_(?P<scene>[0-9A-Za-z]+)_(?P<kind>color|depth|normal)_0_(?P<view>Left_Down|Right|Up)_0\.0"
     r"\.(?P<ext>png|exr)$"
 )
-_COUNTERS = ("rows", "misspelled", "filtered_out", "nonfinite_pixels", "negative_pixels", "images_with_bad_depth")
+_COUNTERS = ("rows", "misspelled", "filtered_out", "unreadable", "nonfinite_pixels", "negative_pixels",
+             "images_with_bad_depth")
 
 
 class ThreeD60Error(PanoconvError):
@@ -203,6 +208,7 @@ class ThreeD60Dataset(Dataset):
         self.size = None if size is None else (int(size[0]), int(size[1]))
         self.max_depth = float(max_depth)
         self.rotate = rotate
+        self.skip_bad = skip_bad
         self.seed = int(seed)
         self.epoch = 0
 
@@ -245,8 +251,20 @@ class ThreeD60Dataset(Dataset):
                         row.where(), path.name, nonfinite, negative)
         return depth, mask
 
-    def __getitem__(self, index: int) -> dict[str, Any]:
+    def __getitem__(self, index: int) -> dict[str, Any] | None:
+        """One sample (see the module docstring); None for an unreadable file when `skip_bad` (logged,
+        counted; `panoconv.data.stereo.collate_skip_none` drops it from the batch)."""
         row = self.rows[index]
+        try:
+            return self._load(index, row)
+        except (ImageReadError, ExrReadError) as err:
+            if not self.skip_bad:
+                raise ThreeD60Error(f"{row.where()}: {err} (pass skip_bad=True / --skip-bad to skip)") from None
+            self.stats.setdefault(row.dataset, empty_stats())["unreadable"] += 1
+            log.warning("skipping %s: %s", row.where(), err)
+            return None
+
+    def _load(self, index: int, row: ThreeD60Row) -> dict[str, Any]:
         centre = self._colour(row, "Left_Down", self.size)
         h, w = centre.shape[:2]
         shift = self.roll_columns(index, w)

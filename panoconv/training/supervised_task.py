@@ -19,6 +19,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from panoconv.data.stereo import collate_skip_none
 from panoconv.data.threed60 import MAX_DEPTH, ThreeD60Dataset
 from panoconv.errors import InputShapeError
 from panoconv.evaluation.metrics import DepthMetrics, compute_depth_metrics, mean_metrics, median_scale
@@ -123,7 +124,8 @@ def evaluate_supervised(model: nn.Module, dataset: Dataset, batch_size: int = 4,
 
     Per image: valid pixels from the data set's mask, prediction clamped to >= 1 mm, then (by default)
     scaled by median(gt) / median(pred) on those pixels, then `compute_depth_metrics`. Images without
-    any valid pixel are skipped. The model is put in eval mode and restored afterwards.
+    any valid pixel, and samples the data set returns as None (`skip_bad`), are skipped. The model is put
+    in eval mode and restored afterwards.
     """
     was_training = model.training
     model.eval()
@@ -131,7 +133,9 @@ def evaluate_supervised(model: nn.Module, dataset: Dataset, batch_size: int = 4,
     per_image: list[DepthMetrics] = []
     seen = 0
     try:
-        for batch in DataLoader(dataset, batch_size=batch_size, shuffle=False):
+        for batch in DataLoader(dataset, batch_size=batch_size, shuffle=False, collate_fn=collate_skip_none):
+            if batch is None:  # every sample of this batch was unreadable (skip_bad)
+                continue
             if "depth" not in batch:
                 raise InputShapeError("evaluate_supervised needs a supervised-mode data set (image/depth/mask)")
             pred = model(batch["image"].to(device))

@@ -165,3 +165,14 @@ def test_stereo_modes_return_viewpoints(tmp_path):
     assert set(v) == {"down", "up", "index"} and float(v["up"][1].mean()) == pytest.approx(200 / 255)
     with pytest.raises(ThreeD60Error, match="unknown mode"):
         ThreeD60Dataset(split, mode="trinocular")
+
+
+def test_unreadable_file_names_row_or_is_skipped(tmp_path):
+    rows = [write_sample(tmp_path, "Matterport3D", 1), write_sample(tmp_path, "Matterport3D", 2)]
+    split = write_split(tmp_path, rows)
+    (tmp_path / rows[1].split()[3]).write_bytes(b"not an exr")
+    with pytest.raises(ThreeD60Error, match=r"train\.txt:2: .*not a readable EXR"):
+        ThreeD60Dataset(split, size=(H, W))[1]
+    ds = ThreeD60Dataset(split, size=(H, W), skip_bad=True)
+    assert ds[1] is None and ds[0] is not None
+    assert ds.stats["Matterport3D"]["unreadable"] == 1
