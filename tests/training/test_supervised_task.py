@@ -107,3 +107,21 @@ def test_evaluate_supervised_median_scaling(tmp_path):
     unscaled = evaluate_supervised(_ScaledOracle(depth), ds, batch_size=2, median_scaling=False)
     assert unscaled.abs_rel == pytest.approx(2.0, rel=1e-5) and unscaled.a1 == 0.0
     assert evaluate_supervised(_ScaledOracle(depth), ds, max_images=1).abs_rel == pytest.approx(0.0, abs=1e-6)
+
+
+@pytest.mark.slow
+def test_trainer_registry_builds_supervised_task_and_trains_one_step(tmp_path):
+    """`panoconv train --task supervised` path: registry -> task -> data -> optimizer -> train()."""
+    from panoconv.training import DataSpec, TrainConfig, train
+    from panoconv.training.registry import create_task
+
+    split = make_split(tmp_path / "data", 2)
+    config = TrainConfig(task="supervised", data=(DataSpec(str(split)),), height=H, width=W, batch_size=2,
+                         max_steps=1, epochs=1, out=str(tmp_path / "run"), progress=False, threads=1)
+    task = create_task(config)
+    assert isinstance(task.build_model(), RectNet)
+    weights, biases = task.make_optimizer(task.build_model()).param_groups
+    assert (weights["lr"], biases["lr"]) == (pytest.approx(2e-4), pytest.approx(4e-4))
+    assert task.build_dataset(config.data[0], training=True)[0]["image"].shape == (3, H, W)
+    result = train(config)
+    assert Path(result.weights).is_file()
