@@ -21,8 +21,8 @@ def _per_data(name: str, values: tuple, count: int) -> list:
     if len(values) == 1:
         return list(values) * count
     if len(values) != count:
-        raise PanoconvError(f"--{name} given {len(values)} times for {count} --data lists; give it once or once "
-                            "per --data")
+        raise PanoconvError(f"--{name} given {len(values)} times for {count} --data lists; give it once or "
+                            "once per --data")
     return list(values)
 
 
@@ -54,13 +54,15 @@ def build_specs(task: str, data: tuple[Path, ...], roots: tuple[Path, ...], warp
         if warp is None:
             warp = _warp_from_meta(root_dir)
             if warp is None and task == "stereo":
-                raise PanoconvError(f"{lst}: give --warp rectilinear|equirectangular|panorama (no synth meta.json "
-                                    "to take it from)")
+                raise PanoconvError(f"{lst}: give --warp rectilinear|equirectangular|panorama (no synth "
+                                    "meta.json to take it from)")
         specs.append(DataSpec(str(lst), None if root is None else str(root), warp or "rectilinear", fov))
     if val and len(val) not in (1, n):
-        raise PanoconvError(f"--val-data given {len(val)} times for {n} --data lists; give it once or once per --data")
-    val_specs = [DataSpec(str(v), specs[i if len(val) == n else 0].root, specs[i if len(val) == n else 0].warp,
-                          specs[i if len(val) == n else 0].fov_deg) for i, v in enumerate(val)]
+        raise PanoconvError(f"--val-data given {len(val)} times for {n} --data lists; give it once or once "
+                            "per --data")
+    # validation list i shares root / warp / fov with training list i (or with the first one)
+    twins = [specs[i] if len(val) == n else specs[0] for i in range(len(val))]
+    val_specs = [DataSpec(str(v), t.root, t.warp, t.fov_deg) for v, t in zip(val, twins)]
     return specs, val_specs
 
 
@@ -69,17 +71,20 @@ def build_specs(task: str, data: tuple[Path, ...], roots: tuple[Path, ...], warp
               help="Training file list (repeat for several data sets).")
 @click.option("--data-root", "roots", multiple=True, type=click.Path(path_type=Path),
               help="Folder the list's paths are relative to [default: the list's folder].")
-@click.option("--warp", "warps", multiple=True, type=click.Choice(["rectilinear", "equirectangular", "panorama"]),
+@click.option("--warp", "warps", multiple=True,
+              type=click.Choice(["rectilinear", "equirectangular", "panorama"]),
               help="Warp of the data set [default: from a synth meta.json].")
 @click.option("--fov", "fovs", multiple=True, type=float, help="Horizontal field of view in degrees.")
 @click.option("--val-data", "val", multiple=True, type=click.Path(path_type=Path),
               help="Validation list (loss every epoch); once, or once per --data.")
-@click.option("--task", default="stereo", show_default=True, help="stereo (monodepth) or supervised (OmniDepth).")
+@click.option("--task", default="stereo", show_default=True,
+              help="stereo (monodepth) or supervised (OmniDepth).")
 @click.option("--arch", default=None, help="Architecture [default: the task's].")
 @click.option("--init", type=click.Path(path_type=Path), default=None, help="Start from these weights.")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("runs/train"), show_default=True)
 @click.option("--epochs", type=int, default=None, help="[default: the task's recipe: 50 stereo]")
-@click.option("--batch-size", type=int, default=None, help="Global batch over all processes [default: 8 stereo].")
+@click.option("--batch-size", type=int, default=None,
+              help="Global batch over all processes [default: 8 stereo].")
 @click.option("--lr", type=float, default=None, help="[default: 1e-4 stereo]")
 @click.option("--height", type=int, default=256, show_default=True)
 @click.option("--width", type=int, default=512, show_default=True)
@@ -96,12 +101,13 @@ def build_specs(task: str, data: tuple[Path, ...], roots: tuple[Path, ...], warp
 def command(data, roots, warps, fovs, val, task, arch, init, out, epochs, batch_size, lr, height, width, seed,
             num_workers, threads, device, checkpoint_every, max_steps, no_augment, skip_bad, resume,
             force) -> None:
-    """Train with the task's published recipe; checkpoints, TensorBoard logs and model.safetensors in --out."""
+    """Train with the task's published recipe; checkpoints, TensorBoard logs, model.safetensors in --out."""
     from panoconv.training import TrainConfig, train
 
     specs, val_specs = build_specs(task, data, roots, warps, fovs, val)
     config = TrainConfig(data=tuple(specs), val_data=tuple(val_specs), task=task, arch=arch,
-                         init=None if init is None else str(init), epochs=epochs, batch_size=batch_size, lr=lr,
+                         init=None if init is None else str(init), epochs=epochs, batch_size=batch_size,
+                         lr=lr,
                          height=height, width=width, seed=seed, augment=not no_augment, skip_bad=skip_bad,
                          out=str(out), max_steps=max_steps, checkpoint_every=checkpoint_every,
                          num_workers=num_workers, threads=threads, device=device, resume=resume, force=force)

@@ -49,7 +49,8 @@ def capture_rng() -> dict[str, Any]:
         "torch": torch.get_rng_state(),
         "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
         "numpy": {"name": np_state[0], "keys": torch.from_numpy(np_state[1].astype(np.int64)),
-                  "pos": int(np_state[2]), "has_gauss": int(np_state[3]), "cached_gaussian": float(np_state[4])},
+                  "pos": int(np_state[2]), "has_gauss": int(np_state[3]),
+                  "cached_gaussian": float(np_state[4])},
         "python": {"version": py_state[0], "state": list(py_state[1]), "gauss_next": py_state[2]},
     }
 
@@ -81,7 +82,8 @@ def save_checkpoint(run_dir: Path, state: dict[str, Any], keep: int = 2) -> Path
 
 def _prune(folder: Path, keep: int, newest: str) -> None:
     """Delete complete checkpoints beyond the `keep` newest, and stale temporary files."""
-    done = sorted((p for p in folder.iterdir() if _NAME.match(p.name)), key=lambda p: int(_NAME.match(p.name)[1]))
+    done = sorted((p for p in folder.iterdir() if _NAME.match(p.name)),
+                  key=lambda p: int(_NAME.match(p.name)[1]))
     for old in done[:-keep] if keep > 0 else []:
         if old.name != newest:
             old.unlink(missing_ok=True)

@@ -62,9 +62,10 @@ class Monitor:
         assert self.writer is not None and self.metrics is not None
         for name, value in scalars.items():
             self.writer.add_scalar(f"val/{name}", value, step)
-        self.metrics.write(json.dumps({"step": step, "epoch": epoch, **{f"val/{k}": v for k, v in scalars.items()}})
-                           + "\n")
-        log.info("epoch %d validation: %s", epoch, ", ".join(f"{k} {v:.4f}" for k, v in sorted(scalars.items())))
+        record = {"step": step, "epoch": epoch, **{f"val/{k}": v for k, v in scalars.items()}}
+        self.metrics.write(json.dumps(record) + "\n")
+        log.info("epoch %d validation: %s", epoch,
+                 ", ".join(f"{k} {v:.4f}" for k, v in sorted(scalars.items())))
 
     def text(self, tag: str, text: str) -> None:
         if self.enabled and self.writer is not None:

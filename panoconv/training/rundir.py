@@ -42,7 +42,8 @@ def check_run_dir(config: TrainConfig) -> TrainConfig | None:
     if not saved_file.is_file():
         if config.force:
             return None
-        raise OutputExistsError(f"{run}: not empty and not a panoconv run folder (use --force to train into it)")
+        raise OutputExistsError(f"{run}: not empty and not a panoconv run folder "
+                                "(use --force to train into it)")
     saved = TrainConfig.load(saved_file)
     if config.force:
         return None
@@ -52,9 +53,10 @@ def check_run_dir(config: TrainConfig) -> TrainConfig | None:
             log.warning("resuming with a changed setting: %s", d)
         return saved
     if diffs:
-        raise OutputExistsError(f"{run}: holds a different run ({'; '.join(diffs[:3])}); use --resume to continue "
-                                "it with these settings, --force to replace it, or another --out")
-    raise OutputExistsError(f"{run}: already holds this run; use --resume to continue it or --force to restart")
+        raise OutputExistsError(f"{run}: holds a different run ({'; '.join(diffs[:3])}); use --resume to "
+                                "continue it with these settings, --force to replace it, or another --out")
+    raise OutputExistsError(f"{run}: already holds this run; use --resume to continue it or --force to "
+                            "restart")
 
 
 def prepare_run_dir(config: TrainConfig) -> Path:

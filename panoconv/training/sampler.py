@@ -26,7 +26,8 @@ class InterleavedBatchSampler(Sampler[list[int]]):
     def __init__(self, lengths: Sequence[int], global_batch: int, rank: int = 0, world_size: int = 1,
                  seed: int = 0, shuffle: bool = True, drop_last: bool = True) -> None:
         if global_batch % world_size:
-            raise PanoconvError(f"--batch-size {global_batch} must be divisible by the {world_size} processes")
+            raise PanoconvError(f"--batch-size {global_batch} must be divisible by the {world_size} "
+                                "processes")
         if world_size > 1 and not drop_last:
             raise ValueError("partial batches cannot be split evenly across ranks")
         self.lengths = [int(n) for n in lengths]
@@ -55,7 +56,8 @@ class InterleavedBatchSampler(Sampler[list[int]]):
                 chunk = order[k * self.global_batch:(k + 1) * self.global_batch]
                 tagged.append((ds, (chunk + offset).tolist()))
         if self.shuffle and len(self.lengths) > 1:
-            perm = np.random.default_rng([self.seed, self.epoch, len(self.lengths), 7919]).permutation(len(tagged))
+            rng = np.random.default_rng([self.seed, self.epoch, len(self.lengths), 7919])
+            perm = rng.permutation(len(tagged))
             tagged = [tagged[i] for i in perm]
         return tagged
 

@@ -130,5 +130,6 @@ def _single(values: Any, name: str) -> Any:
         return values
     distinct = set(values)
     if len(distinct) != 1:
-        raise InputShapeError(f"a stereo batch must come from one data set, got {name} values {sorted(distinct)}")
+        raise InputShapeError(f"a stereo batch must come from one data set, got {name} values "
+                              f"{sorted(distinct)}")
     return distinct.pop()

@@ -147,7 +147,8 @@ def _load_init(model: torch.nn.Module, path: Path) -> None:
     try:
         model.load_state_dict(weights, strict=True)
     except RuntimeError as err:
-        raise CheckpointError(f"{path}: --init weights do not fit the model: {str(err).splitlines()[1:2]}") from None
+        detail = " ".join(line.strip() for line in str(err).splitlines()[:2])
+        raise CheckpointError(f"{path}: --init weights do not fit the model: {detail}") from None
     log.info("initialised from %s", path)
 
 

@@ -13,7 +13,8 @@ from panoconv.training.sampler import InterleavedBatchSampler
 
 
 @torch.no_grad()
-def validate(task: Any, model: nn.Module, datasets: list, batch_size: int, num_workers: int = 0) -> dict[str, float]:
+def validate(task: Any, model: nn.Module, datasets: list, batch_size: int,
+             num_workers: int = 0) -> dict[str, float]:
     """Mean of every loss term over all validation samples (batches never mix data sets)."""
     was_training = model.training
     model.eval()

@@ -40,7 +40,8 @@ class TinyData(Dataset):
     def __getitem__(self, index: int) -> dict[str, Any]:
         g = torch.Generator().manual_seed(self.key * 1000 + index)
         x = torch.rand(3, self.size, self.size, generator=g)
-        noise = 0.01 * self.epoch * torch.rand(1, self.size, self.size, generator=g)  # epoch-dependent "augmentation"
+        # epoch-dependent, like augmentation
+        noise = 0.01 * self.epoch * torch.rand(1, self.size, self.size, generator=g)
         return {"x": x, "y": x.mean(0, keepdim=True) ** 2 + noise, "index": index, "warp": self.warp}
 
 

@@ -1,4 +1,4 @@
-"""Run `train(TrainConfig.load(argv[1]))` (under torchrun or alone) and, on rank 0, write its losses to argv[2].
+"""Run `train(TrainConfig.load(argv[1]))` (torchrun or alone); rank 0 writes its losses to argv[2].
 
 Used by test_ddp.py; importing `_tiny` registers the tiny test task in every process.
 """

@@ -25,7 +25,8 @@ def test_checkpoint_loads_with_weights_only_and_restores_rng(tmp_path):
     assert state["step"] == 5 and torch.equal(state["model"]["w"], torch.full((3,), 5.0))
     ck.restore_rng(state["rng"])
     again = (torch.rand(2), np.random.rand(2), random.random())
-    assert torch.equal(expected[0], again[0]) and np.array_equal(expected[1], again[1]) and expected[2] == again[2]
+    assert torch.equal(expected[0], again[0]) and np.array_equal(expected[1], again[1])
+    assert expected[2] == again[2]
 
 
 def test_only_the_newest_checkpoints_are_kept_and_latest_points_to_the_newest(tmp_path):

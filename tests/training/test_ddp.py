@@ -39,7 +39,8 @@ def _final_model(run: str) -> dict[str, torch.Tensor]:
 
 @pytest.mark.slow
 def test_two_processes_equal_one_process_with_the_whole_batch_tiny(tmp_path):
-    specs = (DataSpec(write_list(tmp_path / "c.txt", 16)), DataSpec(write_list(tmp_path / "d.txt", 8), warp="panorama"))
+    specs = (DataSpec(write_list(tmp_path / "c.txt", 16)),
+             DataSpec(write_list(tmp_path / "d.txt", 8), warp="panorama"))
     base = tiny_config(tmp_path, data=specs, batch_size=4, epochs=2)
     one = _launch(base.replace(out=str(tmp_path / "one")), tmp_path, 1)
     two = _launch(base.replace(out=str(tmp_path / "two")), tmp_path, 2)
