@@ -73,3 +73,12 @@ def test_cli_refuses_another_networks_checkpoint(tmp_path):
     result = CliRunner().invoke(main, ["verify", prefix, "--height", "128", "--width", "128"])
     assert result.exit_code == 1 and "not a monodepth-vgg checkpoint" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_cli_image_that_is_not_an_image(tf_checkpoint, tmp_path):
+    fake = tmp_path / "photo.png"
+    fake.write_bytes(b"this is not a png")
+    result = CliRunner().invoke(main, ["verify", str(tf_checkpoint), "--image", str(fake), "--height", "128",
+                                       "--width", "128"])
+    assert result.exit_code == 1 and "photo.png: not a readable image" in result.stderr
+    assert "Traceback" not in result.output and len(result.stderr.strip().splitlines()) == 1
