@@ -133,7 +133,9 @@ def _build_state(config: TrainConfig, task: Any, steps_per_epoch: int, ctx: ddp.
     model = task.build_model()
     if config.init:
         _load_init(model, Path(config.init))
-    model.to(ctx.device)
+    # channels_last sends PyTorch's CPU convolutions through oneDNN's blocked kernels (~12-20% faster
+    # training steps here, see benchmarks/bench_train_step.py); weights are saved contiguous as usual.
+    model.to(ctx.device, memory_format=torch.channels_last)
     optimizer = task.make_optimizer(model)
     scheduler = task.make_scheduler(optimizer, steps_per_epoch)
     return RunState(config, model, optimizer, scheduler, steps_per_epoch, world_size=ctx.world_size)
