@@ -18,7 +18,8 @@ counted as `unreadable`). Wrong resolutions always raise.
 
 Depth validity: `0 < depth <= max_depth` (8 m). NaN / inf / negative values are set to 0, masked, counted
 per data set (`stats`) and logged. Optional longitudinal rotation rolls every map of a sample by the same
-number of columns, drawn from (seed, epoch, index); call `set_epoch` each epoch. Counters filled in
+number of columns, drawn from (seed, epoch, index); call `set_epoch` each epoch. It is refused in "stereo"
+mode (a rotation about the vertical axis would move the horizontal baseline) but fine for the vertical one. Counters filled in
 DataLoader worker processes stay in those workers; call `report()` on a single-process pass for totals.
 """
 
@@ -200,6 +201,10 @@ class ThreeD60Dataset(Dataset):
                  datasets: tuple[str, ...] | None = None, size: tuple[int, int] | None = DEFAULT_SIZE,
                  max_depth: float = MAX_DEPTH, rotate: bool = False, seed: int = 0,
                  skip_bad: bool = False) -> None:
+        if rotate and mode == "stereo":
+            raise ThreeD60Error("rotate=True is not valid in horizontal stereo mode: rolling both views turns the "
+                                "baseline away from the camera's x axis that the stereo warp assumes (vertical "
+                                "stereo and supervised modes are fine)")
         split = read_split(split_file, root, mode, datasets, skip_bad)
         self.rows = split.rows
         self.stats = split.stats

@@ -165,6 +165,11 @@ def test_stereo_modes_return_viewpoints(tmp_path):
     assert set(v) == {"down", "up", "index"} and float(v["up"][1].mean()) == pytest.approx(200 / 255)
     with pytest.raises(ThreeD60Error, match="unknown mode"):
         ThreeD60Dataset(split, mode="trinocular")
+    with pytest.raises(ThreeD60Error, match="not valid in horizontal stereo"):
+        ThreeD60Dataset(split, mode="stereo", rotate=True)
+    rolled = ThreeD60Dataset(split, mode="stereo_vertical", size=(H, W), rotate=True, seed=3)
+    shift = rolled.roll_columns(0, W)
+    assert torch.equal(rolled[0]["up"], torch.roll(v["up"], shift, dims=-1))
 
 
 def test_unreadable_file_names_row_or_is_skipped(tmp_path):
