@@ -17,13 +17,17 @@ from panoconv.tf_reference.warps import warp
 tf = import_tf()
 
 
-def scale_pyramid(img: Any, num_scales: int) -> list[Any]:
-    """(B, H, W, C) -> [img, area-resized to H/2 x W/2, H/4, ...], each from the original image."""
+def scale_pyramid(img: Any, num_scales: int, avgpool: bool = False) -> list[Any]:
+    """(B, H, W, C) -> [img, area-resized to H/2 x W/2, H/4, ...], each from the original image.
+
+    float32 uses upstream's `resize_area` unless `avgpool`: same values, but resize_area rounds
+    differently from `avg_pool` (and from PyTorch's `avg_pool2d`) on ~1/5 of the float32 elements.
+    """
     scaled = [img]
     h, w = img.shape[1], img.shape[2]
     for i in range(num_scales - 1):
         ratio = 2 ** (i + 1)
-        if img.dtype == tf.float32:
+        if img.dtype == tf.float32 and not avgpool:
             scaled.append(tf.compat.v1.image.resize_area(img, [h // ratio, w // ratio]))
         else:
             scaled.append(tf.nn.avg_pool2d(img, ratio, ratio, "VALID"))
@@ -38,17 +42,23 @@ def gradient_y(img: Any) -> Any:
     return img[:, :-1, :, :] - img[:, 1:, :, :]
 
 
-def ssim(x: Any, y: Any) -> Any:
-    """clip((1 - SSIM) / 2, 0, 1) with 3x3 VALID average pooling, (B, H-2, W-2, C)."""
+def ssim(x: Any, y: Any, exact_square: bool = False) -> Any:
+    """clip((1 - SSIM) / 2, 0, 1) with 3x3 VALID average pooling, (B, H-2, W-2, C).
+
+    Squares are `t ** 2` as upstream (TF's float32 pow is not correctly rounded: it differs from
+    `t * t` by an ulp on ~1/4 of the elements, which the variance's cancellation amplifies), or
+    `tf.square` with `exact_square=True` (correctly rounded, equal to PyTorch's `t * t`).
+    """
     c1 = 0.01 ** 2
     c2 = 0.03 ** 2
+    sq = tf.square if exact_square else (lambda t: t ** 2)
     mu_x = tf.nn.avg_pool2d(x, 3, 1, "VALID")
     mu_y = tf.nn.avg_pool2d(y, 3, 1, "VALID")
-    sigma_x = tf.nn.avg_pool2d(x ** 2, 3, 1, "VALID") - mu_x ** 2
-    sigma_y = tf.nn.avg_pool2d(y ** 2, 3, 1, "VALID") - mu_y ** 2
+    sigma_x = tf.nn.avg_pool2d(sq(x), 3, 1, "VALID") - sq(mu_x)
+    sigma_y = tf.nn.avg_pool2d(sq(y), 3, 1, "VALID") - sq(mu_y)
     sigma_xy = tf.nn.avg_pool2d(x * y, 3, 1, "VALID") - mu_x * mu_y
     ssim_n = (2 * mu_x * mu_y + c1) * (2 * sigma_xy + c2)
-    ssim_d = (mu_x ** 2 + mu_y ** 2 + c1) * (sigma_x + sigma_y + c2)
+    ssim_d = (sq(mu_x) + sq(mu_y) + c1) * (sigma_x + sigma_y + c2)
     return tf.clip_by_value((1 - ssim_n / ssim_d) / 2, 0, 1)
 
 
@@ -68,15 +78,18 @@ def disparity_smoothness(disp: list[Any], pyramid: list[Any]) -> list[Any]:
 
 def monodepth_loss(disps: list[Any], left: Any, right: Any, alpha: float = 0.85, smoothness_weight: float = 0.1,
                    lr_weight: float = 1.0, mode: str = "rectilinear", fov: float = 82.5,
-                   y_smoothness: bool = False, num_scales: int = 4) -> dict[str, Any]:
+                   y_smoothness: bool = False, num_scales: int = 4, exact_square: bool = False,
+                   avgpool_pyramid: bool = False) -> dict[str, Any]:
     """disps [(B, H, W, 2), (B, H/2, W/2, 2), ...], left / right (B, H, W, C) -> dict of scalar tensors.
 
     Keys as `panoconv.losses.monodepth.monodepth_loss`: total, image, smoothness, lr, and per scale
-    image/i, smoothness/i, lr/i.
+    image/i, smoothness/i, lr/i. `exact_square` (see `ssim`) and `avgpool_pyramid` (see
+    `scale_pyramid`) change float32 rounding only (False = upstream's ops); with both, pyramids
+    and SSIM maps round exactly as in PyTorch's `panoconv.losses.monodepth` (staged loss parity).
     """
     n = num_scales
-    left_pyramid = scale_pyramid(left, n)
-    right_pyramid = scale_pyramid(right, n)
+    left_pyramid = scale_pyramid(left, n, avgpool_pyramid)
+    right_pyramid = scale_pyramid(right, n, avgpool_pyramid)
     disp_left_est = [d[:, :, :, 0:1] for d in disps[:n]]
     disp_right_est = [d[:, :, :, 1:2] for d in disps[:n]]
 
@@ -95,8 +108,8 @@ def monodepth_loss(disps: list[Any], left: Any, right: Any, alpha: float = 0.85,
 
     l1_left = [tf.reduce_mean(tf.abs(left_est[i] - left_pyramid[i])) for i in range(n)]
     l1_right = [tf.reduce_mean(tf.abs(right_est[i] - right_pyramid[i])) for i in range(n)]
-    ssim_left = [tf.reduce_mean(ssim(left_est[i], left_pyramid[i])) for i in range(n)]
-    ssim_right = [tf.reduce_mean(ssim(right_est[i], right_pyramid[i])) for i in range(n)]
+    ssim_left = [tf.reduce_mean(ssim(left_est[i], left_pyramid[i], exact_square)) for i in range(n)]
+    ssim_right = [tf.reduce_mean(ssim(right_est[i], right_pyramid[i], exact_square)) for i in range(n)]
     image_loss_left = [alpha * ssim_left[i] + (1 - alpha) * l1_left[i] for i in range(n)]
     image_loss_right = [alpha * ssim_right[i] + (1 - alpha) * l1_right[i] for i in range(n)]
     image_loss = tf.add_n(image_loss_left + image_loss_right)
