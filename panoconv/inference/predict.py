@@ -129,7 +129,8 @@ def predict(req: PredictRequest) -> list[PredictResult]:
 def _load(req: PredictRequest) -> nn.Module:
     from panoconv.weights import load_model
 
-    return load_model(req.weights, architecture=req.arch)
+    # channels_last: oneDNN's NHWC convolutions, ~10-20% faster on CPU than the default NCHW layout.
+    return load_model(req.weights, architecture=req.arch).to(memory_format=torch.channels_last)
 
 
 def _load_item(path: Path, stem: str, req: PredictRequest, adapter: OutputAdapter) -> _Item | PredictResult:
