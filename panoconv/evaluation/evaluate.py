@@ -129,15 +129,25 @@ def evaluate_model(model: nn.Module, label: str, data: EvalData, req: EvaluateRe
     return ModelRow(label, architecture_of(model, req.arch), len(scores), metrics)
 
 
+def _weight_labels(paths: list[Path]) -> list[str]:
+    """Row labels: file names, with as many parent folders as it takes to tell them apart."""
+    for depth in range(1, max((len(p.parts) for p in paths), default=1) + 1):
+        labels = ["/".join(p.parts[-depth:]) for p in paths]
+        if len(set(labels)) == len(labels):
+            return labels
+    return [str(p) for p in paths]
+
+
 def evaluate(req: EvaluateRequest) -> EvaluateReport:
     """Evaluate every model of the request on the same data."""
     from panoconv.weights import load_model
 
     data = open_data(req.kind, req.data, req.root, req.gt_dir, req.split)
     pairs = [(m, getattr(m, "arch_name", f"model{i}")) for i, m in enumerate(req.models)]
-    for path in req.weights:
+    labels = _weight_labels([Path(p) for p in req.weights])
+    for path, label in zip(req.weights, labels):
         model = load_model(path, architecture=req.arch).to(memory_format=torch.channels_last)  # faster CPU convs
-        pairs.append((model, Path(path).name))
+        pairs.append((model, label))
     if not pairs:
         raise ValueError("no model to evaluate (give weights)")
     rows = [evaluate_model(model, label, data, req) for model, label in pairs]
