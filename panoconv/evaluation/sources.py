@@ -159,6 +159,8 @@ def open_data(kind: str, path: Path, root: Path | None = None, gt_dir: Path | No
     if kind == "eigen":
         return eigen(path, root, gt_dir)
     if kind == "3d60":
+        if Path(path).is_dir():  # a folder in the 3D60 layout (e.g. from `synth --kind panorama`)
+            return threed60(Path(path) / f"3d60_{split}.txt", root or Path(path), name=f"3d60/{split}")
         return threed60(path, root)
     if kind == "synth":
         return synth(path, split)
