@@ -39,7 +39,7 @@ def main() -> None:
     import torch
 
     from panoconv.inference.pipeline import predict_array
-    from panoconv.parity.pipeline import torch_model_from_tf
+    from panoconv.parity.weights import torch_model_from_tf
     from panoconv.tf_reference._tf import import_tf, onednn_setting
 
     tf = import_tf()

@@ -71,7 +71,8 @@ def command(checkpoint: Path, weights: Path | None, tol: float, dtype: str, imag
 def _verify_loss(checkpoint: Path, dtypes: tuple[str, ...], height: int, width: int, warp: str, fov: float,
                  batch: int, seed: int, adam_steps: int, as_json: bool) -> None:
     from panoconv.parity.loss import LossParityRequest, run_loss_parity
-    from panoconv.parity.network import check_size, tf_reference_weights
+    from panoconv.parity.network import check_size
+    from panoconv.parity.weights import tf_reference_weights
 
     check_size(height, width)
     report = run_loss_parity(LossParityRequest(tf_reference_weights(checkpoint), warp, fov, dtypes, height, width,
@@ -82,7 +83,7 @@ def _verify_loss(checkpoint: Path, dtypes: tuple[str, ...], height: int, width: 
 
 def _verify_pipeline(checkpoint: Path, dtypes: tuple[str, ...], images: tuple[Path, ...], seed: int,
                      as_json: bool) -> None:
-    from panoconv.parity.network import tf_reference_weights
+    from panoconv.parity.weights import tf_reference_weights
     from panoconv.parity.pipeline import PipelineParityRequest, run_pipeline_parity
 
     if len(images) > 1:

@@ -19,7 +19,7 @@ def environment(seed: int, with_tf: bool = True) -> dict[str, object]:
         "torch": torch.__version__,
         "torch_threads": torch.get_num_threads(),
         "torch_interop_threads": torch.get_num_interop_threads(),
-        "torch_mkldnn": bool(torch.backends.mkldnn.is_available()),
+        "torch_onednn": bool(torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled),
         "seed": seed,
     }
     if with_tf:

@@ -53,7 +53,6 @@ dominate; 0/0 counts as 0). Pass if every max_rel <= the dtype's tolerance.
 from __future__ import annotations
 
 import json
-import platform
 import time
 from dataclasses import asdict, dataclass, field, fields
 from typing import Mapping, Sequence
@@ -63,6 +62,8 @@ import torch
 
 from panoconv.arch import monodepth_vgg as arch
 from panoconv.parity._synthetic import stereo_pair
+from panoconv.parity.environment import environment
+from panoconv.parity.weights import torch_model_from_tf
 
 #: max_rel tolerance per dtype (float64 proves the semantics, float32 measures deployment drift).
 TOLERANCES: dict[str, float] = {"float64": 1e-10, "float32": 1e-5}
@@ -222,24 +223,9 @@ def tensor_diff(name: str, tf_name: str, candidate: np.ndarray, reference: np.nd
     return TensorDiff(name, tf_name, max_abs, max_rel, ref_max, finite and max_rel <= tol, n_over)
 
 
-def _environment(seed: int) -> dict:
-    from panoconv.tf_reference._tf import import_tf, onednn_setting, tf_thread_counts
-
-    return {"python": platform.python_version(), "numpy": np.__version__, "torch": torch.__version__,
-            "tensorflow": import_tf().__version__, "tf_onednn": onednn_setting(), **tf_thread_counts(),
-            "torch_threads": torch.get_num_threads(), "torch_interop_threads": torch.get_num_interop_threads(),
-            "torch_onednn": bool(torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled),
-            "seed": seed}
-
-
 def _torch_model(weights: Mapping[str, np.ndarray], dtype: torch.dtype) -> torch.nn.Module:
-    from panoconv.pt_model import create_model
-
-    model = create_model("monodepth-vgg", ring_pad=False)
-    state = {row.torch_name: torch.from_numpy(row.layout.to_torch(np.asarray(weights[row.tf_name])).astype(np.float64))
-             for row in arch.NAME_TABLE}
-    model.load_state_dict(state, strict=True)
-    return model.to(dtype).train()
+    """The PyTorch network holding `weights`, in training mode (dropout-free, so only for clarity)."""
+    return torch_model_from_tf(weights, dtype).train()
 
 
 def _check_dtype(name: str, arr: np.ndarray, dtype: str) -> None:
@@ -456,4 +442,4 @@ def run_loss_parity(req: LossParityRequest) -> LossParityReport:
     request["dtypes"] = list(req.dtypes)
     request["weights"] = "seeded_weights(seed)" if req.weights is None else "given"
     results = [_run_dtype(req, weights, dtype) for dtype in req.dtypes]
-    return LossParityReport(request=request, environment=_environment(req.seed), results=results)
+    return LossParityReport(request=request, environment=environment(req.seed), results=results)

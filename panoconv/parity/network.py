@@ -21,6 +21,7 @@ from panoconv.arch import monodepth_vgg as arch
 from panoconv.errors import PanoconvError
 from panoconv.parity.compare import TensorError, tensor_error
 from panoconv.parity.environment import environment
+from panoconv.parity.weights import tf_reference_weights
 
 log = logging.getLogger(__name__)
 
@@ -70,25 +71,6 @@ class ParityReport:
     @property
     def passed(self) -> bool:
         return all(r.passed for r in self.runs)
-
-
-def tf_reference_weights(checkpoint: Path) -> dict[str, np.ndarray]:
-    """The 64 model tensors as TensorFlow itself restores them (independent of panoconv's reader)."""
-    from panoconv.converter.readers import open_checkpoint
-    from panoconv.tf_reference._tf import import_tf
-
-    tf = import_tf()
-    prefix = str(open_checkpoint(checkpoint).path)
-    try:
-        reader = tf.train.load_checkpoint(prefix)
-        available = reader.get_variable_to_shape_map()
-        missing = [r.tf_name for r in arch.NAME_TABLE if r.tf_name not in available]
-        if missing:
-            raise PanoconvError(f"{checkpoint}: not a monodepth-vgg checkpoint; {len(missing)} tensors missing, "
-                                f"e.g. {', '.join(missing[:3])}")
-        return {r.tf_name: reader.get_tensor(r.tf_name) for r in arch.NAME_TABLE}
-    except tf.errors.OpError as err:
-        raise PanoconvError(f"{checkpoint}: TensorFlow cannot restore it ({err.message.splitlines()[0]})") from None
 
 
 def torch_state(request: VerifyRequest) -> dict[str, torch.Tensor]:

@@ -10,7 +10,6 @@ A separate row checks that the resize matrices both sides use equal TF's own `tf
 from __future__ import annotations
 
 import json
-import platform
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -18,6 +17,8 @@ from typing import Mapping
 import numpy as np
 
 from panoconv.inference.recipe import PanoramaRecipe
+from panoconv.parity.environment import environment
+from panoconv.parity.weights import tf_reference_weights, torch_model_from_tf
 
 DEFAULT_TOLERANCE = {"float32": 1e-5, "float64": 1e-10}
 STAGES = ("net_input", "net_output", "final")
@@ -66,7 +67,7 @@ class PipelineParityReport:
     net_size: tuple[int, int]
     diffs: list[StageDiff]
     resize_matrix_vs_tf_native: float  # max |R_ours - R_tf| over the matrices used (nan if not checked)
-    environment: dict[str, str]
+    environment: dict[str, object]
 
     @property
     def passed(self) -> bool:
@@ -94,37 +95,6 @@ class PipelineParityReport:
             d["status"] = diff.status
         data["passed"] = self.passed
         return json.dumps(data, indent=2)
-
-
-def load_tf_weights(checkpoint: Path) -> dict[str, np.ndarray]:
-    """Read the network's variables from a TF checkpoint prefix (names from the architecture table)."""
-    from panoconv.arch.monodepth_vgg import NAME_TABLE
-    from panoconv.errors import CheckpointError
-    from panoconv.tf_reference._tf import import_tf
-
-    tf = import_tf()
-    try:
-        reader = tf.train.load_checkpoint(str(checkpoint))
-    except Exception as err:  # TF raises NotFoundError / DataLossError / ValueError
-        raise CheckpointError(f"{checkpoint}: cannot read TF checkpoint ({type(err).__name__})") from None
-    missing = [row.tf_name for row in NAME_TABLE if not reader.has_tensor(row.tf_name)]
-    if missing:
-        raise CheckpointError(f"{checkpoint}: {len(missing)} monodepth variables missing, e.g. {missing[0]}")
-    return {row.tf_name: reader.get_tensor(row.tf_name) for row in NAME_TABLE}
-
-
-def torch_model_from_tf(values: Mapping[str, np.ndarray], dtype: str):
-    """A PyTorch monodepth-vgg holding `values` (mapped through the architecture's name table)."""
-    import torch
-
-    from panoconv.arch.monodepth_vgg import NAME_TABLE
-    from panoconv.pt_model import create_model
-
-    model = create_model("monodepth-vgg")
-    state = {row.torch_name: torch.from_numpy(row.layout.to_torch(np.asarray(values[row.tf_name])))
-             for row in NAME_TABLE}
-    model.load_state_dict(state, strict=True)
-    return model.to(getattr(torch, dtype)).eval()
 
 
 def _load_image(req: PipelineParityRequest) -> tuple[np.ndarray, str]:
@@ -186,23 +156,13 @@ def _native_resize_error(plan) -> float:
     return worst
 
 
-def _environment() -> dict[str, str]:
-    import torch
-
-    from panoconv.tf_reference._tf import import_tf, onednn_setting
-
-    tf = import_tf()
-    return {"tensorflow": tf.__version__, "torch": torch.__version__, "onednn": onednn_setting(),
-            "torch_threads": str(torch.get_num_threads()), "platform": platform.machine()}
-
-
 def run_pipeline_parity(req: PipelineParityRequest) -> PipelineParityReport:
     """Run the predict pipeline in both frameworks for each dtype and compare stage by stage."""
     from panoconv.tf_reference.predict import predict_stages
 
     if req.weights is None and req.checkpoint is None:
         raise ValueError("give weights (TF name -> array) or a checkpoint path")
-    values = dict(req.weights) if req.weights is not None else load_tf_weights(Path(req.checkpoint))
+    values = dict(req.weights) if req.weights is not None else tf_reference_weights(Path(req.checkpoint))
     image, label = _load_image(req)
     diffs: list[StageDiff] = []
     plan = None
@@ -216,4 +176,4 @@ def run_pipeline_parity(req: PipelineParityRequest) -> PipelineParityReport:
             diffs.append(StageDiff(dtype, stage, tuple(ours[stage].shape), max_abs, max_rel, nan_equal, tol))
     native = _native_resize_error(plan) if req.check_native_resize else float("nan")
     return PipelineParityReport(label, (image.shape[0], image.shape[1]), plan.net_size, diffs, native,
-                                _environment())
+                                environment(req.seed))

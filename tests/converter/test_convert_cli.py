@@ -60,7 +60,6 @@ def test_missing_tensors_fail_unless_allowed(seeded_tf_weights, tmp_path):
 
 
 def test_nan_and_wrong_shape_in_a_store(seeded_tf_weights, tmp_path):
-    from panoconv.weights.extract import ExtractRequest, extract
 
     for problem in ("nan", "shape"):
         values = dict(seeded_tf_weights)

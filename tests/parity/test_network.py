@@ -7,7 +7,7 @@ from click.testing import CliRunner
 from panoconv.cli import main
 from panoconv.parity.network import VerifyRequest, run_network_parity
 from panoconv.parity.report import to_json, to_table, write_markdown
-from panoconv.weights import load_weights, save_weights
+from panoconv.weights import save_weights
 
 
 @pytest.mark.parametrize("ring", [False, True])

@@ -27,7 +27,7 @@ def test_tf_native_resize_pipeline_close(seeded_tf_weights, rng):
     import numpy as np
 
     from panoconv.inference.pipeline import predict_array
-    from panoconv.parity.pipeline import torch_model_from_tf
+    from panoconv.parity.weights import torch_model_from_tf
     from panoconv.tf_reference.predict import predict_array as tf_predict
 
     image = rng.random((128, 256, 3)).astype(np.float32)
