@@ -22,10 +22,10 @@ import torch
 
 def bench_torch(left, right, weights, warp, warmup, repeat):
     from panoconv.losses.monodepth import MonodepthLossConfig, monodepth_loss
-    from panoconv.parity.loss import _torch_model
+    from panoconv.parity.weights import torch_model_from_tf
     from panoconv.training.optim import TF1Adam
 
-    model = _torch_model(weights, torch.float32).to(memory_format=torch.channels_last)  # as the trainer runs it
+    model = torch_model_from_tf(weights, torch.float32).train().to(memory_format=torch.channels_last)  # as the trainer runs it
     opt = TF1Adam(model.parameters(), lr=1e-4)
     config = MonodepthLossConfig(warp=warp)
     x_l, x_r = torch.from_numpy(left), torch.from_numpy(right)

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from panoconv.parity.loss import LossParityRequest, run_loss_parity, tensor_diff
+from panoconv.parity.loss import LossParityRequest, run_loss_parity
+from panoconv.parity.loss_report import tensor_diff
 
 pytestmark = pytest.mark.tf
 SMALL = dict(height=128, width=128, batch=1)
