@@ -83,8 +83,8 @@ def _verify_loss(checkpoint: Path, dtypes: tuple[str, ...], height: int, width: 
 
 def _verify_pipeline(checkpoint: Path, dtypes: tuple[str, ...], images: tuple[Path, ...], seed: int,
                      as_json: bool) -> None:
-    from panoconv.parity.weights import tf_reference_weights
     from panoconv.parity.pipeline import PipelineParityRequest, run_pipeline_parity
+    from panoconv.parity.weights import tf_reference_weights
 
     if len(images) > 1:
         raise click.UsageError("--pipeline takes one --image (a 2:1 panorama)")

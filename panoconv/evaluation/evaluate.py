@@ -13,14 +13,20 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import torch
-
 import numpy as np
+import torch
 from torch import nn
 
 from panoconv.evaluation.metrics import METRIC_NAMES, mean_metrics
-from panoconv.evaluation.protocols import (KITTI_MAX_DEPTH, PANORAMA_MAX_DEPTH, Crop, ImageScore,
-                                           eigen_score, kitti_stereo_score, panorama_score)
+from panoconv.evaluation.protocols import (
+    KITTI_MAX_DEPTH,
+    PANORAMA_MAX_DEPTH,
+    Crop,
+    ImageScore,
+    eigen_score,
+    kitti_stereo_score,
+    panorama_score,
+)
 from panoconv.evaluation.sources import EvalData, open_data
 from panoconv.inference.adapters import adapter_for, architecture_of
 from panoconv.inference.depth import kitti_focal

@@ -26,8 +26,12 @@ from typing import Literal
 import torch
 from torch import nn
 
-from panoconv.geometry._sampling import (check_image_and_disparity, interpolate_border, interpolate_wrap,
-                                         pixel_grid)
+from panoconv.geometry._sampling import (
+    check_image_and_disparity,
+    interpolate_border,
+    interpolate_wrap,
+    pixel_grid,
+)
 
 WarpMode = Literal["rectilinear", "equirectangular", "panorama"]
 WARP_MODES: tuple[str, ...] = ("rectilinear", "equirectangular", "panorama")

@@ -23,8 +23,15 @@ from torch import nn
 from panoconv.errors import InputShapeError
 from panoconv.inference.adapters import OutputAdapter, adapter_for
 from panoconv.inference.postprocess import combine_flipped
-from panoconv.inference.recipe import (RECTILINEAR_SIZE, Camera, PanoramaPlan, PanoramaRecipe,
-                                       check_rectilinear, plan_panorama, resolve_camera)
+from panoconv.inference.recipe import (
+    RECTILINEAR_SIZE,
+    Camera,
+    PanoramaPlan,
+    PanoramaRecipe,
+    check_rectilinear,
+    plan_panorama,
+    resolve_camera,
+)
 from panoconv.inference.resize import resize_torch
 
 IMAGE_KERNEL = "lanczos3"

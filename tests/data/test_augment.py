@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from panoconv.data.augment import (BRIGHTNESS_RANGE, COLOUR_RANGE, GAMMA_RANGE, AugmentParams, apply_colour,
-                                   augment_pair, draw_params, sample_rng)
+from panoconv.data.augment import (
+    BRIGHTNESS_RANGE,
+    COLOUR_RANGE,
+    GAMMA_RANGE,
+    AugmentParams,
+    apply_colour,
+    augment_pair,
+    draw_params,
+    sample_rng,
+)
 
 
 def test_same_seed_epoch_index_gives_same_params_and_epoch_changes_them() -> None:

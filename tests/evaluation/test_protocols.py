@@ -6,8 +6,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from panoconv.evaluation.protocols import (GroundTruthError, crop_mask, d1_all, eigen_score, kitti_stereo_score,
-                                           panorama_score)
+from panoconv.evaluation.protocols import (
+    GroundTruthError,
+    crop_mask,
+    d1_all,
+    eigen_score,
+    kitti_stereo_score,
+    panorama_score,
+)
 from panoconv.evaluation.sources import read_depth, read_png16
 
 

@@ -9,8 +9,15 @@ import pytest
 import torch
 
 from panoconv.errors import InputShapeError
-from panoconv.geometry.warps import (WARP_MODES, Warp, _shifted_ray_angles_equirect, sample_equirectangular,
-                                     sample_panorama, sample_rectilinear, warp)
+from panoconv.geometry.warps import (
+    WARP_MODES,
+    Warp,
+    _shifted_ray_angles_equirect,
+    sample_equirectangular,
+    sample_panorama,
+    sample_rectilinear,
+    warp,
+)
 
 
 def _img(b=2, c=3, h=8, w=16, seed=0):

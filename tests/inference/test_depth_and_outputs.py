@@ -7,8 +7,13 @@ import math
 import numpy as np
 import pytest
 
-from panoconv.inference.depth import (kitti_focal, panorama_depth, pinhole_points, rectilinear_depth,
-                                      spherical_points)
+from panoconv.inference.depth import (
+    kitti_focal,
+    panorama_depth,
+    pinhole_points,
+    rectilinear_depth,
+    spherical_points,
+)
 from panoconv.inference.outputs import colorize, read_ply, write_ply
 
 
