@@ -27,6 +27,9 @@ class Monitor:
         self.bar = None
         if not enabled:
             return
+        from panoconv.tf_reference._tf import import_tf
+
+        import_tf()  # tensorboard imports TensorFlow when installed; do it quietly first
         from torch.utils.tensorboard import SummaryWriter
 
         self.writer = SummaryWriter(log_dir=str(Path(run_dir) / "tb"))
