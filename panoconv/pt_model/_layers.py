@@ -44,7 +44,7 @@ class MonoConv(nn.Conv2d):
             y = F.conv2d(x, self.weight, self.bias, self.stride, padding=pad)
         if self.spec.activation == "disp":
             return DISP_SCALE * torch.sigmoid(y)
-        return F.elu(y)
+        return F.elu(y, inplace=True)  # y is a fresh conv output; ELU backward uses its result
 
     def extra_repr(self) -> str:
         return super().extra_repr() + f", pad={self.spec.padding}, ring_pad={self.ring_pad}, act={self.spec.activation}"
