@@ -50,7 +50,7 @@ def main() -> None:
     from panoconv.tf_reference.predict import predict_array as tf_predict_array
 
     values = seeded_weights(0)
-    model = torch_model_from_tf(values, "float32")
+    model = torch_model_from_tf(values, "float32").to(memory_format=torch.channels_last)  # as `predict` runs it
     rng = np.random.default_rng(0)
     cases = [("rectilinear 256x512", rng.random((256, 512, 3), np.float32), "rectilinear", False),
              ("rectilinear 256x512 +postprocess", rng.random((256, 512, 3), np.float32), "rectilinear", True),
