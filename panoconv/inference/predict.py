@@ -101,7 +101,6 @@ def predict(req: PredictRequest) -> list[PredictResult]:
                     raise OutputExistsError(f"{path}: already exists (use --force to overwrite)")
     model = req.model if req.model is not None else _load(req)
     adapter = adapter_for(model, req.arch)
-    req.out_dir.mkdir(parents=True, exist_ok=True)
     results: list[PredictResult] = []
     pending: list[_Item] = []
     from tqdm import tqdm

@@ -109,3 +109,19 @@ def test_end_to_end_cli_panorama_ply(tmp_path, weights):
     r = np.sqrt(cloud["x"] ** 2 + cloud["y"] ** 2 + cloud["z"] ** 2)
     np.testing.assert_allclose(np.sort(r), np.sort(np.load(result["outputs"]["depth"])[
         np.isfinite(np.load(result["outputs"]["depth"]))]), rtol=1e-5)
+
+
+def test_no_output_folder_when_nothing_was_predicted(tmp_path):
+    from click.testing import CliRunner
+
+    from panoconv.cli import main
+    from panoconv.pt_model import create_model
+    from panoconv.weights import save_weights
+
+    weights = save_weights(create_model("monodepth-vgg").state_dict(), tmp_path / "w.safetensors",
+                           {"architecture": "monodepth-vgg"})
+    bad = tmp_path / "x.png"
+    bad.write_text("not an image")
+    result = CliRunner().invoke(main, ["predict", "-w", str(weights), str(bad), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 1 and "x.png: not a readable image" in result.stderr
+    assert not (tmp_path / "out").exists()
