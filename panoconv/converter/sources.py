@@ -45,12 +45,12 @@ def _is_store(path: Path) -> bool:
 
 
 def _sha256_files(paths: list[Path]) -> str:
+    """One fingerprint over several files: their names and contents, in name order."""
+    from panoconv.weights.manifest import file_sha256
+
     digest = hashlib.sha256()
     for p in sorted(paths):
-        digest.update(p.name.encode())
-        with open(p, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 22), b""):
-                digest.update(chunk)
+        digest.update(f"{p.name}\0{file_sha256(p)}\n".encode())
     return digest.hexdigest()
 
 

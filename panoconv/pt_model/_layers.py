@@ -9,16 +9,22 @@ from torch import nn
 from panoconv.arch.monodepth_vgg import DISP_SCALE, ConvSpec
 
 
+def wrap_columns(x: torch.Tensor, pad: int) -> torch.Tensor:
+    """Wrap `pad` columns around in longitude: (B, C, H, W) -> (B, C, H, W + 2 pad).
+
+    `torch.cat` keeps channels_last, which `F.pad(mode="circular")` does not (that would cost a
+    layout conversion per convolution).
+    """
+    return torch.cat([x[..., -pad:], x, x[..., :pad]], dim=-1) if pad else x
+
+
 def ring_pad(x: torch.Tensor, pad: int) -> torch.Tensor:
     """Zero-pad `pad` rows top and bottom, wrap `pad` columns around in longitude.
 
     (B, C, H, W) -> (B, C, H + 2 pad, W + 2 pad). Used for 360-degree panoramas, where the left and
     right image edges are neighbours.
     """
-    if pad == 0:
-        return x
-    x = F.pad(x, (0, 0, pad, pad))
-    return torch.cat([x[..., -pad:], x, x[..., :pad]], dim=-1)
+    return wrap_columns(F.pad(x, (0, 0, pad, pad)), pad)
 
 
 class MonoConv(nn.Conv2d):
@@ -36,10 +42,8 @@ class MonoConv(nn.Conv2d):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         pad = self.spec.padding
         if self.ring_pad:
-            # == conv(ring_pad(x)): wrap columns with one concatenation and let the conv zero-pad the rows,
-            # one copy instead of pad + concatenate (bitwise identical). torch.cat keeps channels_last,
-            # which F.pad(mode="circular") does not (that costs a layout conversion per layer).
-            wrapped = torch.cat([x[..., -pad:], x, x[..., :pad]], dim=-1) if pad else x
+            # == conv(ring_pad(x)): wrap the columns, let the conv zero-pad the rows (one copy, bitwise equal).
+            wrapped = wrap_columns(x, pad)
             y = F.conv2d(wrapped, self.weight, self.bias, self.stride, padding=(pad, 0))
         else:
             y = F.conv2d(x, self.weight, self.bias, self.stride, padding=pad)
