@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from panoconv.arch._card import ArchCard, register_card
 from panoconv.arch._mapping import Layout, TensorMapping
 
 Activation = Literal["elu", "disp"]
@@ -143,3 +144,20 @@ def _name_table() -> tuple[TensorMapping, ...]:
 
 #: The TF <-> PyTorch name table: 64 rows, network order, weights before biases.
 NAME_TABLE: tuple[TensorMapping, ...] = _name_table()
+
+
+CARD = register_card(ArchCard(
+    name="monodepth-vgg",
+    description="monodepth's VGG encoder-decoder (Godard et al. 2017), also gdlg's panoramic mixed-warp model",
+    origin="tensorflow",
+    output_kind="disparity",
+    outputs=OUTPUTS,
+    size_multiple=SIZE_MULTIPLE,
+    num_parameters=NUM_PARAMETERS,
+    factory="panoconv.pt_model.monodepth:monodepth_vgg",
+    ring_pad=True,
+    options=frozenset({"ring_pad"}),
+    tf_name_table=NAME_TABLE,
+    tf_forward="panoconv.tf_reference.monodepth:forward",
+    task="stereo",
+))
