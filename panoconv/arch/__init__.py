@@ -1,18 +1,26 @@
-"""Architectures as data: layer lists and TF <-> PyTorch name tables, shared by every part of panoconv."""
+"""Architectures as data: one registered card per network (`ArchCard`), read by every part of panoconv.
 
+    from panoconv.arch import get_card, list_cards
+    card = get_card("monodepth-vgg")
+    model = card.build(ring_pad=True)
+
+Pure data: importing this package imports neither torch nor TensorFlow.
+"""
+
+from panoconv.arch._card import (
+    ArchCard,
+    UnknownArchitectureError,
+    UnsupportedOptionError,
+    all_cards,
+    card_of,
+    get_card,
+    list_cards,
+    register_card,
+)
 from panoconv.arch._mapping import Layout, TensorMapping
 
-__all__ = ["Layout", "TensorMapping"]
+#: The card of a monodepth checkpoint when nothing else says (and of the stereo training task).
+DEFAULT_ARCH = "monodepth-vgg"
 
-
-def name_table(architecture: str) -> tuple[TensorMapping, ...]:
-    """The TF <-> PyTorch name table of a TensorFlow-born architecture."""
-    from panoconv.arch import monodepth_vgg
-
-    tables = {"monodepth-vgg": monodepth_vgg.NAME_TABLE}
-    if architecture not in tables:
-        raise KeyError(f"no TensorFlow name table for {architecture!r}; known: {', '.join(sorted(tables))}")
-    return tables[architecture]
-
-
-__all__ += ["name_table"]
+__all__ = ["ArchCard", "DEFAULT_ARCH", "Layout", "TensorMapping", "UnknownArchitectureError",
+           "UnsupportedOptionError", "all_cards", "card_of", "get_card", "list_cards", "register_card"]

@@ -1,9 +1,13 @@
 """Architecture cards: everything panoconv knows about one network, as data, in one registry.
 
 A card is the single place that says what a network is: where it comes from, what it outputs, which
-input sizes and options it takes, its training recipe and (for TensorFlow-born networks) its
+input sizes and options it takes, its training recipe and (for TensorFlow-born networks) its layers and
 TF <-> PyTorch name table. The model factory, the TF reference, the converter, the parity checker,
-predict/evaluate, training and the CLI all read the card instead of keeping their own tables.
+predict/evaluate, training, detection and the CLI all read the card instead of keeping their own tables.
+
+Adding a network = one card module in `panoconv/arch/` (imported automatically: every public module of
+the package registers its cards on import), one model file (the card's `factory`) and, for a TF-born
+network, one TF forward (the card's `tf_forward`). See the README section "Adding a network".
 
 This module imports neither torch nor TensorFlow: the CLI builds its `--arch` choices from the
 registry and validates arguments before anything heavy is imported. Factories and TF forwards are
@@ -12,9 +16,11 @@ named by import path (`"package.module:function"`) and loaded on first use.
 
 from __future__ import annotations
 
+import functools
 import importlib
+import pkgutil
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Literal, Mapping
 
 from panoconv.arch._mapping import TensorMapping
 from panoconv.errors import PanoconvError
@@ -45,8 +51,8 @@ class ArchCard:
 
     - `name`: registry key and `--arch` choice, e.g. `monodepth-vgg`.
     - `origin`: the framework the published weights come from.
-    - `output_kind`, `outputs`, `output_channel`: what the network returns (names full resolution
-      first) and which channel of `outputs[0]` predict reads (0 = left disparity for monodepth).
+    - `output_kind`, `outputs`, `output_channel`: what the network returns (a list of maps, names full
+      resolution first) and which channel of `outputs[0]` predict reads (0 = left disparity for monodepth).
     - `input_channels`: 3 (RGB) or 6 (stereo: left and right concatenated on channels).
     - `size_multiple`: input height and width must be positive multiples of it.
     - `ring_pad`: whether the network supports ring padding (360-degree panoramas).
@@ -54,9 +60,14 @@ class ArchCard:
     - `predict_size`, `train_size`: default (H, W) network input.
     - `flip_average`: averaging with the mirrored image is meaningful for this model.
     - `num_parameters`: trainable parameter count of the published network (asserted in tests).
-    - `factory`: `"module:function"` building the `nn.Module`; `options` the keyword options it takes.
-    - `tf_name_table`, `tf_forward`: TF-born networks only (`tf_forward` = `"module:function"`).
-    - `task`, `loss_weights`: the published training recipe, where there is one.
+    - `factory`: `"module:function"`, called as `factory(card, **options)`; `options` are the keyword
+      options it takes (anything else is refused before the factory runs).
+    - TF-born networks: `layers` (layer specs with `torch_name` and `tf_scope`, upstream creation order),
+      `parity_layers` (module names compared per layer; default every layer), `tf_name_table`,
+      `tf_forward` (`"module:function"`, see `load_tf_forward`).
+    - `task`, `loss_weights`: the training task that trains it and its published loss weights, if any.
+    - `checkpoints`: names of published checkpoints of this network (documentation, README table).
+    - `extra`: room for facts a later consumer adds (e.g. key maps of third-party PyTorch checkpoints).
     """
 
     name: str
@@ -75,19 +86,58 @@ class ArchCard:
     train_size: tuple[int, int] = (256, 512)
     flip_average: bool = True
     options: frozenset[str] = frozenset()
+    layers: tuple[Any, ...] = ()
+    parity_layers: tuple[str, ...] | None = None
     tf_name_table: tuple[TensorMapping, ...] | None = None
     tf_forward: str | None = None
     task: str | None = None
-    loss_weights: Any = None
+    loss_weights: Mapping[str, tuple[float, ...]] | None = field(default=None, compare=False)
+    checkpoints: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
+    def __post_init__(self) -> None:
+        if self.ring_pad != ("ring_pad" in self.options):
+            raise ValueError(f"{self.name}: ring_pad support and the ring_pad option must agree")
+        if self.tf_born and (self.tf_name_table is None or self.tf_forward is None or not self.layers):
+            raise ValueError(f"{self.name}: a TensorFlow-born card needs layers, tf_name_table and tf_forward")
+
+    # --- facts derived from the fields ------------------------------------------------------------
+    @property
+    def tf_born(self) -> bool:
+        return self.origin == "tensorflow"
+
+    @property
+    def stereo(self) -> bool:
+        """The network takes a left/right pair (concatenated on channels)."""
+        return self.input_channels == 6
+
+    @property
+    def layer_names(self) -> tuple[str, ...]:
+        """Module names compared layer by layer (TF-born cards), network order."""
+        if self.parity_layers is not None:
+            return self.parity_layers
+        return tuple(spec.torch_name for spec in self.layers)
+
+    def layer(self, torch_name: str) -> Any:
+        """A layer spec by its PyTorch module path (`decoder.iconv3`)."""
+        for spec in self.layers:
+            if spec.torch_name == torch_name:
+                return spec
+        raise KeyError(f"no layer named {torch_name!r} in {self.name}")
+
+    # --- what consumers call --------------------------------------------------------------------
     def build(self, **options: Any) -> Any:
-        """The PyTorch model; an option the card does not list raises `UnsupportedOptionError`."""
+        """The PyTorch model; an option the card does not list raises `UnsupportedOptionError`.
+
+        The model gets `arch_name = card.name`, so predict / evaluate / training find its card again.
+        """
         unknown = sorted(set(options) - set(self.options))
         if unknown:
             have = ", ".join(sorted(self.options)) or "none"
             raise UnsupportedOptionError(f"{self.name} has no option {', '.join(unknown)} (its options: {have})")
-        return _load(self.factory)(**options)
+        model = _load(self.factory)(self, **options)
+        model.arch_name = self.name
+        return model
 
     def check_size(self, height: int, width: int) -> None:
         """Raise a one-line `PanoconvError` unless (height, width) is a valid input size."""
@@ -97,10 +147,30 @@ class ArchCard:
             raise PanoconvError(f"{self.name}: height and width must be positive multiples of {m}, "
                                 f"got {height}x{width} (e.g. {hint})")
 
+    def require_tf(self) -> None:
+        if not self.tf_born:
+            raise PanoconvError(f"{self.name} is not a TensorFlow-born network: it has no TF checkpoint "
+                                "names and no TF reference")
+
     def load_tf_forward(self) -> Callable[..., Any]:
-        if self.tf_forward is None:
-            raise PanoconvError(f"{self.name} is not a TensorFlow-born network: no TF reference")
-        return _load(self.tf_forward)
+        """The TF forward bound to this card: `forward(x_nhwc, params, *, ring, activations, layer_inputs)`.
+
+        The module function has the signature
+        `forward(x_nhwc, params, *, card, ring=False, activations=None, layer_inputs=None) -> list`
+        (outputs in `card.outputs` order, NHWC; see `panoconv.tf_reference.monodepth`).
+        """
+        self.require_tf()
+        return functools.partial(_load(self.tf_forward), card=self)
+
+    def torch_shapes(self) -> dict[str, tuple[int, ...]]:
+        """The PyTorch state-dict keys and shapes of the network (without building it for TF-born cards)."""
+        if self.tf_name_table is not None:
+            return {row.torch_name: row.torch_shape for row in self.tf_name_table}
+        import torch
+
+        with torch.device("meta"):
+            model = self.build()
+        return {k: tuple(v.shape) for k, v in model.state_dict().items()}
 
 
 _CARDS: dict[str, ArchCard] = {}
@@ -114,12 +184,17 @@ def register_card(card: ArchCard) -> ArchCard:
     return card
 
 
-#: Modules that register cards when imported (pure data: no torch, no TensorFlow).
-CARD_MODULES: tuple[str, ...] = ("panoconv.arch.monodepth_vgg",)
+def card_modules() -> list[str]:
+    """The modules that register cards: every public module of `panoconv.arch` (pure data)."""
+    import panoconv.arch as package
+
+    return sorted(f"{package.__name__}.{m.name}" for m in pkgutil.iter_modules(package.__path__)
+                  if not m.name.startswith("_"))
 
 
+@functools.lru_cache(maxsize=None)
 def _ensure_registered() -> None:
-    for module in CARD_MODULES:
+    for module in card_modules():
         importlib.import_module(module)
 
 
@@ -129,9 +204,22 @@ def list_cards() -> list[str]:
     return sorted(_CARDS)
 
 
+def all_cards() -> list[ArchCard]:
+    _ensure_registered()
+    return [_CARDS[name] for name in sorted(_CARDS)]
+
+
 def get_card(name: str) -> ArchCard:
     """The card registered under `name`; an unknown name lists the choices in one line."""
     _ensure_registered()
     if name not in _CARDS:
         raise UnknownArchitectureError(f"unknown architecture {name!r}; choose one of: {', '.join(sorted(_CARDS))}")
     return _CARDS[name]
+
+
+def card_of(model: Any, arch: str | None = None) -> ArchCard:
+    """The card of a model: the explicit `arch`, else the `arch_name` that `ArchCard.build` gave it."""
+    name = arch or getattr(model, "arch_name", None)
+    if name is None:
+        raise PanoconvError(f"{type(model).__name__} was not built from a card; give the architecture (--arch)")
+    return get_card(name)

@@ -12,18 +12,20 @@ class Layout(Enum):
     """How a TensorFlow array becomes the PyTorch one."""
 
     IDENTITY = "identity"
-    #: conv kernel [kh, kw, in, out] -> [out, in, kh, kw]
+    #: conv kernel [kh, kw, in, out] -> Conv2d [out, in, kh, kw]
     HWIO_TO_OIHW = "hwio->oihw"
+    #: transposed-conv kernel [kh, kw, out, in] -> ConvTranspose2d [in, out, kh, kw] (the same axis swap)
+    TRANSPOSED_TO_IOHW = "hwoi->iohw"
 
     def to_torch(self, array: np.ndarray) -> np.ndarray:
-        if self is Layout.HWIO_TO_OIHW:
-            return np.ascontiguousarray(array.transpose(3, 2, 0, 1))
-        return array
+        if self is Layout.IDENTITY:
+            return array
+        return np.ascontiguousarray(array.transpose(3, 2, 0, 1))
 
     def to_tf(self, array: np.ndarray) -> np.ndarray:
-        if self is Layout.HWIO_TO_OIHW:
-            return np.ascontiguousarray(array.transpose(2, 3, 1, 0))
-        return array
+        if self is Layout.IDENTITY:
+            return array
+        return np.ascontiguousarray(array.transpose(2, 3, 1, 0))
 
 
 @dataclass(frozen=True)

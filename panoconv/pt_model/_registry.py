@@ -1,32 +1,21 @@
-"""Build models by name: `create_model("monodepth-vgg", ring_pad=True)`."""
+"""Build models by name: `create_model("monodepth-vgg", ring_pad=True)` == `get_card(name).build(...)`.
+
+The registry is the card registry (`panoconv.arch`): a model factory is named by its card.
+"""
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any
 
 from torch import nn
 
-_MODELS: dict[str, Callable[..., nn.Module]] = {}
-
-
-def register_model(name: str) -> Callable[[Callable[..., nn.Module]], Callable[..., nn.Module]]:
-    """Decorator: register a model factory under `name`. Duplicate names raise."""
-
-    def decorate(factory: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
-        if name in _MODELS:
-            raise ValueError(f"model {name!r} is already registered")
-        _MODELS[name] = factory
-        return factory
-
-    return decorate
+from panoconv.arch import get_card, list_cards
 
 
 def list_models() -> list[str]:
-    return sorted(_MODELS)
+    return list_cards()
 
 
-def create_model(name: str, **kwargs) -> nn.Module:
-    """Instantiate a registered architecture; unknown names list the known ones."""
-    if name not in _MODELS:
-        raise KeyError(f"unknown architecture {name!r}; known: {', '.join(list_models())}")
-    return _MODELS[name](**kwargs)
+def create_model(name: str, **options: Any) -> nn.Module:
+    """Instantiate a registered architecture; unknown names and unsupported options raise one-line errors."""
+    return get_card(name).build(**options)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from panoconv.arch import ArchCard, get_card
 from panoconv.pt_model._omni_layers import (
     ConvELU,
     UpConvELU,
@@ -26,10 +27,9 @@ from panoconv.pt_model._omni_layers import (
     prediction_head,
     upsample_prediction,
 )
-from panoconv.pt_model._registry import register_model
 
 ARCH_NAME = "rectnet"
-SIZE_MULTIPLE = 4  # two stride-2 convolutions, two 2x transposed convolutions
+SIZE_MULTIPLE = get_card(ARCH_NAME).size_multiple
 
 
 @dataclass(frozen=True)
@@ -127,8 +127,6 @@ class RectNet(nn.Module):
     """The full RectNet; state-dict keys like `input0.k3x9.conv.weight`, `encoder1.dilated2.conv.bias`."""
 
     arch_name = ARCH_NAME
-    size_multiple = SIZE_MULTIPLE
-    num_scales = 2
 
     def __init__(self, config: RectNetConfig = RectNetConfig()) -> None:
         super().__init__()
@@ -149,6 +147,6 @@ class RectNet(nn.Module):
         return self.decoder(x)
 
 
-@register_model(ARCH_NAME)
-def rectnet(detach_upsampled: bool = False, **_: object) -> RectNet:
+def rectnet(card: ArchCard, *, detach_upsampled: bool = False) -> RectNet:
+    """Factory of the `rectnet` card (`ArchCard.factory`)."""
     return RectNet(RectNetConfig(detach_upsampled=detach_upsampled))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from panoconv.arch import ArchCard, get_card
 from panoconv.pt_model._omni_layers import (
     ConvELU,
     UpConvELU,
@@ -22,10 +23,9 @@ from panoconv.pt_model._omni_layers import (
     prediction_head,
     upsample_prediction,
 )
-from panoconv.pt_model._registry import register_model
 
 ARCH_NAME = "uresnet"
-SIZE_MULTIPLE = 16  # four stride-2 skip blocks
+SIZE_MULTIPLE = get_card(ARCH_NAME).size_multiple
 ENCODER_CHANNELS = (64, 128, 256, 512, 1024)
 
 
@@ -100,8 +100,6 @@ class UResNet(nn.Module):
     """The full UResNet; state-dict keys like `encoder.skip2.down.conv.weight`, `decoder.up0.deconv.bias`."""
 
     arch_name = ARCH_NAME
-    size_multiple = SIZE_MULTIPLE
-    num_scales = 3
 
     def __init__(self, config: UResNetConfig = UResNetConfig()) -> None:
         super().__init__()
@@ -116,6 +114,6 @@ class UResNet(nn.Module):
         return self.decoder(self.encoder(x))
 
 
-@register_model(ARCH_NAME)
-def uresnet(detach_upsampled: bool = True, **_: object) -> UResNet:
+def uresnet(card: ArchCard, *, detach_upsampled: bool = True) -> UResNet:
+    """Factory of the `uresnet` card (`ArchCard.factory`)."""
     return UResNet(UResNetConfig(detach_upsampled=detach_upsampled))

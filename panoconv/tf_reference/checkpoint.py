@@ -1,4 +1,4 @@
-"""Write seeded monodepth checkpoints in the exact TF1 format that upstream training leaves behind.
+"""Write seeded checkpoints of any TF-born card in the exact TF1 format that upstream training leaves behind.
 
 Files: `<prefix>-<step>.index`, `.data-00000-of-00001`, `.meta`, and a `checkpoint` text file, via
 `tf.compat.v1.train.Saver`, the same writer upstream uses. With `with_optimizer`, the checkpoint also
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from panoconv.arch import monodepth_vgg as arch
+from panoconv.arch import DEFAULT_ARCH, ArchCard, get_card
 from panoconv.errors import OutputExistsError
 from panoconv.tf_reference._tf import import_tf
 
@@ -35,16 +35,19 @@ class CheckpointSpec:
     step: int = 180000
     with_optimizer: bool = False
     force: bool = False
+    arch: str = DEFAULT_ARCH
 
 
-def seeded_weights(seed: int) -> dict[str, np.ndarray]:
-    """Deterministic float32 weights for every variable of the network, keyed by TF name."""
+def seeded_weights(seed: int, card: ArchCard | None = None) -> dict[str, np.ndarray]:
+    """Deterministic float32 weights for every variable of the card's network (default VGG), keyed by TF name."""
+    card = card or get_card(DEFAULT_ARCH)
+    card.require_tf()
     rng = np.random.default_rng(seed)
     values: dict[str, np.ndarray] = {}
-    for row in arch.NAME_TABLE:
+    for row in card.tf_name_table:
         if len(row.tf_shape) == 4:
-            kh, kw, cin, cout = row.tf_shape
-            limit = np.sqrt(6.0 / (kh * kw * (cin + cout)))
+            kh, kw, c2, c3 = row.tf_shape  # fan_in + fan_out is symmetric in the two channel axes
+            limit = np.sqrt(6.0 / (kh * kw * (c2 + c3)))
             values[row.tf_name] = rng.uniform(-limit, limit, row.tf_shape).astype(np.float32)
         else:
             values[row.tf_name] = rng.uniform(-0.1, 0.1, row.tf_shape).astype(np.float32)
@@ -62,6 +65,8 @@ def make_checkpoint(spec: CheckpointSpec) -> Path:
     interrupted run leaves nothing half-written.
     """
     tf = import_tf()
+    card = get_card(spec.arch)
+    card.require_tf()
     out_dir = spec.out_prefix.parent.resolve()
     final_prefix = out_dir / f"{spec.out_prefix.name}-{spec.step}"
     targets = checkpoint_files(final_prefix)
@@ -69,15 +74,15 @@ def make_checkpoint(spec: CheckpointSpec) -> Path:
     if existing and not spec.force:
         raise OutputExistsError(f"{existing[0]}: already exists (use --force to overwrite)")
     out_dir.mkdir(parents=True, exist_ok=True)
-    values = seeded_weights(spec.seed)
+    values = seeded_weights(spec.seed, card)
     rng = np.random.default_rng(spec.seed + 1)
 
     graph = tf.Graph()
     with graph.as_default():
-        from panoconv.tf_reference.monodepth import GraphVariables, forward
+        from panoconv.tf_reference._params import GraphVariables
 
-        images = tf.compat.v1.placeholder(tf.float32, [None, None, None, 3], name="images")
-        disps = forward(images, GraphVariables())
+        images = tf.compat.v1.placeholder(tf.float32, [None, None, None, card.input_channels], name="images")
+        disps = card.load_tf_forward()(images, GraphVariables())
         if spec.with_optimizer:
             global_step = tf.Variable(0, trainable=False)  # upstream's unnamed step -> "Variable"
             loss = tf.add_n([tf.reduce_mean(d) for d in disps])

@@ -14,18 +14,18 @@ from typing import Any, Literal, Mapping
 
 import numpy as np
 
-from panoconv.inference.adapters import OutputAdapter
+from panoconv.arch import DEFAULT_ARCH, get_card
 from panoconv.inference.pipeline import IMAGE_KERNEL, OUTPUT_KERNEL, Plan, make_plan
 from panoconv.inference.postprocess import edge_masks
 from panoconv.inference.recipe import PanoramaRecipe
 from panoconv.inference.resize import resize_matrix
 from panoconv.tf_reference._tf import import_tf
-from panoconv.tf_reference.monodepth import ConstantParams, forward
+from panoconv.tf_reference._params import ConstantParams
 
 tf = import_tf()
 
 ResizeMode = Literal["matrix", "native"]
-_ADAPTER = OutputAdapter("monodepth-vgg", "disparity")
+_CARD = get_card(DEFAULT_ARCH)
 _NATIVE = {"lanczos3": "lanczos3", "triangle": "bilinear"}
 
 
@@ -51,7 +51,7 @@ def run_network(values: Mapping[str, np.ndarray], x: Any, plan: Plan, flip: bool
     """(1, h, w, 3) -> (1, h, w) left disparity, averaged with the mirrored pass when `flip`."""
     ring = plan.camera == "equirectangular"
     batch = tf.concat([x, tf.reverse(x, [2])], 0) if flip else x
-    disp = forward(batch, ConstantParams(values, dtype), ring=ring)[0][..., 0]
+    disp = _CARD.load_tf_forward()(batch, ConstantParams(values, dtype), ring=ring)[0][..., _CARD.output_channel]
     if not flip:
         return disp
     d, f = disp[:1], tf.reverse(disp[1:], [2])
@@ -84,7 +84,7 @@ def predict_stages(values: Mapping[str, np.ndarray], image_hwc: np.ndarray, came
     if resize == "native" and dtype != "float32":
         raise ValueError("tf.image.resize computes in float32; use resize='matrix' for float64")
     image = tf.constant(np.asarray(image_hwc, dtype=dtype)[None])
-    plan = make_plan(int(image.shape[1]), int(image.shape[2]), camera, _ADAPTER, recipe)
+    plan = make_plan(int(image.shape[1]), int(image.shape[2]), camera, _CARD, recipe)
     flip = plan.camera == "equirectangular" or postprocess
     net_in = prepare(image, plan, resize)
     net_out = run_network(values, net_in, plan, flip, dtype)

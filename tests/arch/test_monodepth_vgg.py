@@ -1,17 +1,19 @@
-from panoconv.arch import Layout, name_table
+from panoconv.arch import Layout, get_card
 from panoconv.arch import monodepth_vgg as arch
+from panoconv.arch._monodepth import ConvSpec, slim_scoped, total_parameters
 
 
 def test_parameter_count_matches_upstream():
-    assert arch.total_parameters() == 31_600_072
+    assert total_parameters(arch.LAYERS) == 31_600_072 == get_card("monodepth-vgg").num_parameters
 
 
 def test_tf_names_follow_creation_order():
-    names = [arch.tf_scope(s) for s in arch.LAYERS]
+    names = [s.tf_scope for s in arch.LAYERS]
     assert names[0] == "model/encoder/Conv" and names[13] == "model/encoder/Conv_13"
     assert names[14] == "model/decoder/Conv" and names[-1] == "model/decoder/Conv_17"
-    assert arch.tf_scope(arch.layer("decoder.iconv3")) == "model/decoder/Conv_10"
-    assert arch.tf_scope(arch.layer("decoder.disp4")) == "model/decoder/Conv_8"
+    card = get_card("monodepth-vgg")
+    assert card.layer("decoder.iconv3").tf_scope == "model/decoder/Conv_10"
+    assert card.layer("decoder.disp4").tf_scope == "model/decoder/Conv_8"
 
 
 def test_kernel_shapes_from_reference_table():
@@ -26,8 +28,8 @@ def test_kernel_shapes_from_reference_table():
 
 
 def test_name_table_is_one_to_one():
-    table = name_table("monodepth-vgg")
-    assert len(table) == 64
+    table = get_card("monodepth-vgg").tf_name_table
+    assert table == arch.NAME_TABLE and len(table) == 64
     assert len({r.tf_name for r in table}) == 64 and len({r.torch_name for r in table}) == 64
     kernels = [r for r in table if r.layout is Layout.HWIO_TO_OIHW]
     assert all(r.torch_shape == (r.tf_shape[3], r.tf_shape[2], r.tf_shape[0], r.tf_shape[1]) for r in kernels)
@@ -39,3 +41,17 @@ def test_layout_round_trip(rng):
     assert oihw.shape == (6, 4, 3, 5)
     assert oihw[2, 1, 0, 4] == w[0, 4, 1, 2]
     assert (Layout.HWIO_TO_OIHW.to_tf(oihw) == w).all()
+    # transposed conv: TF [k, k, out, in] -> ConvTranspose2d [in, out, k, k]
+    iohw = Layout.TRANSPOSED_TO_IOHW.to_torch(w)
+    assert iohw.shape == (6, 4, 3, 5) and iohw[2, 1, 0, 4] == w[0, 4, 1, 2]
+    assert (Layout.TRANSPOSED_TO_IOHW.to_tf(iohw) == w).all()
+
+
+def test_slim_counts_convs_and_transposed_convs_separately():
+    layers = slim_scoped([ConvSpec("decoder", "up7", 3, 8, 8, transposed=True), ConvSpec("decoder", "i7", 3, 8, 8),
+                          ConvSpec("decoder", "up6", 3, 8, 8, transposed=True), ConvSpec("decoder", "i6", 3, 8, 8),
+                          ConvSpec("encoder", "c1", 3, 3, 8)])
+    assert [s.tf_scope for s in layers] == ["model/decoder/Conv2d_transpose", "model/decoder/Conv",
+                                            "model/decoder/Conv2d_transpose_1", "model/decoder/Conv_1",
+                                            "model/encoder/Conv"]
+    assert layers[0].tf_kernel_shape == (3, 3, 8, 8) and layers[0].layout is Layout.TRANSPOSED_TO_IOHW

@@ -47,6 +47,14 @@ def test_refuses_to_overwrite(tf_checkpoint):
         make_checkpoint(CheckpointSpec(tf_checkpoint.parent / "model", step=1000))
 
 
+def test_non_tf_cards_have_no_checkpoint(tmp_path):
+    from panoconv.errors import PanoconvError
+
+    with pytest.raises(PanoconvError, match="rectnet is not a TensorFlow-born network"):
+        make_checkpoint(CheckpointSpec(tmp_path / "model", arch="rectnet"))
+    assert not list(tmp_path.iterdir())
+
+
 def test_seed_changes_weights(tmp_path):
     from panoconv.tf_reference.checkpoint import seeded_weights
 
