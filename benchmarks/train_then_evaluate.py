@@ -35,7 +35,7 @@ For one `--kind` (rectilinear | equirect | panorama):
    fov from meta.json) and once with per-image median scaling (an untrained net has no scale).
 
 Evaluation input size (`--eval-size`): `train` (default) feeds the network the whole image at the training
-size, as it was trained (registers a monodepth-vgg output adapter with that fixed size for this process);
+size, as it was trained (registers, for this process, a copy of the monodepth-vgg card with that fixed size);
 `library` uses the library's default predict recipes (rectilinear: resize to 256x512; panorama: the
 "Eliminating the Blind Spot" band crop at 1024 px wide), which were designed for the converted KITTI model
 and put a 128x256-trained net out of its training distribution.
@@ -48,6 +48,7 @@ and written to `result.json` in the run folder.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import math
@@ -60,12 +61,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from panoconv.arch import DEFAULT_ARCH, get_card, register_card
 from panoconv.data.stereo import KIND_TO_WARP
 from panoconv.data.synth import SynthRequest, generate
 from panoconv.evaluation.evaluate import EvaluateRequest, evaluate, score_image
 from panoconv.evaluation.metrics import mean_metrics
 from panoconv.evaluation.sources import open_data
-from panoconv.inference.adapters import OutputAdapter, register_adapter
 from panoconv.inference.recipe import PanoramaRecipe
 from panoconv.training import train
 from panoconv.training.config import DataSpec, TrainConfig
@@ -73,7 +74,7 @@ from panoconv.training.export import write_weights
 from panoconv.training.registry import create_task, resolve_config
 from panoconv.training.trainer import seed_everything
 
-ARCH = "monodepth-vgg"
+ARCH = DEFAULT_ARCH
 SHOWN = ("abs_rel", "sq_rel", "rmse", "a1")
 
 
@@ -141,10 +142,10 @@ def calibrate(config: TrainConfig, steps: int = 4) -> float:
     return probe.batch_size / result.images_per_s  # the last step's time (past the warm-up)
 
 
-def run_evaluate(args: argparse.Namespace, data: Path, weights: list[Path], median: bool):
+def run_evaluate(args: argparse.Namespace, data: Path, weights: list[Path], median: bool, arch: str = ARCH):
     recipe = PanoramaRecipe()
     req = EvaluateRequest(weights=tuple(weights), data=data, kind="synth", split="test", median_scaling=median,
-                          postprocess=True, recipe=recipe, arch=ARCH, progress=False)
+                          postprocess=True, recipe=recipe, arch=arch, progress=False)
     return evaluate(req)
 
 
@@ -204,12 +205,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"trained {result.step} steps in {train_min:.2f} min ({result.images_per_s:.2f} img/s); loss mean of "
           f"first/last {k} steps {loss_first:.4f} -> {loss_last:.4f}", flush=True)
 
+    eval_arch = ARCH
     if args.eval_size == "train":
         # whole image at the training size, as the net was trained (this process only)
-        register_adapter(OutputAdapter(ARCH, "disparity", fixed_size=(args.height, args.width)))
+        eval_arch = f"{ARCH}@{args.height}x{args.width}"
+        register_card(dataclasses.replace(get_card(ARCH), name=eval_arch, fixed_size=True,
+                                          predict_size=(args.height, args.width)))
     tables, rows = [], {}
     for median in (False, True):
-        report = run_evaluate(args, data, [untrained, trained], median)
+        report = run_evaluate(args, data, [untrained, trained], median, eval_arch)
         tables.append(report.to_table())
         rows["median" if median else "metric"] = {r.model: r.metrics for r in report.rows}
     const = constant_baseline(EvaluateRequest(weights=(), data=data, kind="synth", split="test",

@@ -7,29 +7,33 @@ from pathlib import Path
 
 import click
 
+from panoconv.commands._options import arch_option
+
 
 @click.command("convert")
 @click.argument("source", type=click.Path(path_type=Path))
 @click.option("-o", "--out", type=click.Path(path_type=Path), required=True,
               help="Output weights: .safetensors (default choice, with provenance metadata) or .pt.")
-@click.option("--arch", "architecture", default="monodepth-vgg", show_default=True, help="Target architecture.")
+@arch_option("Target architecture [default: detected from the source's tensor names and shapes].")
 @click.option("--ring-pad", is_flag=True, help="Record ring padding as the model's default (panoramas).")
 @click.option("--allow-missing", is_flag=True,
               help="Write even if tensors are missing, unexpected or mismatched (they are listed).")
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
 @click.option("--json", "as_json", is_flag=True, help="Print the coverage report as JSON.")
-def command(source: Path, out: Path, architecture: str, ring_pad: bool, allow_missing: bool, force: bool,
+def command(source: Path, out: Path, arch: str | None, ring_pad: bool, allow_missing: bool, force: bool,
             as_json: bool) -> None:
     """Map SOURCE (an `extract` store, the earlier port's numpy folder, or a checkpoint) onto the
     PyTorch model. Strict: every parameter filled exactly once and every model tensor used."""
     from panoconv.converter.convert import ConvertRequest, convert
 
-    result = convert(ConvertRequest(source, out, architecture, ring_pad, allow_missing, force))
+    result = convert(ConvertRequest(source, out, arch, ring_pad, allow_missing, force))
     report = result.report
     if as_json:
-        click.echo(json.dumps({"out": str(out), "source_kind": result.source.kind, **report.as_dict()}, indent=2))
+        click.echo(json.dumps({"out": str(out), "source_kind": result.source.kind, "architecture": result.card.name,
+                               **report.as_dict()}, indent=2))
         return
     click.echo(f"source      {result.source.path} ({result.source.kind})")
+    click.echo(f"arch        {result.card.name}" + ("" if arch else " (detected)"))
     click.echo(f"filled      {len(report.filled)} parameters"
                + (f" ({len(report.reshaped_legacy)} reshaped from the flattened layout)" if report.reshaped_legacy else ""))
     click.echo(f"skipped     {len(report.skipped_optimizer)} optimizer tensors")

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from panoconv.commands._options import arch_option
+
 
 @click.command("evaluate")
 @click.argument("data", type=click.Path(path_type=Path, exists=True))
@@ -26,7 +28,7 @@ import click
 @click.option("--postprocess/--no-postprocess", default=True, show_default=True,
               help="Rectilinear: monodepth flip pass with edge blending.")
 @click.option("--net-width", default=1024, show_default=True, type=int, help="Panorama network input width.")
-@click.option("--arch", default=None, help="Architecture (rectnet, uresnet, ...) if the weights do not say.")
+@arch_option("Architecture [default: recorded in the weights, else detected from them].")
 @click.option("--limit", type=int, default=None, help="Evaluate only the first N images.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout instead of a table.")
 def command(data: Path, weights: tuple[Path, ...], kind: str, root: Path | None, gt_dir: Path | None, split: str,

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from panoconv.commands._options import arch_option
+
 log = logging.getLogger(__name__)
 
 
@@ -16,7 +18,9 @@ def _split(value: str) -> tuple[str, ...]:
 
 
 @click.command("predict")
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("inputs", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--pair", "pairs", nargs=2, multiple=True, type=click.Path(path_type=Path),
+              metavar="LEFT RIGHT", help="Stereo networks: one left/right pair (repeat for more).")
 @click.option("--weights", "-w", required=True, type=click.Path(path_type=Path),
               help="Converted weights (.safetensors or .pt).")
 @click.option("-o", "--out-dir", required=True, type=click.Path(path_type=Path), help="Output folder.")
@@ -33,18 +37,23 @@ def _split(value: str) -> tuple[str, ...]:
               "[default: KITTI's for the width].")
 @click.option("--net-width", default=1024, show_default=True, type=int,
               help="Panorama: network input width (multiple of 128).")
-@click.option("--arch", default=None, help="Architecture, if the weights do not record one.")
+@arch_option("Architecture [default: recorded in the weights, else detected from them].")
 @click.option("--cmap", default="magma", show_default=True, help="Matplotlib colormap of the PNGs.")
 @click.option("--skip-bad", is_flag=True, help="Report unreadable or unusable inputs and continue.")
 @click.option("--force", is_flag=True, help="Overwrite existing outputs.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
-def command(inputs: tuple[Path, ...], weights: Path, out_dir: Path, camera: str, save: str, postprocess: bool,
+def command(inputs: tuple[Path, ...], pairs: tuple[tuple[Path, Path], ...], weights: Path, out_dir: Path, camera: str, save: str, postprocess: bool,
             raw: bool, batch_size: int, baseline: float | None, focal: float | None, net_width: int,
             arch: str | None, cmap: str, skip_bad: bool, force: bool, as_json: bool) -> None:
-    """Predict disparity / depth for INPUTS (images, folders or .txt file lists)."""
+    """Predict disparity / depth for INPUTS (images, folders or .txt file lists).
+
+    Stereo networks take left/right pairs: --pair LEFT RIGHT, or .txt lists of `left right` lines.
+    """
     from panoconv.inference import PanoramaRecipe, PredictRequest, predict
 
-    req = PredictRequest(weights=weights, inputs=inputs, out_dir=out_dir, camera=camera, save=_split(save),
+    if not inputs and not pairs:
+        raise click.UsageError("give INPUTS (images, folders, .txt lists) or --pair LEFT RIGHT")
+    req = PredictRequest(weights=weights, inputs=inputs, pairs=pairs, out_dir=out_dir, camera=camera, save=_split(save),
                          postprocess=postprocess, raw=raw, batch_size=batch_size, baseline=baseline,
                          focal=focal, recipe=PanoramaRecipe(net_width=net_width), arch=arch, cmap=cmap,
                          skip_bad=skip_bad, force=force)

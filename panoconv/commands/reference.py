@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from panoconv.arch import DEFAULT_ARCH, all_cards
+
 
 @click.group("reference")
 def command() -> None:
@@ -18,9 +20,12 @@ def command() -> None:
 @click.option("--with-optimizer", is_flag=True, help="Also write Adam slots, beta powers and the step.")
 @click.option("--step", default=180000, show_default=True, help="Global step; the files are OUT_PREFIX-STEP.*")
 @click.option("--force", is_flag=True, help="Overwrite existing checkpoint files.")
-def make_checkpoint_cmd(out_prefix: Path, seed: int, with_optimizer: bool, step: int, force: bool) -> None:
-    """Write a seeded monodepth checkpoint exactly as upstream training leaves one."""
+@click.option("--arch", type=click.Choice([c.name for c in all_cards() if c.tf_born]), default=DEFAULT_ARCH,
+              show_default=True, help="Which TensorFlow-born network.")
+def make_checkpoint_cmd(out_prefix: Path, seed: int, with_optimizer: bool, step: int, force: bool,
+                        arch: str) -> None:
+    """Write a seeded checkpoint of the network exactly as upstream training leaves one."""
     from panoconv.tf_reference.checkpoint import CheckpointSpec, make_checkpoint
 
-    prefix = make_checkpoint(CheckpointSpec(out_prefix, seed, step, with_optimizer, force))
+    prefix = make_checkpoint(CheckpointSpec(out_prefix, seed, step, with_optimizer, force, arch))
     click.echo(str(prefix))

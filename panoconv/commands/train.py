@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from panoconv.commands._options import arch_option
 from panoconv.errors import PanoconvError
 
 
@@ -79,7 +80,7 @@ def build_specs(task: str, data: tuple[Path, ...], roots: tuple[Path, ...], warp
               help="Validation list (loss every epoch); once, or once per --data.")
 @click.option("--task", default="stereo", show_default=True,
               help="stereo (monodepth) or supervised (OmniDepth).")
-@click.option("--arch", default=None, help="Architecture [default: the task's].")
+@arch_option("Architecture [default: the --init weights', else the task's].")
 @click.option("--init", type=click.Path(path_type=Path), default=None, help="Start from these weights.")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("runs/train"), show_default=True)
 @click.option("--epochs", type=int, default=None, help="[default: the task's recipe: 50 stereo]")

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from panoconv.commands._options import arch_option
+
 _DTYPES = {"float32": ("float32",), "float64": ("float64",), "both": ("float32", "float64")}
 
 
@@ -17,6 +19,9 @@ _DTYPES = {"float32": ("float32",), "float64": ("float64",), "both": ("float32",
 @click.option("--tol", default=1e-6, show_default=True, help="Pass when every output's MSE <= tol.")
 @click.option("--dtype", "dtype", type=click.Choice(list(_DTYPES)), default="both", show_default=True)
 @click.option("--image", "images", multiple=True, type=click.Path(path_type=Path), help="Also feed this image.")
+@click.option("--pair", "pairs", nargs=2, multiple=True, type=click.Path(path_type=Path), metavar="LEFT RIGHT",
+              help="Stereo networks: also feed this left/right pair.")
+@arch_option("Architecture [default: detected from the checkpoint's tensor names and shapes].")
 @click.option("--height", default=256, show_default=True)
 @click.option("--width", default=512, show_default=True)
 @click.option("--ring-pad", is_flag=True, help="Ring padding on both sides (panorama mode).")
@@ -34,7 +39,8 @@ _DTYPES = {"float32": ("float32",), "float64": ("float64",), "both": ("float32",
 @click.option("--adam-steps", default=5, show_default=True, help="With --loss: optimiser steps to compare.")
 @click.option("--pipeline", "pipeline_mode", is_flag=True,
               help="Instead: compare the whole predict pipeline on a panorama (--image, else a seeded one).")
-def command(checkpoint: Path, weights: Path | None, tol: float, dtype: str, images: tuple[Path, ...], height: int,
+def command(checkpoint: Path, weights: Path | None, tol: float, dtype: str, images: tuple[Path, ...],
+            pairs: tuple[tuple[Path, Path], ...], arch: str | None, height: int,
             width: int, ring_pad: bool, seed: int, random_images: int, layers: bool, as_json: bool,
             report_dir: Path | None, loss_mode: bool, warp: str, fov: float, batch: int, adam_steps: int,
             pipeline_mode: bool) -> None:
@@ -56,7 +62,7 @@ def command(checkpoint: Path, weights: Path | None, tol: float, dtype: str, imag
     from panoconv.parity.report import to_json, to_table, write_markdown
 
     request = VerifyRequest(checkpoint, weights, tol, _DTYPES[dtype], height, width, ring_pad, tuple(images),
-                            random_images, seed)
+                            random_images, seed, arch, tuple(pairs))
     report = run_network_parity(request)
     if report_dir is not None:
         written = write_markdown(report, report_dir)

@@ -1,16 +1,28 @@
-"""`panoconv convert`: a TF store or checkpoint -> PyTorch weights (safetensors or .pt), strictly."""
+"""`panoconv convert`: a TF store or checkpoint -> PyTorch weights (safetensors or .pt), strictly.
+
+The architecture comes from `--arch` or, by default, is detected from the source's tensor names and
+shapes (`panoconv.arch._detect`); its card's name table does the mapping.
+"""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping
 
 import numpy as np
 
 from panoconv import __version__
-from panoconv.arch import name_table
-from panoconv.converter.name_map import MAPPING_VERSION, MappingReport, map_to_torch
+from panoconv.arch import ArchCard, UnsupportedOptionError, get_card
+from panoconv.arch._detect import ArchitectureMismatchError, detect_card, fits, mismatch_message
+from panoconv.converter.name_map import (
+    MAPPING_VERSION,
+    MappingReport,
+    canonical_tf_name,
+    is_optimizer_state,
+    map_to_torch,
+)
 from panoconv.converter.sources import OpenedSource, open_source
 from panoconv.io.atomic import check_can_write
 from panoconv.weights.files import save_weights
@@ -22,7 +34,7 @@ log = logging.getLogger(__name__)
 class ConvertRequest:
     source: Path
     out: Path
-    architecture: str = "monodepth-vgg"
+    architecture: str | None = None  # None: detect from the source
     ring_pad: bool = False
     allow_missing: bool = False
     force: bool = False
@@ -33,25 +45,64 @@ class ConvertResult:
     out: Path
     source: OpenedSource
     report: MappingReport
+    card: ArchCard
 
 
-def convert_to_state(source: Path | str | OpenedSource, architecture: str = "monodepth-vgg",
-                     allow_missing: bool = False) -> tuple[dict[str, np.ndarray], MappingReport, OpenedSource]:
+def model_shapes(shapes: Mapping[str, tuple[int, ...]]) -> dict[str, tuple[int, ...]]:
+    """The model tensors of a source's name -> shape map (optimizer state left out), by canonical TF name."""
+    return {canonical_tf_name(n): tuple(s) for n, s in shapes.items() if not is_optimizer_state(n)}
+
+
+def resolve_card(opened: OpenedSource, architecture: str | None = None, *, check: bool = True) -> ArchCard:
+    """The card named by `architecture`, else the one the source's tensors fit (logged).
+
+    With `check`, a named card that the source does not fit is refused in one line saying what differs
+    (and which card the source does fit); without it (`--allow-missing`), an inexact source takes the
+    closest card.
+    """
+    if architecture is not None:
+        card = get_card(architecture)
+        card.require_tf()
+        if check:
+            problem = mismatch_message(card, model_shapes(opened.shapes()), "tf", legacy=opened.legacy,
+                                       where=str(opened.path))
+            if problem:
+                raise ArchitectureMismatchError(problem)
+        return card
+    shapes = model_shapes(opened.shapes())
+    if not check:  # --allow-missing: the closest card will do, its differences are reported by the mapping
+        ranked = fits(shapes, "tf", legacy=opened.legacy)
+        if ranked and ranked[0].matched and not ranked[0].exact:
+            log.warning("%s: closest architecture %s (%s)", opened.path, ranked[0].card.name, ranked[0].differences())
+            return ranked[0].card
+    card = detect_card(shapes, "tf", legacy=opened.legacy, where=str(opened.path))
+    log.info("%s: detected architecture %s (all %d tensors of its name table, names and shapes)",
+             opened.path, card.name, len(card.tf_name_table))
+    return card
+
+
+def convert_to_state(source: Path | str | OpenedSource, architecture: str | None = None,
+                     allow_missing: bool = False,
+                     ) -> tuple[dict[str, np.ndarray], MappingReport, OpenedSource, ArchCard]:
     """Map a source onto the architecture's PyTorch state dict (numpy, OIHW), in memory."""
     opened = source if isinstance(source, OpenedSource) else open_source(source)
-    state, report = map_to_torch(opened, name_table(architecture), legacy=opened.legacy, strict=not allow_missing)
+    card = resolve_card(opened, architecture, check=not allow_missing)
+    state, report = map_to_torch(opened, card.tf_name_table, legacy=opened.legacy, strict=not allow_missing)
     if not report.ok:
         log.warning("incomplete conversion of %s: %s", opened.path, report.problems())
-    return state, report, opened
+    return state, report, opened, card
 
 
 def convert(request: ConvertRequest) -> ConvertResult:
     """Convert and write; nothing is written unless the mapping passes (or `allow_missing`)."""
     check_can_write(request.out, request.force)
-    state, report, opened = convert_to_state(request.source, request.architecture, request.allow_missing)
+    if request.architecture is not None:
+        _check_ring_pad(get_card(request.architecture), request.ring_pad)
+    state, report, opened, card = convert_to_state(request.source, request.architecture, request.allow_missing)
+    _check_ring_pad(card, request.ring_pad)
     metadata = {
         "format": "pt",
-        "architecture": request.architecture,
+        "architecture": card.name,
         "ring_pad": "true" if request.ring_pad else "false",
         "source": str(opened.path),
         "source_kind": opened.kind,
@@ -62,4 +113,9 @@ def convert(request: ConvertRequest) -> ConvertResult:
         "mapping_report": report.as_dict(),
     }
     save_weights(state, request.out, metadata, force=request.force)
-    return ConvertResult(request.out, opened, report)
+    return ConvertResult(request.out, opened, report, card)
+
+
+def _check_ring_pad(card: ArchCard, ring_pad: bool) -> None:
+    if ring_pad and not card.ring_pad:
+        raise UnsupportedOptionError(f"{card.name} has no ring padding (--ring-pad)")

@@ -37,6 +37,16 @@ class OpenedSource:
     def read(self, name: str) -> np.ndarray:
         return self._reader.read(name)
 
+    def shapes(self) -> dict[str, tuple[int, ...]]:
+        """Name -> shape of every tensor, from the checkpoint index or the store's manifest (a bare folder
+        of the earlier port's flattened arrays is read: it has no index)."""
+        if hasattr(self._reader, "tensors"):
+            return {t.name: tuple(t.shape) for t in self._reader.tensors()}
+        manifest = getattr(self._reader, "manifest", None)
+        if manifest:
+            return {t["name"]: tuple(t["shape"]) for t in manifest["tensors"]}
+        return {name: tuple(self._reader.read(name).shape) for name in self._names}
+
 
 def _is_store(path: Path) -> bool:
     if path.is_dir():

@@ -1,8 +1,8 @@
 """`evaluate(EvaluateRequest) -> EvaluateReport`: one row of averaged metrics per model, side by side.
 
 Each model runs through the same predict pipeline as `panoconv predict` (`inference.predict_array`);
-its output adapter says whether it predicts disparity (monodepth: converted to metres with the data's
-camera) or depth (RectNet / UResNet: used as is), so new architectures plug in via the adapter table.
+its architecture card says whether it predicts disparity (monodepth: converted to metres with the data's
+camera) or depth (RectNet / UResNet: used as is), so a new architecture needs nothing here.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from panoconv.evaluation.protocols import (
     panorama_score,
 )
 from panoconv.evaluation.sources import EvalData, open_data
-from panoconv.inference.adapters import adapter_for, architecture_of
+from panoconv.arch import card_of
 from panoconv.inference.depth import kitti_focal
 from panoconv.inference.pipeline import predict_array
 from panoconv.inference.recipe import PanoramaRecipe
@@ -119,7 +119,7 @@ def score_image(values: np.ndarray, out_kind: str, gt: np.ndarray, data: EvalDat
 def evaluate_model(model: nn.Module, label: str, data: EvalData, req: EvaluateRequest) -> ModelRow:
     from tqdm import tqdm
 
-    adapter = adapter_for(model, req.arch)
+    card = card_of(model, req.arch)
     samples = data.samples[:req.limit] if req.limit else data.samples
     scores: list[ImageScore] = []
     for sample in tqdm(samples, desc=f"evaluate {label}", unit="img", disable=None if req.progress else True):
@@ -127,12 +127,12 @@ def evaluate_model(model: nn.Module, label: str, data: EvalData, req: EvaluateRe
         gt = data.read_gt(sample.gt)
         values = predict_array(model, image.pixels, data.camera, postprocess=req.postprocess, recipe=req.recipe,
                                arch=req.arch)
-        scores.append(score_image(values, adapter.kind, gt, data, req, str(sample.gt)))
+        scores.append(score_image(values, card.output_kind, gt, data, req, str(sample.gt)))
     metrics = mean_metrics([s.metrics for s in scores]).as_dict()
     d1 = [s.d1_all for s in scores if s.d1_all is not None]
     if d1:
         metrics["d1_all"] = float(np.mean(d1))
-    return ModelRow(label, architecture_of(model, req.arch), len(scores), metrics)
+    return ModelRow(label, card.name, len(scores), metrics)
 
 
 def _weight_labels(paths: list[Path]) -> list[str]:

@@ -1,4 +1,9 @@
-"""Turn the INPUT arguments of `predict` (images, folders, file lists) into a list of image paths."""
+"""Turn the INPUT arguments of `predict` (images, folders, file lists) into image paths or stereo pairs.
+
+Monocular networks take images, folders (their images, sorted) and file lists (first path of a line).
+Stereo networks take left/right pairs: explicit pairs (`--pair LEFT RIGHT`) and file lists of
+`left right` lines (monodepth's format, relative to the list's folder); a single image is an error.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,38 @@ def read_file_list(path: Path) -> list[Path]:
             p = Path(line.split()[0])
             paths.append(p if p.is_absolute() else path.parent / p)
     return paths
+
+
+def read_pair_file_list(path: Path) -> list[tuple[Path, Path]]:
+    """`left right` per line (`#` comments), relative to the list's folder; other lines are an error."""
+    pairs = []
+    for lineno, line in enumerate(path.read_text().splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        fields = line.split()
+        if len(fields) < 2:
+            raise PanoconvError(f"{path}:{lineno}: a stereo network needs `left right` on every line, "
+                                f"got one path")
+        left, right = (Path(f) for f in fields[:2])
+        pairs.append(tuple(p if p.is_absolute() else path.parent / p for p in (left, right)))
+    return pairs  # type: ignore[return-value]
+
+
+def gather_pairs(inputs: list[Path], pairs: list[tuple[Path, Path]], arch: str) -> list[tuple[Path, Path]]:
+    """Stereo inputs: explicit pairs, then the pairs of every file list; a lone image or folder is refused."""
+    found = [(Path(a), Path(b)) for a, b in pairs]
+    for item in inputs:
+        item = Path(item)
+        if item.suffix.lower() in LIST_SUFFIXES and item.is_file():
+            found += read_pair_file_list(item)
+        else:
+            raise PanoconvError(f"{item}: {arch} is a stereo network and needs left/right pairs; give "
+                                "--pair LEFT RIGHT or a .txt list of `left right` lines, not a single image")
+    if not found:
+        raise PanoconvError(f"no input pairs found: {arch} needs --pair LEFT RIGHT or a .txt list of "
+                            "`left right` lines")
+    return found
 
 
 def gather_inputs(inputs: list[Path]) -> list[Path]:

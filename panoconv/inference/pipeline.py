@@ -8,6 +8,11 @@ Resizes: images are resized with Lanczos-3 (anti-aliased, as the reference recip
 maps back with the triangle (bilinear) kernel, which cannot overshoot into negative disparities.
 Both are explicit matrices (`inference.resize`) that the TensorFlow pipeline applies identically.
 Panorama output outside the cropped band is NaN: the network never sees those rows.
+
+What a network's output means, which input size it takes and whether flip averaging applies all come
+from its architecture card (`panoconv.arch`): `output_kind`, `output_channel`, `fixed_size` /
+`predict_size`, `flip_average`, `size_multiple`, `input_channels` (a stereo card gets the left and right
+images, each prepared alike, concatenated on channels).
 """
 
 from __future__ import annotations
@@ -20,11 +25,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from panoconv.arch import ArchCard, card_of
 from panoconv.errors import InputShapeError
-from panoconv.inference.adapters import OutputAdapter, adapter_for
 from panoconv.inference.postprocess import combine_flipped
 from panoconv.inference.recipe import (
-    RECTILINEAR_SIZE,
     Camera,
     PanoramaPlan,
     PanoramaRecipe,
@@ -53,12 +57,16 @@ class Plan:
         return self.camera == "rectilinear"
 
 
-def make_plan(height: int, width: int, camera: str, adapter: OutputAdapter,
+def make_plan(height: int, width: int, camera: str, card: ArchCard,
               recipe: PanoramaRecipe = PanoramaRecipe()) -> Plan:
-    """Choose the recipe for an image of `height` x `width`; raises `InputShapeError` on bad sizes."""
+    """Choose the recipe for an image of `height` x `width`; raises `InputShapeError` on bad sizes.
+
+    Rectilinear images go to the card's `predict_size`; panoramas to the panorama recipe, except for
+    cards trained at one fixed size (whole panorama at `predict_size`).
+    """
     cam = resolve_camera(camera, height, width)
-    if cam == "equirectangular" and adapter.fixed_size is None:
-        pano = plan_panorama(height, width, recipe)
+    if cam == "equirectangular" and not card.fixed_size:
+        pano = plan_panorama(height, width, recipe, card.size_multiple)
         return Plan(cam, height, width, (pano.net_height, pano.net_width), pano)
     if cam == "equirectangular":
         from panoconv.inference.recipe import check_equirectangular
@@ -66,11 +74,11 @@ def make_plan(height: int, width: int, camera: str, adapter: OutputAdapter,
         check_equirectangular(height, width)
     else:
         check_rectilinear(height, width)
-    return Plan(cam, height, width, adapter.fixed_size or RECTILINEAR_SIZE)
+    return Plan(cam, height, width, card.predict_size)
 
 
 def prepare(image_chw: torch.Tensor, plan: Plan) -> torch.Tensor:
-    """(3, H, W) RGB in [0, 1] -> (3, h, w) network input."""
+    """(C, H, W) RGB in [0, 1] (C = 6: a stereo pair on channels) -> (C, h, w) network input."""
     if plan.panorama is None:
         return resize_torch(image_chw, plan.net_size, IMAGE_KERNEL)
     p = plan.panorama
@@ -79,12 +87,22 @@ def prepare(image_chw: torch.Tensor, plan: Plan) -> torch.Tensor:
     return F.pad(band, (0, 0, p.pad_top, 0))
 
 
-def run_network(model: nn.Module, batch: torch.Tensor, adapter: OutputAdapter,
+def output_map(card: ArchCard, outputs: torch.Tensor | Sequence[torch.Tensor]) -> torch.Tensor:
+    """Model output(s) -> (B, H, W): channel `card.output_channel` of the full-resolution output."""
+    first = outputs if isinstance(outputs, torch.Tensor) else outputs[0]
+    return first[:, card.output_channel] if first.dim() == 4 else first
+
+
+def run_network(model: nn.Module, batch: torch.Tensor, card: ArchCard,
                 flip: bool, edge_blend: Sequence[bool]) -> torch.Tensor:
-    """(B, 3, h, w) -> (B, h, w) output map, averaged with the mirrored pass when `flip`."""
+    """(B, C, h, w) -> (B, h, w) output map, averaged with the mirrored pass when `flip`.
+
+    A stereo batch is mirrored as a whole (left and right each mirrored, order kept), as upstream's
+    test-time flip does for `do_stereo`.
+    """
     x = torch.cat([batch, torch.flip(batch, [-1])], 0) if flip else batch
     with torch.inference_mode():
-        out = adapter.extract(model(x))
+        out = output_map(card, model(x))
     if not flip:
         return out
     n = batch.shape[0]
@@ -110,9 +128,9 @@ def finish(net_out: torch.Tensor, plan: Plan, raw: bool = False) -> torch.Tensor
     return full
 
 
-def configure_model(model: nn.Module, plan: Plan) -> None:
-    """Ring padding on for panoramas (monodepth models that support it), off otherwise."""
-    if hasattr(model, "set_ring_pad"):
+def configure_model(model: nn.Module, card: ArchCard, plan: Plan) -> None:
+    """Ring padding on for panoramas (cards that support it), off otherwise."""
+    if card.ring_pad:
         model.set_ring_pad(plan.camera == "equirectangular")
 
 
@@ -123,21 +141,47 @@ def to_chw(image_hwc: np.ndarray, dtype: torch.dtype) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(arr.transpose(2, 0, 1))).to(dtype)
 
 
+def network_input(card: ArchCard, image_hwc: np.ndarray, right_hwc: np.ndarray | None, plan: Plan,
+                  dtype: torch.dtype) -> torch.Tensor:
+    """(C, h, w): the prepared image, or for a stereo card the prepared left and right on channels."""
+    check_pair(card, image_hwc, right_hwc)
+    x = prepare(to_chw(image_hwc, dtype), plan)
+    if right_hwc is None:
+        return x
+    return torch.cat([x, prepare(to_chw(right_hwc, dtype), plan)], 0)
+
+
+def check_pair(card: ArchCard, image_hwc: np.ndarray, right_hwc: np.ndarray | None, where: str = "") -> None:
+    """A stereo card needs a right image of the left's size; a monocular card must not get one."""
+    prefix = f"{where}: " if where else ""
+    if card.stereo and right_hwc is None:
+        raise InputShapeError(f"{prefix}{card.name} is a stereo network: it needs a left/right image pair, "
+                              "got a single image")
+    if not card.stereo and right_hwc is not None:
+        raise InputShapeError(f"{prefix}{card.name} takes one image, got a left/right pair")
+    if right_hwc is not None and np.shape(right_hwc)[:2] != np.shape(image_hwc)[:2]:
+        raise InputShapeError(f"{prefix}left and right images differ in size: "
+                              f"{np.shape(image_hwc)[1]}x{np.shape(image_hwc)[0]} vs "
+                              f"{np.shape(right_hwc)[1]}x{np.shape(right_hwc)[0]}")
+
+
 def predict_array(model: nn.Module, image_hwc: np.ndarray, camera: str = "auto", *,
                   postprocess: bool = False, recipe: PanoramaRecipe = PanoramaRecipe(),
-                  raw: bool = False, arch: str | None = None) -> np.ndarray:
+                  raw: bool = False, arch: str | None = None, right_hwc: np.ndarray | None = None) -> np.ndarray:
     """Disparity (monodepth: fraction of image width) or depth (depth models) for one RGB image.
 
-    `image_hwc`: (H, W, 3) float RGB in [0, 1]. Rectilinear images are resized to 256 x 512;
+    `image_hwc`: (H, W, 3) float RGB in [0, 1] (the left image of a stereo card, `right_hwc` its right
+    image). Rectilinear images are resized to the card's `predict_size` (256 x 512);
     `postprocess` adds monodepth's flip pass with edge blending. Equirectangular panoramas use the
     crop/resize/pad recipe with ring padding and plain flip averaging. Returns (H, W) (or the
     network resolution with `raw`), float in the model's dtype.
     """
-    adapter = adapter_for(model, arch)
+    card = card_of(model, arch)
     dtype = next(model.parameters()).dtype
-    image = to_chw(image_hwc, dtype)
-    plan = make_plan(image.shape[1], image.shape[2], camera, adapter, recipe)
-    configure_model(model, plan)
-    flip = adapter.flip_average and (plan.camera == "equirectangular" or postprocess)
-    out = run_network(model, prepare(image, plan)[None], adapter, flip, [plan.flip_edge_blend])
+    arr = np.asarray(image_hwc)
+    plan = make_plan(arr.shape[0], arr.shape[1], camera, card, recipe)
+    x = network_input(card, arr, right_hwc, plan, dtype)
+    configure_model(model, card, plan)
+    flip = card.flip_average and (plan.camera == "equirectangular" or postprocess)
+    out = run_network(model, x[None], card, flip, [plan.flip_edge_blend])
     return finish(out[0], plan, raw).numpy()

@@ -4,6 +4,9 @@ Images are loaded one by one (bad files fail alone with `skip_bad`), prepared, r
 network in batches (images of one camera type share a batch; the mirrored copies ride along) and
 written as the requested outputs. Every output path is checked before any work so a run never stops
 half-way because of an existing file.
+
+A stereo card (`input_channels == 6`) predicts from left/right pairs: `PredictRequest.pairs`, or file
+lists of `left right` lines among the inputs; outputs are named after the left image.
 """
 
 from __future__ import annotations
@@ -18,13 +21,21 @@ import numpy as np
 import torch
 from torch import nn
 
+from panoconv.arch import ArchCard, card_of
 from panoconv.errors import InputShapeError, OutputExistsError, PanoconvError
 from panoconv.inference import depth as depth_mod
-from panoconv.inference.adapters import OutputAdapter, adapter_for
-from panoconv.inference.inputs import gather_inputs, output_stems
+from panoconv.inference.inputs import gather_inputs, gather_pairs, output_stems
 from panoconv.inference.outputs import DEFAULT_CMAP, save_npy, save_png, write_ply
-from panoconv.inference.pipeline import Plan, configure_model, finish, make_plan, prepare, run_network, to_chw
-from panoconv.inference.recipe import PanoramaRecipe
+from panoconv.inference.pipeline import (
+    Plan,
+    check_pair,
+    configure_model,
+    finish,
+    make_plan,
+    network_input,
+    run_network,
+)
+from panoconv.inference.recipe import PanoramaRecipe, check_net_width
 from panoconv.inference.resize import resize_numpy
 from panoconv.io.images import ImageReadError, load_rgb
 
@@ -38,6 +49,7 @@ class PredictRequest:
     weights: Path
     inputs: tuple[Path, ...]
     out_dir: Path
+    pairs: tuple[tuple[Path, Path], ...] = ()  # stereo cards: explicit (left, right) pairs
     camera: str = "auto"  # rectilinear | equirectangular | auto
     save: tuple[str, ...] = ("disp", "png")
     postprocess: bool = False
@@ -72,6 +84,7 @@ class _Item:
     result: PredictResult
     stem: str
     image: np.ndarray
+    right: np.ndarray | None
     plan: Plan
 
 
@@ -92,23 +105,32 @@ def planned_outputs(out_dir: Path, stem: str, save: Iterable[str]) -> dict[str, 
 def predict(req: PredictRequest) -> list[PredictResult]:
     """Run the request; returns one result per input (failed ones carry `error` when `skip_bad`)."""
     check_request(req)
-    paths = gather_inputs(list(req.inputs))
+    model = req.model if req.model is not None else _load(req)
+    card = card_of(model, req.arch)
+    if not card.fixed_size:
+        check_net_width(req.recipe, card.size_multiple)
+    if card.stereo:
+        pairs = gather_pairs(list(req.inputs), list(req.pairs), card.name)
+        paths, rights = [left for left, _ in pairs], [right for _, right in pairs]
+    else:
+        if req.pairs:
+            raise PanoconvError(f"{card.name} takes single images; --pair is for stereo networks")
+        paths = gather_inputs(list(req.inputs))
+        rights = [None] * len(paths)
     stems = output_stems(paths)
     if not req.force:
         for stem in stems:
             for path in planned_outputs(req.out_dir, stem, req.save).values():
                 if path.exists():
                     raise OutputExistsError(f"{path}: already exists (use --force to overwrite)")
-    model = req.model if req.model is not None else _load(req)
-    adapter = adapter_for(model, req.arch)
     results: list[PredictResult] = []
     pending: list[_Item] = []
     from tqdm import tqdm
 
     # disable=None: no bar when stderr is not a terminal (pipes, CI, CliRunner)
     with tqdm(total=len(paths), desc="predict", unit="img", disable=None if req.progress else True) as bar:
-        for path, stem in zip(paths, stems):
-            item = _load_item(path, stem, req, adapter)
+        for path, right, stem in zip(paths, rights, stems):
+            item = _load_item(path, right, stem, req, card)
             if isinstance(item, _Item):
                 results.append(item.result)
                 pending.append(item)
@@ -116,11 +138,11 @@ def predict(req: PredictRequest) -> list[PredictResult]:
                 results.append(item)
                 bar.update(1)
             if len(pending) >= req.batch_size:
-                _run_batch(model, adapter, pending, req)
+                _run_batch(model, card, pending, req)
                 bar.update(len(pending))
                 pending = []
         if pending:
-            _run_batch(model, adapter, pending, req)
+            _run_batch(model, card, pending, req)
             bar.update(len(pending))
     return results
 
@@ -132,11 +154,14 @@ def _load(req: PredictRequest) -> nn.Module:
     return load_model(req.weights, architecture=req.arch).to(memory_format=torch.channels_last)
 
 
-def _load_item(path: Path, stem: str, req: PredictRequest, adapter: OutputAdapter) -> _Item | PredictResult:
+def _load_item(path: Path, right_path: Path | None, stem: str, req: PredictRequest,
+               card: ArchCard) -> _Item | PredictResult:
     result = PredictResult(path)
     try:
         loaded = load_rgb(path)
-        plan = make_plan(loaded.pixels.shape[0], loaded.pixels.shape[1], req.camera, adapter, req.recipe)
+        right = load_rgb(right_path).pixels if right_path is not None else None
+        check_pair(card, loaded.pixels, right, str(path))
+        plan = make_plan(loaded.pixels.shape[0], loaded.pixels.shape[1], req.camera, card, req.recipe)
     except (ImageReadError, InputShapeError) as err:
         message = str(err) if str(err).startswith(str(path)) else f"{path}: {err}"
         if not req.skip_bad:
@@ -147,10 +172,10 @@ def _load_item(path: Path, stem: str, req: PredictRequest, adapter: OutputAdapte
     if loaded.note:
         log.info("%s: %s", path, loaded.note)
     result.note, result.camera = loaded.note, plan.camera
-    return _Item(result, stem, loaded.pixels, plan)
+    return _Item(result, stem, loaded.pixels, right, plan)
 
 
-def _run_batch(model: nn.Module, adapter: OutputAdapter, items: list[_Item], req: PredictRequest) -> None:
+def _run_batch(model: nn.Module, card: ArchCard, items: list[_Item], req: PredictRequest) -> None:
     """Run items in groups that share camera and network size (ring padding is per model call)."""
     dtype = next(model.parameters()).dtype
     groups: dict[tuple, list[_Item]] = {}
@@ -158,24 +183,24 @@ def _run_batch(model: nn.Module, adapter: OutputAdapter, items: list[_Item], req
         groups.setdefault((item.plan.camera, item.plan.net_size), []).append(item)
     for group in groups.values():
         plan0 = group[0].plan
-        configure_model(model, plan0)
-        flip = adapter.flip_average and (plan0.camera == "equirectangular" or req.postprocess)
-        batch = torch.stack([prepare(to_chw(it.image, dtype), it.plan) for it in group])
-        out = run_network(model, batch, adapter, flip, [it.plan.flip_edge_blend for it in group])
+        configure_model(model, card, plan0)
+        flip = card.flip_average and (plan0.camera == "equirectangular" or req.postprocess)
+        batch = torch.stack([network_input(card, it.image, it.right, it.plan, dtype) for it in group])
+        out = run_network(model, batch, card, flip, [it.plan.flip_edge_blend for it in group])
         for it, net_out in zip(group, out):
-            _save(it, finish(net_out, it.plan, req.raw).numpy(), adapter, req)
+            _save(it, finish(net_out, it.plan, req.raw).numpy(), card, req)
 
 
-def _save(item: _Item, values: np.ndarray, adapter: OutputAdapter, req: PredictRequest) -> None:
+def _save(item: _Item, values: np.ndarray, card: ArchCard, req: PredictRequest) -> None:
     paths = planned_outputs(req.out_dir, item.stem, req.save)
-    disp = values if adapter.kind == "disparity" else None
-    depth = values if adapter.kind == "depth" else None
+    disp = values if card.output_kind == "disparity" else None
+    depth = values if card.output_kind == "depth" else None
     focal = _focal(item.plan, req) if item.plan.camera == "rectilinear" else None
     if depth is None and ("depth" in paths or "ply" in paths):
         depth = disparity_to_depth(disp, item.plan, req, focal)
     if "disp" in paths:
         if disp is None:
-            log.warning("%s: %s predicts depth, no disparity to save", item.result.path, adapter.arch)
+            log.warning("%s: %s predicts depth, no disparity to save", item.result.path, card.name)
         else:
             save_npy(paths["disp"], disp)
     if "depth" in paths:

@@ -5,7 +5,7 @@ The panorama recipe ("Eliminating the Blind Spot", for a 2048 x 1024 equirectang
 with ring padding and flip averaging, drop the padding, resize back to the crop. Generalised here by
 keeping the crop as fractions of the height (424/1024, 724/1024) and the network width fixed
 (default 1024), so any 2:1 panorama gives (almost) the same network input; the padding goes to the
-next multiple of 128.
+next multiple of the card's size multiple (128 for monodepth VGG).
 """
 
 from __future__ import annotations
@@ -17,9 +17,6 @@ from typing import Literal
 from panoconv.errors import InputShapeError
 
 Camera = Literal["rectilinear", "equirectangular"]
-SIZE_MULTIPLE = 128
-#: monodepth's network input for rectilinear images (H, W).
-RECTILINEAR_SIZE = (256, 512)
 #: Pixel aspect that reproduces the equirectangular-converted KITTI training images.
 KITTI_PIXEL_ASPECT = 0.7191
 #: Smallest input sides accepted (smaller images carry no usable content for the network).
@@ -39,9 +36,8 @@ class PanoramaRecipe:
     pixel_aspect: float = KITTI_PIXEL_ASPECT
 
     def __post_init__(self) -> None:
-        if self.net_width < SIZE_MULTIPLE or self.net_width % SIZE_MULTIPLE:
-            raise InputShapeError(f"network width must be a positive multiple of {SIZE_MULTIPLE}, "
-                                  f"got {self.net_width}")
+        if self.net_width < 1:
+            raise InputShapeError(f"network width must be positive, got {self.net_width}")
         if not 0.0 <= self.crop_top < self.crop_bottom <= 1.0:
             raise InputShapeError(f"crop rows must satisfy 0 <= top < bottom <= 1, got "
                                   f"{self.crop_top}, {self.crop_bottom}")
@@ -78,8 +74,18 @@ def check_equirectangular(height: int, width: int) -> None:
         raise InputShapeError(f"panorama {width}x{height} is too small (at least {MIN_PANORAMA_WIDTH} px wide)")
 
 
-def plan_panorama(height: int, width: int, recipe: PanoramaRecipe = PanoramaRecipe()) -> PanoramaPlan:
-    """Sizes of the panorama recipe for an input of `height` x `width` (checked to be 2:1)."""
+def check_net_width(recipe: PanoramaRecipe, size_multiple: int) -> None:
+    """The panorama network width must be a positive multiple of the network's size multiple."""
+    if recipe.net_width < size_multiple or recipe.net_width % size_multiple:
+        raise InputShapeError(f"network width must be a positive multiple of {size_multiple}, "
+                              f"got {recipe.net_width}")
+
+
+def plan_panorama(height: int, width: int, recipe: PanoramaRecipe = PanoramaRecipe(),
+                  size_multiple: int = 128) -> PanoramaPlan:
+    """Sizes of the panorama recipe for an input of `height` x `width` (checked to be 2:1); the padded
+    network height is the next multiple of `size_multiple`."""
+    check_net_width(recipe, size_multiple)
     check_equirectangular(height, width)
     start = int(round(recipe.crop_top * height))
     stop = int(round(recipe.crop_bottom * height))
@@ -88,7 +94,7 @@ def plan_panorama(height: int, width: int, recipe: PanoramaRecipe = PanoramaReci
                               f"{stop - start} rows")
     resized = int(recipe.net_width / width * (stop - start) / recipe.pixel_aspect)
     resized = max(resized, 1)
-    net_height = max(SIZE_MULTIPLE, math.ceil(resized / SIZE_MULTIPLE) * SIZE_MULTIPLE)
+    net_height = max(size_multiple, math.ceil(resized / size_multiple) * size_multiple)
     return PanoramaPlan(height, width, start, stop, resized, net_height, recipe.net_width)
 
 

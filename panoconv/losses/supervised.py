@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from panoconv.arch import UnsupportedOptionError
 from panoconv.errors import InputShapeError
 from panoconv.losses._types import LossOutput
 
@@ -42,11 +43,14 @@ class ScaleWeights:
     beta: tuple[float, ...]
 
 
-#: the published weights per architecture
-PUBLISHED_WEIGHTS = {
-    "rectnet": ScaleWeights(alpha=(0.535, 0.272), beta=(0.134, 0.068)),
-    "uresnet": ScaleWeights(alpha=(0.445, 0.275, 0.13), beta=(0.15, 0.0, 0.0)),
-}
+def published_weights(arch: str) -> ScaleWeights:
+    """The published per-scale weights of an architecture, from its card's `loss_weights`."""
+    from panoconv.arch import get_card
+
+    card = get_card(arch)
+    if card.loss_weights is None:
+        raise UnsupportedOptionError(f"{card.name} has no published multi-scale depth loss weights")
+    return ScaleWeights(alpha=tuple(card.loss_weights["alpha"]), beta=tuple(card.loss_weights["beta"]))
 
 
 def downsample_nearest(t: torch.Tensor, factor: int) -> torch.Tensor:
@@ -132,9 +136,8 @@ class MultiScaleDepthLoss(nn.Module):
 
     @classmethod
     def for_arch(cls, arch: str, reproduce_upstream_l2: bool = False) -> "MultiScaleDepthLoss":
-        if arch not in PUBLISHED_WEIGHTS:
-            raise KeyError(f"no published loss weights for {arch!r}; known: {', '.join(PUBLISHED_WEIGHTS)}")
-        return cls(PUBLISHED_WEIGHTS[arch], reproduce_upstream_l2)
+        """The loss with the published weights of `arch` (its card's `loss_weights`)."""
+        return cls(published_weights(arch), reproduce_upstream_l2)
 
     def forward(self, preds: Sequence[torch.Tensor], gt: torch.Tensor, mask: torch.Tensor) -> LossOutput:
         return multiscale_depth_loss(preds, gt, mask, self.weights, self.reproduce_upstream_l2)

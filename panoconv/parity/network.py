@@ -4,6 +4,10 @@ layer by layer, in float32 (deployment drift) and float64 (proof that the conver
 The two sides read the weights independently: TensorFlow restores the checkpoint with its own
 `tf.train.load_checkpoint`; PyTorch gets them through panoconv's reader and converter (or the
 user's converted file), so a bug in either path shows up as a difference.
+
+Everything network-specific comes from the card (given, or detected from the checkpoint): the layers
+compared, the outputs, the size multiple, the input channels (a stereo card gets left/right pairs) and
+the TF forward.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from panoconv.arch import monodepth_vgg as arch
+from panoconv.arch import DEFAULT_ARCH, ArchCard, UnsupportedOptionError, get_card
 from panoconv.errors import PanoconvError
 from panoconv.parity.compare import TensorError, tensor_error
 from panoconv.parity.environment import environment
@@ -40,6 +44,8 @@ class VerifyRequest:
     images: tuple[Path, ...] = ()
     random_images: int = 1
     seed: int = 0
+    arch: str | None = None  # None: detect from the checkpoint
+    pairs: tuple[tuple[Path, Path], ...] = ()  # stereo cards: (left, right) images
 
 
 @dataclass
@@ -67,76 +73,100 @@ class ParityReport:
     request: VerifyRequest
     environment: dict[str, object]
     runs: list[RunResult] = field(default_factory=list)
+    arch: str = ""
 
     @property
     def passed(self) -> bool:
         return all(r.passed for r in self.runs)
 
 
-def torch_state(request: VerifyRequest) -> dict[str, torch.Tensor]:
-    """PyTorch weights from the converted file or by converting the checkpoint in memory."""
+def resolve_checkpoint_card(checkpoint: Path, arch: str | None = None) -> ArchCard:
+    """The card of `checkpoint`: `arch` (checked to fit), else detected from its tensor names and shapes."""
+    from panoconv.converter.convert import resolve_card
+    from panoconv.converter.sources import open_source
+
+    return resolve_card(open_source(checkpoint), arch)
+
+
+def torch_state(request: VerifyRequest, card: ArchCard) -> dict[str, torch.Tensor]:
+    """PyTorch weights from the converted file (checked to fit the card) or by converting the checkpoint."""
     if request.weights is not None:
         from panoconv.weights.files import load_weights
+        from panoconv.weights.loading import resolve_weights_card
 
         state, _ = load_weights(request.weights)
+        resolve_weights_card(request.weights, state, {}, card.name)
         return state
     from panoconv.converter.convert import convert_to_state
 
-    state, _, _ = convert_to_state(request.checkpoint)
+    state, _, _, _ = convert_to_state(request.checkpoint, card.name)
     return {k: torch.from_numpy(v) for k, v in state.items()}
 
 
-def make_inputs(request: VerifyRequest) -> list[tuple[str, np.ndarray]]:
-    """Seeded random images and the user's images, (H, W, 3) float64 in [0, 1], identical for both sides."""
+def _load_resized(path: Path, request: VerifyRequest) -> np.ndarray:
     from panoconv.io.images import load_rgb
 
+    loaded = load_rgb(path)
+    if loaded.note:
+        log.info("%s: %s", path, loaded.note)
+    img = Image.fromarray(np.clip(np.rint(loaded.pixels * 255), 0, 255).astype(np.uint8))
+    resized = img.resize((request.width, request.height), Image.Resampling.LANCZOS)
+    return np.asarray(resized, dtype=np.float64) / 255.0
+
+
+def make_inputs(request: VerifyRequest, card: ArchCard) -> list[tuple[str, np.ndarray]]:
+    """Seeded random inputs and the user's images (stereo cards: pairs), (H, W, C) float64 in [0, 1],
+    identical for both sides."""
+    if card.stereo and request.images:
+        raise PanoconvError(f"{card.name} is a stereo network: give images as --pair LEFT RIGHT, not --image")
+    if not card.stereo and request.pairs:
+        raise PanoconvError(f"{card.name} takes single images: give --image, not --pair")
     rng = np.random.default_rng(request.seed)
-    inputs = [(f"random[{i}] seed={request.seed}", rng.random((request.height, request.width, 3)))
+    inputs = [(f"random[{i}] seed={request.seed}", rng.random((request.height, request.width, card.input_channels)))
               for i in range(request.random_images)]
-    for path in request.images:
-        loaded = load_rgb(path)
-        if loaded.note:
-            log.info("%s: %s", path, loaded.note)
-        img = Image.fromarray(np.clip(np.rint(loaded.pixels * 255), 0, 255).astype(np.uint8))
-        resized = img.resize((request.width, request.height), Image.Resampling.LANCZOS)
-        inputs.append((str(path), np.asarray(resized, dtype=np.float64) / 255.0))
+    inputs += [(str(path), _load_resized(path, request)) for path in request.images]
+    inputs += [(f"{left} + {right}", np.concatenate([_load_resized(left, request), _load_resized(right, request)], 2))
+               for left, right in request.pairs]
     return inputs
 
 
-def check_size(height: int, width: int) -> None:
-    """Refuse network input sizes that are not positive multiples of 128, naming the fix."""
-    m = arch.SIZE_MULTIPLE
-    if height % m or width % m or height <= 0 or width <= 0:
-        raise PanoconvError(f"--height/--width must be positive multiples of {m}, got {height}x{width}")
+def check_size(height: int, width: int, card: ArchCard | None = None) -> None:
+    """Refuse network input sizes that are not positive multiples of the card's size multiple."""
+    (card or get_card(DEFAULT_ARCH)).check_size(height, width)
 
 
-def run_network_parity(request: VerifyRequest, tf_weights: Mapping[str, np.ndarray] | None = None) -> ParityReport:
+def run_network_parity(request: VerifyRequest, tf_weights: Mapping[str, np.ndarray] | None = None,
+                       card: ArchCard | None = None) -> ParityReport:
     """Run both frameworks on every input in every dtype and compare outputs and every layer."""
-    from panoconv.pt_model import create_model
-    from panoconv.tf_reference import monodepth as tf_monodepth
+    from panoconv.tf_reference.run import run_tf
 
-    check_size(request.height, request.width)
+    card = card or resolve_checkpoint_card(request.checkpoint, request.arch)
+    card.require_tf()
+    card.check_size(request.height, request.width)
+    if request.ring_pad and not card.ring_pad:
+        raise UnsupportedOptionError(f"{card.name} has no ring padding (--ring-pad)")
     for dtype in request.dtypes:
         if dtype not in DTYPES:
             raise PanoconvError(f"unknown dtype {dtype!r}; use float32 or float64")
-    inputs = make_inputs(request)
-    values = dict(tf_weights) if tf_weights is not None else tf_reference_weights(request.checkpoint)
-    state = torch_state(request)
-    model = create_model("monodepth-vgg", ring_pad=request.ring_pad)
+    inputs = make_inputs(request, card)
+    values = dict(tf_weights) if tf_weights is not None else tf_reference_weights(request.checkpoint, card)
+    state = torch_state(request, card)
+    model = card.build(**({"ring_pad": request.ring_pad} if card.ring_pad else {}))
     model.load_state_dict(state, strict=True)
     model.eval()
-    report = ParityReport(request, environment(request.seed))
-    layer_names = [spec.torch_name for spec in arch.LAYERS]
+    report = ParityReport(request, environment(request.seed), arch=card.name)
+    layer_names = list(card.layer_names)
     for dtype in request.dtypes:
         net = model.to(getattr(torch, dtype))
         for input_name, image in inputs:
-            batch = image[None].astype(dtype)  # (1, H, W, 3)
+            batch = image[None].astype(dtype)  # (1, H, W, C)
             tf_inputs: dict[str, np.ndarray] = {}
-            tf_out, tf_layers = tf_monodepth.run(values, batch, dtype, ring=request.ring_pad, layer_inputs=tf_inputs)
-            pt_out, pt_layers = _run_torch(net, batch, layer_names)
-            outputs = [tensor_error(n, pt_out[n], tf_out[n]) for n in arch.OUTPUTS]
+            tf_out, tf_layers = run_tf(card, values, batch, dtype, ring=request.ring_pad, layer_inputs=tf_inputs)
+            pt_out, pt_layers = _run_torch(net, batch, layer_names, card.outputs)
+            outputs = [tensor_error(n, pt_out[n], tf_out[n]) for n in card.outputs]
             layers = [tensor_error(n, pt_layers[n], tf_layers[n]) for n in layer_names]
-            isolated = [tensor_error(n, _run_layer_isolated(net, n, tf_inputs[n]), tf_layers[n]) for n in layer_names]
+            isolated = [tensor_error(n, _run_layer_isolated(net, n, tf_inputs[n]), tf_layers[n])
+                        for n in layer_names if n in tf_inputs]
             report.runs.append(RunResult(dtype, input_name, outputs, layers, request.tol, isolated))
             log.info("%s %s: worst output MSE %.3g", dtype, input_name, max(e.mse for e in outputs))
     return report
@@ -150,8 +180,8 @@ def _run_layer_isolated(model: torch.nn.Module, name: str, tf_input_nhwc: np.nda
     return out.numpy().transpose(0, 2, 3, 1)
 
 
-def _run_torch(model: torch.nn.Module, batch_nhwc: np.ndarray,
-               layer_names: list[str]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+def _run_torch(model: torch.nn.Module, batch_nhwc: np.ndarray, layer_names: list[str],
+               output_names: tuple[str, ...]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Outputs and per-layer activations, returned NHWC to match the TF side."""
     captured: dict[str, torch.Tensor] = {}
     modules = dict(model.named_modules())
@@ -167,7 +197,7 @@ def _run_torch(model: torch.nn.Module, batch_nhwc: np.ndarray,
     for name, tensor in captured.items():
         if tensor.dtype != outs[0].dtype:
             raise AssertionError(f"PyTorch computed {name} in {tensor.dtype}")
-    return ({n: to_nhwc(o) for n, o in zip(arch.OUTPUTS, outs)},
+    return ({n: to_nhwc(o) for n, o in zip(output_names, outs)},
             {n: to_nhwc(captured[n]) for n in layer_names})
 
 

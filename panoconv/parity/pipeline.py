@@ -121,16 +121,16 @@ def _diff(a: np.ndarray, b: np.ndarray) -> tuple[float, float, bool]:
 
 
 def _torch_stages(model, image: np.ndarray, req: PipelineParityRequest) -> tuple[dict[str, np.ndarray], object]:
-    from panoconv.inference.adapters import adapter_for
+    from panoconv.arch import card_of
     from panoconv.inference.pipeline import configure_model, finish, make_plan, prepare, run_network, to_chw
 
     dtype = next(model.parameters()).dtype
     x = to_chw(image, dtype)
-    adapter = adapter_for(model)
-    plan = make_plan(x.shape[1], x.shape[2], req.camera, adapter, req.recipe)
-    configure_model(model, plan)
+    card = card_of(model)
+    plan = make_plan(x.shape[1], x.shape[2], req.camera, card, req.recipe)
+    configure_model(model, card, plan)
     net_in = prepare(x, plan)
-    net_out = run_network(model, net_in[None], adapter, True, [plan.flip_edge_blend])[0]
+    net_out = run_network(model, net_in[None], card, True, [plan.flip_edge_blend])[0]
     final = finish(net_out, plan)
     return {"net_input": net_in.permute(1, 2, 0).numpy(), "net_output": net_out.numpy(),
             "final": final.numpy()}, plan

@@ -9,25 +9,28 @@ from panoconv.io.atomic import atomic_file, atomic_path
 from panoconv.parity.compare import TensorError
 from panoconv.parity.network import ParityReport, RunResult
 
-_HEADER = f"{'':2}{'tensor':<18}{'MSE':>11}{'max abs':>11}{'max rel':>11}{'isolated':>11}  status"
+def _header(width: int) -> str:
+    return f"{'':2}{'tensor':<{width}}{'MSE':>11}{'max abs':>11}{'max rel':>11}{'isolated':>11}  status"
 
 
-def _row(err: TensorError, tol: float, mark: str = "", isolated: TensorError | None = None) -> str:
+def _row(err: TensorError, tol: float, mark: str = "", isolated: TensorError | None = None, width: int = 18) -> str:
     status = "OK" if err.mse <= tol else "FAIL"
     iso = f"{isolated.max_abs:>11.3e}" if isolated is not None else f"{'':>11}"
-    return f"{mark:2}{err.name:<18}{err.mse:>11.3e}{err.max_abs:>11.3e}{err.max_rel:>11.3e}{iso}  {status}"
+    return f"{mark:2}{err.name:<{width}}{err.mse:>11.3e}{err.max_abs:>11.3e}{err.max_rel:>11.3e}{iso}  {status}"
 
 
 def run_table(run: RunResult, with_layers: bool = True) -> str:
+    width = max([18] + [len(e.name) + 1 for e in run.outputs + run.layers])
     lines = [f"== {run.dtype} | input {run.input_name} | tol (MSE) {run.tol:g} | "
-             f"{'PASS' if run.passed else 'FAIL'}", _HEADER]
-    lines += [_row(e, run.tol) for e in run.outputs]
+             f"{'PASS' if run.passed else 'FAIL'}", _header(width)]
+    lines += [_row(e, run.tol, width=width) for e in run.outputs]
     if with_layers:
         first_bad = run.first_bad_layer
         lines.append("  -- per layer, network order (isolated = max abs error of the layer fed TF's own input)"
                      + (f"; first over tolerance: {first_bad} (>>)" if first_bad else "; none over tolerance"))
         isolated = {e.name: e for e in run.isolated}
-        lines += [_row(e, run.tol, ">>" if e.name == first_bad else "", isolated.get(e.name)) for e in run.layers]
+        lines += [_row(e, run.tol, ">>" if e.name == first_bad else "", isolated.get(e.name), width)
+                  for e in run.layers]
     return "\n".join(lines)
 
 
@@ -40,7 +43,7 @@ def environment_lines(report: ParityReport) -> list[str]:
 
 def to_table(report: ParityReport, with_layers: bool = True) -> str:
     req = report.request
-    head = [f"panoconv verify: {req.checkpoint} at {req.height}x{req.width}, ring_pad={req.ring_pad}"]
+    head = [f"panoconv verify: {req.checkpoint} ({report.arch}) at {req.height}x{req.width}, ring_pad={req.ring_pad}"]
     body = [run_table(r, with_layers) for r in report.runs]
     verdict = "PASS: every output's MSE <= tol" if report.passed else "FAIL: some output's MSE > tol"
     return "\n".join(head + environment_lines(report) + [""] + body + ["", verdict])
@@ -50,9 +53,11 @@ def to_json(report: ParityReport) -> dict:
     req = report.request
     return {
         "passed": report.passed,
+        "arch": report.arch,
         "request": {"checkpoint": str(req.checkpoint), "weights": None if req.weights is None else str(req.weights),
                     "tol": req.tol, "dtypes": list(req.dtypes), "height": req.height, "width": req.width,
                     "ring_pad": req.ring_pad, "images": [str(p) for p in req.images],
+                    "pairs": [[str(a), str(b)] for a, b in req.pairs],
                     "random_images": req.random_images, "seed": req.seed},
         "environment": report.environment,
         "runs": [{"dtype": r.dtype, "input": r.input_name, "passed": r.passed, "first_bad_layer": r.first_bad_layer,
@@ -76,10 +81,11 @@ def write_markdown(report: ParityReport, out_dir: Path) -> Path:
         values = [max(e.max_abs, 1e-300) for e in run.layers]
         line, = ax.semilogy(range(len(values)), values, marker="o", ms=3, label=f"{run.dtype} | {run.input_name}")
         if run.isolated:
-            iso = [max(e.max_abs, 1e-300) for e in run.isolated]
-            ax.semilogy(range(len(iso)), iso, ls=":", color=line.get_color(), lw=1,
+            position = {e.name: i for i, e in enumerate(run.layers)}
+            iso = [(position[e.name], max(e.max_abs, 1e-300)) for e in run.isolated if e.name in position]
+            ax.semilogy([i for i, _ in iso], [v for _, v in iso], ls=":", color=line.get_color(), lw=1,
                         label=f"{run.dtype} | {run.input_name} (isolated)")
-    names = [e.name.split(".")[-1] for e in report.runs[0].layers] if report.runs else []
+    names = [e.name.split(".", 1)[-1] for e in report.runs[0].layers] if report.runs else []
     ax.set_xticks(range(len(names)), names, rotation=70, fontsize=7)
     ax.set_ylabel("max |PyTorch - TensorFlow|")
     ax.set_title("Per-layer error, network order")

@@ -20,6 +20,7 @@ from typing import Any, Callable
 
 from torch import nn
 
+from panoconv.arch import DEFAULT_ARCH, get_card, list_cards
 from panoconv.training.config import ConfigError, DataSpec, TrainConfig
 from panoconv.training.task import TrainableTask
 
@@ -63,11 +64,25 @@ def _entry(name: str) -> TaskEntry:
 
 
 def resolve_config(config: TrainConfig) -> TrainConfig:
-    """Fill arch / lr / batch_size / epochs left as None from the task's defaults."""
+    """Fill arch / lr / batch_size / epochs left as None from the task's defaults.
+
+    With `--init` weights and no `--arch`, the architecture is the weights' (recorded in their metadata,
+    else detected from their tensors), so continuing a converted stereo or ResNet50 checkpoint needs no
+    `--arch`. An architecture that another task trains is refused.
+    """
     defaults = _entry(config.task).defaults
     changes = {f: getattr(defaults, f) for f in ("arch", "lr", "batch_size", "epochs")
                if getattr(config, f) is None}
-    return dataclasses.replace(config, **changes) if changes else config
+    if config.arch is None and config.init and defaults.arch in list_cards():
+        from panoconv.weights.loading import weights_card
+
+        changes["arch"] = weights_card(config.init).name
+    resolved = dataclasses.replace(config, **changes) if changes else config
+    if resolved.arch in list_cards():
+        card = get_card(resolved.arch)
+        if card.task is not None and card.task != resolved.task:
+            raise ConfigError(f"{card.name} is trained with --task {card.task}, not --task {resolved.task}")
+    return resolved
 
 
 def create_task(config: TrainConfig) -> TrainableTask:
@@ -76,7 +91,7 @@ def create_task(config: TrainConfig) -> TrainableTask:
 
 
 # --- built-in tasks ------------------------------------------------------------------------------
-@register_task("stereo", TaskDefaults(arch="monodepth-vgg", lr=1e-4, batch_size=8, epochs=50))
+@register_task("stereo", TaskDefaults(arch=DEFAULT_ARCH, lr=1e-4, batch_size=8, epochs=50))
 def _stereo(config: TrainConfig) -> TrainableTask:
     from panoconv.training.stereo_task import StereoRecipe, StereoTask
 

@@ -1,6 +1,7 @@
 """`StereoTask`: self-supervised monodepth training (Godard et al. 2017) with per-data-set warps.
 
-The model sees the left image and predicts four disparity scales; `monodepth_loss` warps with the
+The model sees the left image (a stereo card, `do_stereo`: left and right concatenated on channels, as
+upstream) and predicts four disparity scales; `monodepth_loss` warps with the
 batch's own data set warp and field of view, so one run can mix pinhole, equirectangular-crop and
 360-degree panorama data (the trainer keeps each batch to one data set).
 
@@ -20,11 +21,11 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
+from panoconv.arch import DEFAULT_ARCH, get_card
 from panoconv.data.stereo import StereoListDataset
 from panoconv.errors import InputShapeError
 from panoconv.losses import LossOutput
 from panoconv.losses.monodepth import MonodepthLossConfig, monodepth_loss
-from panoconv.pt_model import create_model
 from panoconv.training.config import DataSpec
 from panoconv.training.optim import TF1Adam
 
@@ -33,7 +34,7 @@ from panoconv.training.optim import TF1Adam
 class StereoRecipe:
     """monodepth's published recipe; `TrainConfig` fields override it."""
 
-    arch: str = "monodepth-vgg"
+    arch: str = DEFAULT_ARCH
     lr: float = 1e-4
     betas: tuple[float, float] = (0.9, 0.999)
     eps: float = 1e-8
@@ -80,22 +81,28 @@ class StereoTask:
                  height: int = 256, width: int = 512, augment: bool = True, seed: int = 0,
                  skip_bad: bool = False) -> None:
         self.recipe = recipe
+        self.card = get_card(recipe.arch)
+        self.card.check_size(height, width)
         self.epochs = recipe.epochs if epochs is None else int(epochs)
         self.height, self.width = int(height), int(width)
         self.augment, self.seed, self.skip_bad = augment, int(seed), skip_bad
 
     # --- Task protocol -------------------------------------------------------------------------
     def build_model(self) -> nn.Module:
-        return create_model(self.recipe.arch)
+        return self.card.build()
+
+    def model_input(self, left: torch.Tensor, right: torch.Tensor) -> torch.Tensor:
+        """The left images, or for a stereo card left and right concatenated on channels."""
+        return torch.cat([left, right], 1) if self.card.stereo else left
 
     def loss(self, model: nn.Module, batch: Mapping[str, Any]) -> LossOutput:
-        """Forward the left images; monodepth loss with the batch's (single) warp and fov."""
+        """Forward the model input; monodepth loss with the batch's (single) warp and fov."""
         warp, fov = _single(batch["warp"], "warp"), float(_single(batch["fov_deg"], "fov_deg"))
         device = next(model.parameters()).device
         left = batch["left"].to(device, non_blocking=True)
         right = batch["right"].to(device, non_blocking=True)
         config = dataclasses.replace(self.recipe.loss, warp=warp, fov_deg=fov)
-        return monodepth_loss(model(left), left, right, config)
+        return monodepth_loss(model(self.model_input(left, right)), left, right, config)
 
     # --- data and recipe -------------------------------------------------------------------------
     def build_dataset(self, spec: DataSpec, training: bool) -> Dataset:
@@ -117,7 +124,7 @@ class StereoTask:
         """First sample's left image and its left disparity (scaled to [0, 1]) for TensorBoard."""
         device = next(model.parameters()).device
         left = batch["left"][:1].to(device)
-        disp = model(left)[0][0, :1].float().cpu()
+        disp = model(self.model_input(left, batch["right"][:1].to(device)))[0][0, :1].float().cpu()
         disp = (disp - disp.min()) / (disp.max() - disp.min()).clamp_min(1e-12)
         return {"left": batch["left"][0].float().cpu(), "disp_left": disp}
 

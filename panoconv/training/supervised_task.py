@@ -24,10 +24,12 @@ from panoconv.data.threed60 import MAX_DEPTH, ThreeD60Dataset
 from panoconv.errors import InputShapeError
 from panoconv.evaluation.metrics import DepthMetrics, compute_depth_metrics, mean_metrics, median_scale
 from panoconv.losses import LossOutput
-from panoconv.losses.supervised import PUBLISHED_WEIGHTS, MultiScaleDepthLoss
-from panoconv.pt_model import create_model
+from panoconv.arch import all_cards, get_card
+from panoconv.training.config import ConfigError
+from panoconv.losses.supervised import MultiScaleDepthLoss
 
-ARCHS = tuple(PUBLISHED_WEIGHTS)  # ("rectnet", "uresnet")
+#: the cards this task trains (`task="supervised"`: rectnet, uresnet)
+ARCHS = tuple(card.name for card in all_cards() if card.task == "supervised")
 MIN_PRED_DEPTH = 1e-3  # metres; predictions are clamped to this before median scaling and metrics
 
 
@@ -71,8 +73,10 @@ class SupervisedTask:
                  datasets: tuple[str, ...] | None = None, seed: int = 0, skip_bad: bool = False,
                  reproduce_upstream_l2: bool = False) -> None:
         if arch not in ARCHS:
-            raise KeyError(f"unknown supervised architecture {arch!r}; expected one of {', '.join(ARCHS)}")
+            raise ConfigError(f"{arch!r} is not trained by the supervised task; choose one of: "
+                                  f"{', '.join(ARCHS)}")
         self.arch = arch
+        self.card = get_card(arch)
         self.recipe = recipe
         self.max_depth = max_depth
         self.size = size
@@ -84,7 +88,7 @@ class SupervisedTask:
 
     # --- Task protocol -------------------------------------------------------------------------
     def build_model(self) -> nn.Module:
-        return create_model(self.arch)
+        return self.card.build()
 
     def loss(self, model: nn.Module, batch: Mapping[str, Any]) -> LossOutput:
         """Forward `batch["image"]` (B,3,H,W) and compare every scale with `depth` / `mask` (B,1,H,W)."""

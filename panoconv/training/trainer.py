@@ -146,6 +146,11 @@ def _load_init(model: torch.nn.Module, path: Path) -> None:
     from panoconv.weights import load_weights
 
     weights, _ = load_weights(path)
+    arch = getattr(model, "arch_name", None)
+    if arch is not None:  # a card's model: a mismatch is one line saying what differs
+        from panoconv.weights.loading import resolve_weights_card
+
+        resolve_weights_card(path, weights, {}, arch)
     try:
         model.load_state_dict(weights, strict=True)
     except RuntimeError as err:

@@ -24,6 +24,7 @@ def test_checkpoint_to_safetensors_with_provenance(tf_checkpoint, seeded_tf_weig
     out = tmp_path / "m.safetensors"
     result = _invoke("convert", f"{tf_checkpoint}.index", "-o", out, "--ring-pad")
     assert result.exit_code == 0, result.output
+    assert "arch        monodepth-vgg (detected)" in result.stdout
     state, meta = load_weights(out)
     assert meta["architecture"] == "monodepth-vgg" and meta["ring_pad"] == "true"
     assert meta["source_kind"] == "checkpoint" and len(meta["source_sha256"]) == 64 and meta["global_step"] == "1000"
@@ -53,7 +54,8 @@ def test_missing_tensors_fail_unless_allowed(seeded_tf_weights, tmp_path):
         if "encoder/Conv_13" not in name:
             np.save(legacy / (name.replace("/", ".") + ":0.npy"), value.reshape(1, -1))
     out = tmp_path / "p.safetensors"
-    _assert_user_error(_invoke("convert", legacy, "-o", out), "2 missing: encoder.conv7b.weight, encoder.conv7b.bias")
+    _assert_user_error(_invoke("convert", legacy, "-o", out), "looks like monodepth-vgg but 2 tensors are missing: model/encoder/Conv_13/weights, "
+                       "model/encoder/Conv_13/biases")
     assert not out.exists()
     allowed = _invoke("convert", legacy, "-o", out, "--allow-missing")
     assert allowed.exit_code == 0 and out.exists() and "INCOMPLETE" in allowed.stderr
@@ -74,7 +76,9 @@ def test_nan_and_wrong_shape_in_a_store(seeded_tf_weights, tmp_path):
         for name, value in values.items():
             np.save(store / (name.replace("/", ".") + ":0.npy"), value)
         out = tmp_path / f"{problem}.safetensors"
-        expected = "non-finite: model/decoder/Conv_5/weights" if problem == "nan" else "expected (3, 3, 512, 256)"
+        expected = ("non-finite: model/decoder/Conv_5/weights" if problem == "nan" else
+                    "looks like monodepth-vgg but 1 shape differs: model/decoder/Conv_5/weights is [3, 3, 10, 256], "
+                    "expected [3, 3, 512, 256]")
         _assert_user_error(_invoke("convert", store, "-o", out), expected)
         assert not out.exists()
 
@@ -84,7 +88,15 @@ def test_another_network_lists_unexpected_and_missing(tmp_path):
 
     tf = import_tf()
     prefix = tf.train.Checkpoint(kernel=tf.Variable(np.ones((2, 2), np.float32))).write(str(tmp_path / "other"))
-    _assert_user_error(_invoke("convert", prefix, "-o", tmp_path / "o.safetensors"), "64 missing", "unexpected")
+    _assert_user_error(_invoke("convert", prefix, "-o", tmp_path / "o.safetensors"), "fits no known architecture",
+                       "1 model tensor match")
+
+
+def test_arch_that_does_not_fit_the_source(tf_checkpoint, tmp_path):
+    out = tmp_path / "o.safetensors"
+    _assert_user_error(_invoke("convert", tf_checkpoint, "-o", out, "--arch", "rectnet"),
+                       "rectnet is not a TensorFlow-born network")
+    assert not out.exists()
 
 
 def test_existing_output_and_missing_source(tf_checkpoint, tmp_path):

@@ -45,7 +45,10 @@ def test_tiny_panorama_rejected():
 
 def test_bad_net_width_rejected():
     with pytest.raises(InputShapeError, match="multiple of 128"):
-        PanoramaRecipe(net_width=1000)
+        plan_panorama(1024, 2048, PanoramaRecipe(net_width=1000), 128)
+    assert plan_panorama(1024, 2048, PanoramaRecipe(net_width=960), 64).net_width == 960  # ResNet50: 64
+    with pytest.raises(InputShapeError, match="positive"):
+        PanoramaRecipe(net_width=0)
 
 
 def test_auto_camera():

@@ -8,13 +8,13 @@ import torch.nn.functional as F
 
 from panoconv.errors import InputShapeError
 from panoconv.losses.supervised import (
-    PUBLISHED_WEIGHTS,
     MultiScaleDepthLoss,
     central_gradients,
     downsample_nearest,
     masked_gradient_l1,
     masked_l2,
     multiscale_depth_loss,
+    published_weights,
     upstream_masked_l2,
 )
 
@@ -81,11 +81,11 @@ def test_rectnet_weights_total_from_constant_maps():
 
 
 def test_uresnet_weights_gradient_term_only_at_full_resolution():
-    assert PUBLISHED_WEIGHTS["uresnet"].alpha == (0.445, 0.275, 0.13)
+    assert published_weights("uresnet").alpha == (0.445, 0.275, 0.13)
     gt = torch.zeros(1, 1, 8, 16)
     mask = torch.ones_like(gt, dtype=torch.bool)
     preds = [torch.arange(float(w)).repeat(w // 2, 1)[None, None] for w in (16, 8, 4)]  # column ramps
-    out = multiscale_depth_loss(preds, gt, mask, PUBLISHED_WEIGHTS["uresnet"])
+    out = multiscale_depth_loss(preds, gt, mask, published_weights("uresnet"))
     l2 = [float(out.terms[f"l2_{s}"]) for s in ("1x", "2x", "4x")]
     grads = [float(out.terms[f"grad_{s}"]) for s in ("1x", "2x", "4x")]
     assert all(g > 0 for g in grads)  # logged, but weighted by beta = 0 below full resolution
@@ -97,7 +97,7 @@ def test_ground_truth_downsampled_by_nearest():
     gt = torch.arange(1.0, 65.0).reshape(1, 1, 8, 8)
     mask = torch.ones_like(gt, dtype=torch.bool)
     preds = [gt.clone(), torch.zeros(1, 1, 4, 4)]
-    out = multiscale_depth_loss(preds, gt, mask, PUBLISHED_WEIGHTS["rectnet"])
+    out = multiscale_depth_loss(preds, gt, mask, published_weights("rectnet"))
     assert float(out.terms["l2_1x"]) == 0.0
     assert float(out.terms["l2_2x"]) == pytest.approx(float((gt[..., ::2, ::2] ** 2).mean()))
 
@@ -105,10 +105,10 @@ def test_ground_truth_downsampled_by_nearest():
 def test_exception_shapes_and_weight_count():
     gt, mask = torch.ones(1, 1, 8, 16), torch.ones(1, 1, 8, 16, dtype=torch.bool)
     with pytest.raises(InputShapeError, match="prediction 1"):
-        multiscale_depth_loss([gt, torch.ones(1, 1, 8, 16)], gt, mask, PUBLISHED_WEIGHTS["rectnet"])
+        multiscale_depth_loss([gt, torch.ones(1, 1, 8, 16)], gt, mask, published_weights("rectnet"))
     with pytest.raises(InputShapeError, match="2 predictions but 3"):
-        multiscale_depth_loss([gt, torch.ones(1, 1, 4, 8)], gt, mask, PUBLISHED_WEIGHTS["uresnet"])
+        multiscale_depth_loss([gt, torch.ones(1, 1, 4, 8)], gt, mask, published_weights("uresnet"))
     with pytest.raises(InputShapeError, match="gt and mask"):
-        multiscale_depth_loss([gt, torch.ones(1, 1, 4, 8)], gt, mask[0], PUBLISHED_WEIGHTS["rectnet"])
+        multiscale_depth_loss([gt, torch.ones(1, 1, 4, 8)], gt, mask[0], published_weights("rectnet"))
     with pytest.raises(KeyError, match="monodepth"):
         MultiScaleDepthLoss.for_arch("monodepth")

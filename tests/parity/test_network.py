@@ -25,7 +25,7 @@ def test_conversion_is_exact_in_float64(tf_checkpoint, ring):
 def test_a_broken_conversion_is_caught_at_its_layer(tf_checkpoint, tmp_path):
     from panoconv.converter.convert import convert_to_state
 
-    state, _, _ = convert_to_state(tf_checkpoint)
+    state, _, _, _ = convert_to_state(tf_checkpoint)
     state["encoder.conv2a.weight"] = np.ascontiguousarray(state["encoder.conv2a.weight"].transpose(0, 1, 3, 2))
     bad = save_weights(state, tmp_path / "bad.safetensors", {"architecture": "monodepth-vgg"})
     report = run_network_parity(VerifyRequest(tf_checkpoint, weights=bad, tol=1e-10, dtypes=("float64",),
@@ -71,7 +71,7 @@ def test_cli_refuses_another_networks_checkpoint(tmp_path):
     ckpt = tf.train.Checkpoint(v=tf.Variable(np.zeros((3, 3), np.float32)))
     prefix = ckpt.write(str(tmp_path / "other"))
     result = CliRunner().invoke(main, ["verify", prefix, "--height", "128", "--width", "128"])
-    assert result.exit_code == 1 and "not a monodepth-vgg checkpoint" in result.stderr
+    assert result.exit_code == 1 and "fits no known architecture" in result.stderr
     assert "Traceback" not in result.output
 
 

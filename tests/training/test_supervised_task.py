@@ -14,6 +14,7 @@ from panoconv.data.threed60 import COLUMNS
 from panoconv.io.exr import write_depth_exr
 from panoconv.io.images import save_rgb
 from panoconv.pt_model import RectNet, UResNet
+from panoconv.training.config import ConfigError
 from panoconv.training.supervised_task import SupervisedRecipe, SupervisedTask, evaluate_supervised
 
 H, W = 16, 32
@@ -50,7 +51,7 @@ def test_recipe_defaults_and_bias_lr_groups():
     n_bias = sum(1 for k, _ in model.named_parameters() if k.endswith("bias"))
     assert len(biases["params"]) == n_bias and len(weights["params"]) == len(list(model.parameters())) - n_bias
     assert isinstance(SupervisedTask("uresnet").build_model(), UResNet)
-    with pytest.raises(KeyError, match="rectnet, uresnet"):
+    with pytest.raises(ConfigError, match="rectnet, uresnet"):
         SupervisedTask("monodepth-vgg")
 
 
