@@ -1,4 +1,6 @@
-"""Area resize, the reference's `tf.image.resize_area` (align_corners=False).
+"""Resizing data to the training size: area for images, nearest for depth / masks / disparity maps.
+
+Area resize is the reference's `tf.image.resize_area` (align_corners=False).
 
 "Area" means: every output pixel is the exact average of the input area it covers. For a factor
 s = in / out, output pixel i covers the input interval [i*s, (i+1)*s); input pixels that are only
@@ -6,6 +8,11 @@ partly inside that interval contribute in proportion to the overlap (so non-inte
 neighbouring pixels with fractional weights; integer factors reduce to plain s x s average pooling).
 Upsampling with the same rule replicates pixels (nearest-like, with blends at fractional borders).
 The operation is separable, so it is two small matrix products.
+
+Depth, validity masks and disparity maps are resized by nearest neighbour (`nearest_indices`: output
+pixel i reads input pixel floor((i + 0.5) * in / out), the pixel under its centre), so a valid depth is
+never blended with an invalid one (a hole at 0 m or a far outlier) and metres stay metres. A disparity in
+pixels also scales with the width (`resize_disparity_px`): it is measured in pixels of the image.
 """
 
 from __future__ import annotations
@@ -44,3 +51,27 @@ def resize_area(image: np.ndarray, height: int, width: int) -> np.ndarray:
     out = np.tensordot(wx, rows, axes=(1, 1))  # (width, height[, C])
     out = np.swapaxes(out, 0, 1)
     return out.astype(np.float32)
+
+
+@lru_cache(maxsize=64)
+def nearest_indices(n_in: int, n_out: int) -> np.ndarray:
+    """(n_out,) input index under each output pixel centre: floor((i + 0.5) * n_in / n_out)."""
+    if n_in < 1 or n_out < 1:
+        raise ValueError(f"sizes must be positive, got {n_in} -> {n_out}")
+    idx = np.minimum(((np.arange(n_out) + 0.5) * n_in / n_out).astype(np.int64), n_in - 1)
+    idx.setflags(write=False)
+    return idx
+
+
+def resize_nearest(array: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Nearest-neighbour resize of an (H, W) or (H, W, C) array of any dtype (values copied, never mixed)."""
+    h, w = array.shape[:2]
+    if (h, w) == (height, width):
+        return array
+    return array[nearest_indices(h, height)][:, nearest_indices(w, width)]
+
+
+def resize_disparity_px(disparity: np.ndarray, height: int, width: int) -> np.ndarray:
+    """(H, W) disparity in pixels -> (height, width): nearest, values times width / W (0 stays 0)."""
+    out = resize_nearest(np.asarray(disparity, dtype=np.float32), height, width)
+    return out * np.float32(width / disparity.shape[1])

@@ -79,13 +79,13 @@ def test_filter_by_dataset_counts_filtered_and_accepts_misspelling(tmp_path, cap
     rows = [write_sample(tmp_path, "Matterport3D", 1), write_sample(tmp_path, "Matteport3D", 2),
             write_sample(tmp_path, "Stanford2D3D", 3), write_sample(tmp_path, "SunCG", 4)]
     split = write_split(tmp_path, rows)
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.INFO):
         result = read_split(split, datasets=("Matterport3D",))
     assert [r.line for r in result.rows] == [1, 2]
     assert [r.dataset for r in result.rows] == ["Matterport3D", "Matterport3D"]
     assert result.stats["Matterport3D"] == {**result.stats["Matterport3D"], "rows": 2, "misspelled": 1}
     assert result.stats["Stanford2D3D"]["filtered_out"] == 1 and result.stats["SunCG"]["filtered_out"] == 1
-    assert "misspelled" in caplog.text
+    assert "1 misspelt" in caplog.text and "filtered out Stanford2D3D 1, SunCG 1" in caplog.text
     assert len(read_split(split).rows) == 4
 
 
@@ -96,7 +96,7 @@ def test_missing_file_error_names_row_and_skip_bad(tmp_path):
     with pytest.raises(ThreeD60Error, match=r"train\.txt:2: .*no such file"):
         read_split(split)
     result = read_split(split, skip_bad=True)
-    assert len(result.rows) == 1 and len(result.skipped) == 1 and ":2:" in result.skipped[0]
+    assert len(result.rows) == 1 and len(result.skipped) == 1 and ":2:" in str(result.skipped[0])
     assert len(read_split(split, mode="stereo").rows) == 2  # stereo does not need depth
 
 
@@ -109,14 +109,14 @@ def test_malformed_rows_rejected_with_line_number(tmp_path):
         read_split(split)
     result = read_split(split, skip_bad=True)
     assert len(result.rows) == 1 and len(result.skipped) == 2
-    assert "Right file where color/Left_Down belongs" in result.skipped[1]
+    assert "Right file where color/Left_Down belongs" in str(result.skipped[1])
 
 
 def test_empty_split_and_all_filtered_raise(tmp_path):
     with pytest.raises(ThreeD60Error, match="no usable rows"):
         read_split(write_split(tmp_path, ["", "# nothing"], "empty.txt"))
     split = write_split(tmp_path, [write_sample(tmp_path, "SunCG", 1)])
-    with pytest.raises(ThreeD60Error, match="SunCG: 1 filtered out"):
+    with pytest.raises(ThreeD60Error, match="no usable rows: .* filtered out SunCG 1"):
         read_split(split, datasets=("Stanford2D3D",))
     with pytest.raises(ThreeD60Error, match="no such split file"):
         read_split(tmp_path / "missing.txt")
@@ -124,18 +124,23 @@ def test_empty_split_and_all_filtered_raise(tmp_path):
         read_split(split, datasets=("Replica",))
 
 
-def test_wrong_resolution_is_a_clear_error(tmp_path):
+def test_other_resolutions_are_resized_to_the_training_size(tmp_path):
     split = write_split(tmp_path, [write_sample(tmp_path, "Matterport3D", 1)])
-    with pytest.raises(ThreeD60Error, match=r"train\.txt:1: .* is 16x8 \(WxH\), expected 512x256"):
-        ThreeD60Dataset(split)[0]
+    s = ThreeD60Dataset(split)[0]  # default: the published 256 x 512
+    assert s["image"].shape == (3, 256, 512) and s["depth"].shape == (1, 256, 512)
+    assert float(s["depth"][0, 0, 0]) == 1.0 and float(s["depth"][0, 0, -1]) == 4.0  # nearest: metres kept
     assert ThreeD60Dataset(split, size=None)[0]["image"].shape == (3, H, W)
+    with pytest.raises(ThreeD60Error, match="size must be positive"):
+        ThreeD60Dataset(split, size=(0, 8))
 
 
 def test_depth_colour_size_mismatch(tmp_path):
     row = write_sample(tmp_path, "Matterport3D", 1)
     write_depth_exr(tmp_path / row.split()[3], np.ones((H, W // 2), np.float32))
-    with pytest.raises(ThreeD60Error, match="is 8x8"):
-        ThreeD60Dataset(write_split(tmp_path, [row]), size=None)[0]
+    for size in (None, (H, W)):
+        with pytest.raises(ThreeD60Error, match=r"train\.txt:1: .*_depth_0_Left_Down_0\.0\.exr \(depth\) is "
+                                                r"8x8 \(WxH\) but the row's centre colour image is 16x8"):
+            ThreeD60Dataset(write_split(tmp_path, [row]), size=size)[0]
 
 
 def test_rotation_rolls_all_maps_together_seeded_per_epoch(tmp_path):
