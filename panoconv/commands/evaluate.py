@@ -30,16 +30,34 @@ from panoconv.commands._options import arch_option
 @click.option("--net-width", default=1024, show_default=True, type=int, help="Panorama network input width.")
 @arch_option("Architecture [default: recorded in the weights, else detected from them].")
 @click.option("--limit", type=int, default=None, help="Evaluate only the first N images.")
+@click.option("--skip-bad", is_flag=True,
+              help="Skip bad split rows and unreadable or empty samples (each reported) instead of stopping.")
+@click.option("--datasets", default=None, metavar="NAMES",
+              help="3D60: only rows of these source data sets, comma-separated "
+              "(Matterport3D,Stanford2D3D,SunCG).")
+@click.option("--skipped-rows", type=click.Path(path_type=Path), default=None,
+              help="3D60 with --skip-bad: write every skipped row here [default: ./<split>.skipped.txt].")
+@click.option("--upstream-protocol", is_flag=True,
+              help="Infinite predicted depth clipped to 1e-3 m and kept, as upstream's evaluate_kitti.py "
+              "(default: such pixels are left out).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout instead of a table.")
 def command(data: Path, weights: tuple[Path, ...], kind: str, root: Path | None, gt_dir: Path | None, split: str,
             crop: str, max_depth: float | None, median_scaling: bool | None, postprocess: bool, net_width: int,
-            arch: str | None, limit: int | None, as_json: bool) -> None:
-    """Evaluate depth predictions on DATA: abs_rel, sq_rel, rmse, rmse_log, a1-a3 (and d1_all on KITTI)."""
+            arch: str | None, limit: int | None, skip_bad: bool, datasets: str | None,
+            skipped_rows: Path | None, upstream_protocol: bool, as_json: bool) -> None:
+    """Evaluate depth predictions on DATA: abs_rel, sq_rel, rmse, rmse_log, a1-a3 (and d1_all on KITTI,
+    printed in percent). 3D60 data also gets one row per source data set beside each model's overall row."""
+    from panoconv.data.threed60_paths import parse_datasets
     from panoconv.evaluation.evaluate import EvaluateRequest, evaluate
     from panoconv.inference.recipe import PanoramaRecipe
 
+    if skip_bad and skipped_rows is None and kind == "3d60":
+        stem = (data / f"3d60_{split}.txt").stem if data.is_dir() else data.stem
+        skipped_rows = Path(f"{stem}.skipped.txt")
     report = evaluate(EvaluateRequest(weights=weights, data=data, kind=kind, root=root, gt_dir=gt_dir,
                                       split=split, crop=crop, max_depth=max_depth, median_scaling=median_scaling,
                                       postprocess=postprocess, recipe=PanoramaRecipe(net_width=net_width),
-                                      arch=arch, limit=limit))
+                                      arch=arch, limit=limit, skip_bad=skip_bad,
+                                      datasets=parse_datasets(datasets), skipped_file=skipped_rows,
+                                      upstream_protocol=upstream_protocol))
     click.echo(report.to_json() if as_json else report.to_table())

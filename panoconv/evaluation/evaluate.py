@@ -3,6 +3,17 @@
 Each model runs through the same predict pipeline as `panoconv predict` (`inference.predict_array`);
 its architecture card says whether it predicts disparity (monodepth: converted to metres with the data's
 camera) or depth (RectNet / UResNet: used as is), so a new architecture needs nothing here.
+
+Data whose samples carry a source data set (3D60: Matterport3D, Stanford2D3D, SunCG) also get one row
+per data set beside each model's overall row, as the 3D60 papers report them (means over that data
+set's images; the overall row is the mean over all images).
+
+With `skip_bad`, a sample whose image or ground truth cannot be read, or that has no valid pixel, is
+skipped, logged with its `file:line` and counted in the report (`skipped` per model); without it, the
+first such sample stops the evaluation with that message.
+
+d1_all (KITTI 2015) is a fraction of the valid pixels in the JSON (`d1_all`, and `d1_all_percent`) and a
+percentage in the table (`d1_all%`), which is how upstream's `evaluate_kitti.py` prints it.
 """
 
 from __future__ import annotations
@@ -17,22 +28,24 @@ import numpy as np
 import torch
 from torch import nn
 
+from panoconv.arch import card_of
 from panoconv.evaluation.metrics import METRIC_NAMES, mean_metrics
 from panoconv.evaluation.protocols import (
     KITTI_MAX_DEPTH,
     PANORAMA_MAX_DEPTH,
     Crop,
+    GroundTruthError,
     ImageScore,
     eigen_score,
     kitti_stereo_score,
     panorama_score,
 )
-from panoconv.evaluation.sources import EvalData, open_data
-from panoconv.arch import card_of
+from panoconv.evaluation.sources import EvalData, Sample, ThreeD60Options, open_data
 from panoconv.inference.depth import kitti_focal
 from panoconv.inference.pipeline import predict_array
 from panoconv.inference.recipe import PanoramaRecipe
-from panoconv.io.images import load_rgb
+from panoconv.io.exr import ExrReadError
+from panoconv.io.images import ImageReadError, load_rgb
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +66,10 @@ class EvaluateRequest:
     arch: str | None = None
     limit: int | None = None
     progress: bool = True
+    skip_bad: bool = False  # skip unreadable / empty samples (and bad 3D60 rows), each reported
+    datasets: tuple[str, ...] | None = None  # 3D60: keep rows of these source data sets
+    skipped_file: Path | None = None  # 3D60: write every skipped split row here
+    upstream_protocol: bool = False  # infinite predicted depth -> 1e-3 m and kept, as upstream (protocols.py)
     models: tuple[nn.Module, ...] = field(default=(), compare=False)  # preloaded, instead of weights
 
 
@@ -62,9 +79,15 @@ class ModelRow:
     arch: str
     images: int
     metrics: dict[str, float]
+    subset: str = "all"  # "all", or the source data set of a per-data-set row
+    skipped: int = 0  # samples skipped (skip_bad)
 
     def as_dict(self) -> dict:
-        return {"model": self.model, "arch": self.arch, "images": self.images, **self.metrics}
+        out = {"model": self.model, "arch": self.arch, "subset": self.subset, "images": self.images,
+               "skipped": self.skipped, **self.metrics}
+        if "d1_all" in self.metrics:
+            out["d1_all_percent"] = 100.0 * self.metrics["d1_all"]
+        return out
 
 
 @dataclass(frozen=True)
@@ -75,13 +98,24 @@ class EvaluateReport:
     rows: list[ModelRow]
 
     def to_table(self) -> str:
-        keys = list(METRIC_NAMES) + (["d1_all"] if any("d1_all" in r.metrics for r in self.rows) else [])
+        """Settings line, header, one line per row; d1_all printed as a percentage (`d1_all%`)."""
+        d1 = any("d1_all" in r.metrics for r in self.rows)
+        keys = list(METRIC_NAMES)
         width = max([len("model")] + [len(r.model) for r in self.rows])
+        subsets = any(r.subset != "all" for r in self.rows)
+        sub_w = max([len("subset")] + [len(r.subset) for r in self.rows]) if subsets else 0
+        head = f"{'model':{width}} " + (f"{'subset':{sub_w}} " if subsets else "") + f"{'images':>6} "
         lines = [f"{self.data} ({self.protocol}; " + ", ".join(f"{k}={v}" for k, v in self.settings.items()) + ")",
-                 f"{'model':{width}} {'images':>6} " + " ".join(f"{k:>8}" for k in keys)]
+                 head + " ".join(f"{k:>8}" for k in keys) + (f" {'d1_all%':>8}" if d1 else "")]
         for r in self.rows:
-            lines.append(f"{r.model:{width}} {r.images:6d} " + " ".join(f"{r.metrics.get(k, math.nan):8.4f}"
-                                                                      for k in keys))
+            line = f"{r.model:{width}} " + (f"{r.subset:{sub_w}} " if subsets else "") + f"{r.images:6d} "
+            line += " ".join(f"{r.metrics.get(k, math.nan):8.4f}" for k in keys)
+            if d1:
+                line += f" {100.0 * r.metrics.get('d1_all', math.nan):8.3f}"
+            lines.append(line)
+        skipped = [r for r in self.rows if r.subset == "all" and r.skipped]
+        for r in skipped:
+            lines.append(f"{r.model}: {r.skipped} sample(s) skipped (--skip-bad; each one logged)")
         return "\n".join(lines)
 
     def to_json(self) -> str:
@@ -89,15 +123,21 @@ class EvaluateReport:
                            "rows": [r.as_dict() for r in self.rows]}, indent=2)
 
 
-def _to_depth(values: np.ndarray, data: EvalData, kind: str, width: int) -> np.ndarray:
-    """Model output -> metres. Disparity is a fraction of the image width."""
+def _to_depth(values: np.ndarray, data: EvalData, kind: str, width: int,
+              upstream: bool = False) -> np.ndarray:
+    """Model output -> metres. Disparity is a fraction of the image width.
+
+    A disparity of 0 gives infinite depth: guarded (1e-12) by default, left infinite with `upstream`
+    (as upstream's scripts divide), for the protocol to treat (`protocols.upstream_infinite_depth`).
+    """
     if kind == "depth":
         return values
-    d = np.maximum(values, 1e-12)
-    if data.depth_model == "fov":
-        return data.baseline / (d * data.fov_rad)
-    focal = data.focal if data.focal is not None else kitti_focal(width)[0]
-    return focal * data.baseline / (d * width)
+    d = values if upstream else np.maximum(values, 1e-12)
+    with np.errstate(divide="ignore"):
+        if data.depth_model == "fov":
+            return data.baseline / (d * data.fov_rad)
+        focal = data.focal if data.focal is not None else kitti_focal(width)[0]
+        return focal * data.baseline / (d * width)
 
 
 def score_image(values: np.ndarray, out_kind: str, gt: np.ndarray, data: EvalData, req: EvaluateRequest,
@@ -105,34 +145,70 @@ def score_image(values: np.ndarray, out_kind: str, gt: np.ndarray, data: EvalDat
     """Apply the data's protocol to one prediction (disparity or depth at the image size)."""
     width = values.shape[1]
     median = data.median_scaling if req.median_scaling is None else req.median_scaling
+    upstream = req.upstream_protocol
     if data.protocol == "panorama":
-        return panorama_score(gt, _to_depth(values, data, out_kind, width),
-                              req.max_depth or PANORAMA_MAX_DEPTH, median, where)
+        return panorama_score(gt, _to_depth(values, data, out_kind, width, upstream),
+                              req.max_depth or PANORAMA_MAX_DEPTH, median, where, upstream_protocol=upstream)
     if data.protocol == "kitti-stereo":
         focal = kitti_focal(width)[0]
         disp_px = values * width if out_kind == "disparity" else focal * data.baseline / np.maximum(values, 1e-12)
-        return kitti_stereo_score(gt, disp_px, focal, data.baseline, req.max_depth or KITTI_MAX_DEPTH, where)
-    return eigen_score(gt, _to_depth(values, data, out_kind, width), req.crop or data.default_crop,
-                       max_depth=req.max_depth or KITTI_MAX_DEPTH, median_scaling=median, where=where)
+        return kitti_stereo_score(gt, disp_px, focal, data.baseline, req.max_depth or KITTI_MAX_DEPTH, where,
+                                  upstream_protocol=upstream)
+    return eigen_score(gt, _to_depth(values, data, out_kind, width, upstream), req.crop or data.default_crop,
+                       max_depth=req.max_depth or KITTI_MAX_DEPTH, median_scaling=median, where=where,
+                       upstream_protocol=upstream)
 
 
-def evaluate_model(model: nn.Module, label: str, data: EvalData, req: EvaluateRequest) -> ModelRow:
-    from tqdm import tqdm
-
-    card = card_of(model, req.arch)
-    samples = data.samples[:req.limit] if req.limit else data.samples
-    scores: list[ImageScore] = []
-    for sample in tqdm(samples, desc=f"evaluate {label}", unit="img", disable=None if req.progress else True):
+def _score_sample(model: nn.Module, kind: str, sample: Sample, data: EvalData,
+                  req: EvaluateRequest) -> ImageScore:
+    where = sample.label()
+    try:
         image = load_rgb(sample.image)
         gt = data.read_gt(sample.gt)
-        values = predict_array(model, image.pixels, data.camera, postprocess=req.postprocess, recipe=req.recipe,
-                               arch=req.arch)
-        scores.append(score_image(values, card.output_kind, gt, data, req, str(sample.gt)))
+    except (ImageReadError, ExrReadError, GroundTruthError) as err:
+        raise GroundTruthError(f"{sample.where}: {err}" if sample.where else str(err)) from None
+    values = predict_array(model, image.pixels, data.camera, postprocess=req.postprocess, recipe=req.recipe,
+                           arch=req.arch)
+    return score_image(values, kind, gt, data, req, where)
+
+
+def _mean_row(label: str, arch: str, scores: list[ImageScore], subset: str = "all",
+              skipped: int = 0) -> ModelRow:
     metrics = mean_metrics([s.metrics for s in scores]).as_dict()
     d1 = [s.d1_all for s in scores if s.d1_all is not None]
     if d1:
         metrics["d1_all"] = float(np.mean(d1))
-    return ModelRow(label, card.name, len(scores), metrics)
+    return ModelRow(label, arch, len(scores), metrics, subset, skipped)
+
+
+def evaluate_model(model: nn.Module, label: str, data: EvalData, req: EvaluateRequest) -> list[ModelRow]:
+    """The model's overall row, then one row per source data set when the samples come from several."""
+    from tqdm import tqdm
+
+    card = card_of(model, req.arch)
+    arch = card.name
+    samples = data.samples[:req.limit] if req.limit else data.samples
+    scored: list[tuple[Sample, ImageScore]] = []
+    skipped = 0
+    for sample in tqdm(samples, desc=f"evaluate {label}", unit="img", disable=None if req.progress else True):
+        try:
+            scored.append((sample, _score_sample(model, card.output_kind, sample, data, req)))
+        except GroundTruthError as err:
+            if not req.skip_bad:
+                raise GroundTruthError(f"{err} (pass --skip-bad to skip such samples, each "
+                                       "reported)") from None
+            skipped += 1
+            log.warning("skipping %s", err)
+    if not scored:
+        raise GroundTruthError(f"{data.name}: no sample could be evaluated ({skipped} skipped)")
+    if skipped:
+        log.warning("%s: %d of %d samples skipped", label, skipped, len(samples))
+    rows = [_mean_row(label, arch, [s for _, s in scored], skipped=skipped)]
+    groups = sorted({sample.group for sample, _ in scored if sample.group is not None})
+    if len(groups) > 1:
+        rows += [_mean_row(label, arch, [s for sample, s in scored if sample.group == g], subset=g)
+                 for g in groups]
+    return rows
 
 
 def _weight_labels(paths: list[Path]) -> list[str]:
@@ -148,7 +224,8 @@ def evaluate(req: EvaluateRequest) -> EvaluateReport:
     """Evaluate every model of the request on the same data."""
     from panoconv.weights import load_model
 
-    data = open_data(req.kind, req.data, req.root, req.gt_dir, req.split)
+    data = open_data(req.kind, req.data, req.root, req.gt_dir, req.split,
+                     ThreeD60Options(req.skip_bad, req.datasets, req.skipped_file))
     pairs = [(m, getattr(m, "arch_name", f"model{i}")) for i, m in enumerate(req.models)]
     labels = _weight_labels([Path(p) for p in req.weights])
     for path, label in zip(req.weights, labels):
@@ -156,7 +233,7 @@ def evaluate(req: EvaluateRequest) -> EvaluateReport:
         pairs.append((model, label))
     if not pairs:
         raise ValueError("no model to evaluate (give weights)")
-    rows = [evaluate_model(model, label, data, req) for model, label in pairs]
+    rows = [row for model, label in pairs for row in evaluate_model(model, label, data, req)]
     median = data.median_scaling if req.median_scaling is None else req.median_scaling
     settings: dict[str, object] = {"camera": data.camera, "median_scaling": median,
                                    "max_depth": req.max_depth or (PANORAMA_MAX_DEPTH if data.protocol == "panorama"
@@ -165,4 +242,7 @@ def evaluate(req: EvaluateRequest) -> EvaluateReport:
         settings["crop"] = req.crop or data.default_crop
     if data.camera == "rectilinear":
         settings["postprocess"] = req.postprocess
+    settings["protocol"] = "upstream" if req.upstream_protocol else "panoconv"
+    if data.skipped_rows:
+        settings["split_rows_skipped"] = data.skipped_rows
     return EvaluateReport(data.name, data.protocol, settings, rows)

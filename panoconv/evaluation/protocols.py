@@ -5,6 +5,16 @@
 - Eigen split: gt depth masked to (min_depth, max_depth), Garg or Eigen crop, prediction clipped to
   [min_depth, max_depth] (monodepth: 1e-3, 80 m).
 - 3D60 / panoramas: valid 0 < gt <= 8 m and a finite positive prediction, then per-image median scaling.
+
+Two treatments of predicted depth that is infinite (a disparity of exactly 0) or not positive:
+- panoconv (default): such pixels are dropped from the image's valid pixels (Eigen, panoramas); KITTI 2015
+  clips the depth of a non-positive disparity to the cap (80 m). NaN predictions are always dropped.
+- `upstream_protocol=True` (`evaluate --upstream-protocol`), as monodepth's `evaluate_kitti.py`: an
+  infinite depth is set to 0 and then clipped up to `MIN_DEPTH` (1e-3 m) and **kept** (Eigen, panoramas);
+  on KITTI 2015 the depth is f B / disparity unguarded, so a 0 disparity is clipped to the cap and a negative
+  one up to 1e-3 m. Predictions are clipped to [1e-3 m, cap] on every protocol. This can only make
+  the numbers worse: a 1e-3 m prediction where the truth is metres away is a huge error, which is why
+  the default leaves such pixels out (they are few for a sane model; compare both to see how many matter).
 """
 
 from __future__ import annotations
@@ -71,21 +81,43 @@ def d1_all(gt_disp_px: np.ndarray, pred_disp_px: np.ndarray, valid: np.ndarray) 
     return float(np.mean((err >= 3.0) & (err / gt_disp_px[valid] >= 0.05)))
 
 
+def upstream_infinite_depth(pred_depth: np.ndarray) -> np.ndarray:
+    """monodepth's `depth_pred[np.isinf(depth_pred)] = 0` (then clipped up to 1e-3 m by the caller)."""
+    return np.where(np.isinf(pred_depth), 0.0, pred_depth)
+
+
 def kitti_stereo_score(gt_disp_px: np.ndarray, pred_disp_px: np.ndarray, focal: float, baseline: float = 0.54,
-                       max_depth: float = KITTI_MAX_DEPTH, where: str = "") -> ImageScore:
-    """Metrics on depth from disparity (pixels) where gt > 0, prediction clipped to [1e-3, max_depth]."""
+                       max_depth: float = KITTI_MAX_DEPTH, where: str = "",
+                       upstream_protocol: bool = False) -> ImageScore:
+    """Metrics on depth from disparity (pixels) where gt > 0, prediction clipped to [1e-3, max_depth].
+
+    Default: disparities below 1e-12 px count as 1e-12 (depth at the cap). `upstream_protocol`: depth is
+    f B / disparity as upstream computes it (0 -> inf -> cap, negative -> 1e-3 m).
+    """
     check_same_size(gt_disp_px, pred_disp_px, where)
     valid = gt_disp_px > 0
     gt_depth = focal * baseline / np.where(valid, gt_disp_px, 1.0)
-    pred_depth = np.clip(focal * baseline / np.maximum(pred_disp_px, 1e-12), MIN_DEPTH, max_depth)
+    if upstream_protocol:
+        with np.errstate(divide="ignore"):
+            raw = focal * baseline / pred_disp_px
+    else:
+        raw = focal * baseline / np.maximum(pred_disp_px, 1e-12)
+    pred_depth = np.clip(raw, MIN_DEPTH, max_depth)
     d1 = d1_all(gt_disp_px, pred_disp_px, valid) if valid.any() else None
     return _score(gt_depth, pred_depth, valid, where, d1_all=d1)
 
 
 def eigen_score(gt_depth: np.ndarray, pred_depth: np.ndarray, crop: Crop = "garg", min_depth: float = MIN_DEPTH,
-                max_depth: float = KITTI_MAX_DEPTH, median_scaling: bool = False, where: str = "") -> ImageScore:
-    """Metrics where min_depth < gt < max_depth inside the crop; prediction clipped to the same range."""
+                max_depth: float = KITTI_MAX_DEPTH, median_scaling: bool = False, where: str = "",
+                upstream_protocol: bool = False) -> ImageScore:
+    """Metrics where min_depth < gt < max_depth inside the crop; prediction clipped to the same range.
+
+    Non-finite predictions are dropped; with `upstream_protocol` an infinite one becomes `min_depth` and is
+    kept (see the module docstring).
+    """
     check_same_size(gt_depth, pred_depth, where)
+    if upstream_protocol:
+        pred_depth = upstream_infinite_depth(pred_depth)
     valid = (gt_depth > min_depth) & (gt_depth < max_depth) & crop_mask(gt_depth.shape, crop) \
         & np.isfinite(pred_depth)
     pred = np.where(np.isfinite(pred_depth), pred_depth, max_depth)
@@ -97,9 +129,17 @@ def eigen_score(gt_depth: np.ndarray, pred_depth: np.ndarray, crop: Crop = "garg
 
 
 def panorama_score(gt_depth: np.ndarray, pred_depth: np.ndarray, max_depth: float = PANORAMA_MAX_DEPTH,
-                   median_scaling: bool = True, where: str = "") -> ImageScore:
-    """3D60 protocol: valid 0 < gt <= max_depth (and finite, positive prediction), median scaling."""
+                   median_scaling: bool = True, where: str = "",
+                   upstream_protocol: bool = False) -> ImageScore:
+    """3D60 protocol: valid 0 < gt <= max_depth (and finite, positive prediction), median scaling.
+
+    With `upstream_protocol`, infinite and non-positive predictions are clipped up to 1e-3 m and kept
+    (median scaling then sees them too); NaN predictions are still dropped.
+    """
     check_same_size(gt_depth, pred_depth, where)
+    if upstream_protocol:
+        pred_depth = np.where(np.isnan(pred_depth), pred_depth,
+                              np.maximum(upstream_infinite_depth(pred_depth), MIN_DEPTH))
     valid = np.isfinite(gt_depth) & (gt_depth > 0) & (gt_depth <= max_depth) \
         & np.isfinite(pred_depth) & (pred_depth > 0)
     if not valid.any():

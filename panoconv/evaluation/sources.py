@@ -4,7 +4,9 @@ Supported layouts:
 - kitti-stereo: `ROOT/training/image_2/*_10.png` with `ROOT/training/disp_noc_0/*_10.png` (16-bit / 256).
 - eigen: a list file of `image gt` rows (relative to `--root`, default the list's folder), or `image ...`
   rows with `--gt-dir` holding `<image stem>.npy|.png`; gt depth .npy (metres) or 16-bit png / 256.
-- 3d60: a 3D60 split file (9 paths per row), centre colour and depth EXR (metres).
+- 3d60: a 3D60 split file in any published form (`panoconv.data.threed60_split.read_split`), centre
+  colour and depth EXR (metres); each sample is tagged with its source data set (Matterport3D,
+  Stanford2D3D, SunCG) for the per-data-set rows, and with its `file:line`.
 - synth: a folder written by `panoconv synth`; `meta.json` says the kind (rectilinear / equirect use
   `<split>.txt` rows and `depth/<stem>.npy`; panorama uses `3d60_<split>.txt`).
 """
@@ -31,6 +33,12 @@ DepthModel = Literal["pinhole", "fov"]
 class Sample:
     image: Path
     gt: Path
+    group: str | None = None  # source data set (3D60), for per-data-set metrics
+    where: str | None = None  # where the sample was listed (`split:line`), for error messages
+
+    def label(self) -> str:
+        """`split:line (gt file)` for listed samples, else the ground-truth path."""
+        return f"{self.where} ({self.gt})" if self.where else str(self.gt)
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,7 @@ class EvalData:
     fov_rad: float = 2 * math.pi  # horizontal angle of the image for depth_model "fov"
     median_scaling: bool = False
     default_crop: str = "none"  # Garg crop only for KITTI's Eigen split
+    skipped_rows: int = 0  # split rows left out (3D60 with skip_bad; each one logged)
 
 
 def read_png16(path: Path, scale: float = 256.0) -> np.ndarray:
@@ -115,16 +124,28 @@ def eigen(list_file: Path, root: Path | None = None, gt_dir: Path | None = None)
     return EvalData("eigen", "eigen", "rectilinear", samples, read_depth, "pinhole", 0.54, default_crop="garg")
 
 
-def threed60(split_file: Path, root: Path | None = None, name: str = "3d60") -> EvalData:
-    """Centre colour / depth of each row, read with `panoconv.data.threed60.read_split`."""
-    from panoconv.data.threed60 import read_split
+@dataclass(frozen=True)
+class ThreeD60Options:
+    """How to read a 3D60 split for evaluation (see `read_split`)."""
 
-    split = read_split(split_file, root, mode="supervised")
-    samples = [Sample(r.path("color"), r.path("depth")) for r in split.rows]
-    return EvalData(name, "panorama", "equirectangular", samples, read_depth, "fov", 0.26, median_scaling=True)
+    skip_bad: bool = False
+    datasets: tuple[str, ...] | None = None
+    skipped_file: Path | None = None
 
 
-def synth(root: Path, split: str = "test") -> EvalData:
+def threed60(split_file: Path, root: Path | None = None, name: str = "3d60",
+             options: ThreeD60Options = ThreeD60Options()) -> EvalData:
+    """Centre colour / depth of each row, read with `panoconv.data.threed60_split.read_split`."""
+    from panoconv.data.threed60_split import read_split
+
+    split = read_split(split_file, root, mode="supervised", datasets=options.datasets,
+                       skip_bad=options.skip_bad, skipped_file=options.skipped_file)
+    samples = [Sample(r.path("color"), r.path("depth"), r.dataset, r.where()) for r in split.rows]
+    return EvalData(name, "panorama", "equirectangular", samples, read_depth, "fov", 0.26,
+                    median_scaling=True, skipped_rows=len(split.skipped))
+
+
+def synth(root: Path, split: str = "test", options: ThreeD60Options = ThreeD60Options()) -> EvalData:
     """A `panoconv synth` folder; camera, focal / field of view and baseline come from meta.json."""
     meta_path = root / "meta.json"
     if not meta_path.is_file():
@@ -133,9 +154,9 @@ def synth(root: Path, split: str = "test") -> EvalData:
     kind = meta.get("kind")
     baseline = float(meta.get("baseline_m", 0.54))
     if kind == "panorama":
-        data = threed60(root / f"3d60_{split}.txt", root, name=f"synth-panorama/{split}")
+        data = threed60(root / f"3d60_{split}.txt", root, name=f"synth-panorama/{split}", options=options)
         return EvalData(data.name, "panorama", "equirectangular", data.samples, read_depth, "fov", baseline,
-                        median_scaling=True)
+                        median_scaling=True, skipped_rows=data.skipped_rows)
     list_file = root / f"{split}.txt"
     if not list_file.is_file():
         raise GroundTruthError(f"{list_file}: no such split list")
@@ -153,15 +174,18 @@ def synth(root: Path, split: str = "test") -> EvalData:
 
 
 def open_data(kind: str, path: Path, root: Path | None = None, gt_dir: Path | None = None,
-              split: str = "test") -> EvalData:
+              split: str = "test", threed60_options: ThreeD60Options = ThreeD60Options()) -> EvalData:
+    """The evaluation data of `kind` at `path`; `threed60_options` apply to 3D60 splits (and synth
+    panoramas)."""
     if kind == "kitti-stereo":
         return kitti_stereo(path)
     if kind == "eigen":
         return eigen(path, root, gt_dir)
     if kind == "3d60":
         if Path(path).is_dir():  # a folder in the 3D60 layout (e.g. from `synth --kind panorama`)
-            return threed60(Path(path) / f"3d60_{split}.txt", root or Path(path), name=f"3d60/{split}")
-        return threed60(path, root)
+            return threed60(Path(path) / f"3d60_{split}.txt", root or Path(path), name=f"3d60/{split}",
+                            options=threed60_options)
+        return threed60(path, root, options=threed60_options)
     if kind == "synth":
-        return synth(path, split)
+        return synth(path, split, threed60_options)
     raise GroundTruthError(f"unknown data kind {kind!r}; use kitti-stereo, eigen, 3d60 or synth")

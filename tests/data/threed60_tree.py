@@ -76,14 +76,15 @@ def row_tokens(form: str, dataset: str, i: int) -> list[str]:
     return [_token(form, published, f"{stem}_{k}_0_{v}_{angle}.{ext}") for k, v, ext in columns]
 
 
-def build_form(root: Path, form: str, per_dataset: int = 4,
-               name: str | None = None) -> tuple[Path, list[str]]:
-    """Files of `per_dataset` samples per data set under `root` and a split file in `form`."""
+def build_form(root: Path, form: str, per_dataset: int = 4, name: str | None = None,
+               size: tuple[int, int] = (H, W)) -> tuple[Path, list[str]]:
+    """`per_dataset` samples per data set (of `size` (H, W)) under `root`, and a split file in `form`."""
     lines, order = [], []
     for i in range(per_dataset):
         for dataset in DATASETS:
             folders, stem = sample_location(dataset, i)
-            write_sample(root, folders, stem, "90.0" if form == "caffe" else "0.0", depth_of(dataset, i))
+            angle = "90.0" if form == "caffe" else "0.0"
+            write_sample(root, folders, stem, angle, depth_of(dataset, i), size)
             lines.append(" ".join(row_tokens(form, dataset, i)))
             order.append(dataset)
     split = root / (name or f"{form}_test.txt")

@@ -114,3 +114,36 @@ def test_kitti_stereo_layout_with_d1(tmp_path):
     row = report.rows[0]
     assert row.metrics["d1_all"] == 0.0 and row.metrics["abs_rel"] == pytest.approx(0, abs=1e-5)
     assert "d1_all" in report.to_table()
+
+
+def test_d1_all_printed_in_percent_with_its_unit(tmp_path):
+    from PIL import Image
+
+    h, w = 20, 60
+    save_rgb(tmp_path / "training" / "image_2" / "000000_10.png", np.full((h, w, 3), 0.5))
+    gt = np.zeros((h, w), np.uint16)
+    gt[:10] = round(DISP * w * 256)  # right: 3 px
+    gt[10:] = round(4 * DISP * w * 256)  # 12 px where 3 px are predicted: all outliers
+    (tmp_path / "training" / "disp_noc_0").mkdir(parents=True)
+    Image.fromarray(gt).save(tmp_path / "training" / "disp_noc_0" / "000000_10.png")
+    report = evaluate(EvaluateRequest(weights=(), data=tmp_path, kind="kitti-stereo",
+                                      models=(ConstantDisparity(DISP),), progress=False))
+    assert report.rows[0].metrics["d1_all"] == pytest.approx(0.5)
+    header, values = report.to_table().splitlines()[1:3]
+    assert header.split()[-1] == "d1_all%" and values.split()[-1] == "50.000"
+    row = json.loads(report.to_json())["rows"][0]
+    assert row["d1_all"] == pytest.approx(0.5) and row["d1_all_percent"] == pytest.approx(50.0)
+
+
+def test_upstream_protocol_keeps_zero_disparity_pixels(tmp_path):
+    from tests.inference._fakes import ConstantDisparity as Const
+
+    data = make_synth_rectilinear(tmp_path / "syn")
+    default = evaluate(EvaluateRequest(weights=(), data=data, kind="synth", models=(Const(0.0),),
+                                       progress=False))
+    upstream = evaluate(EvaluateRequest(weights=(), data=data, kind="synth", models=(Const(0.0),),
+                                        progress=False, upstream_protocol=True))
+    # disparity 0: default caps the depth at 80 m; upstream's inf -> 0 -> 1e-3 m
+    assert default.rows[0].metrics["abs_rel"] == pytest.approx((80.0 - 20.833333) / 20.833333, rel=1e-4)
+    assert upstream.rows[0].metrics["abs_rel"] == pytest.approx((20.833333 - 1e-3) / 20.833333, rel=1e-4)
+    assert upstream.settings["protocol"] == "upstream" and default.settings["protocol"] == "panoconv"

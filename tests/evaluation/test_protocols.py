@@ -76,3 +76,29 @@ def test_png16_ground_truth_is_divided_by_256(tmp_path):
     Image.fromarray(np.zeros((2, 2), np.uint8)).save(tmp_path / "u8.png")
     with pytest.raises(GroundTruthError, match="16-bit"):
         read_depth(tmp_path / "u8.png")
+
+
+def test_upstream_protocol_keeps_infinite_depth_at_1mm_default_drops_it():
+    gt = np.array([[10.0, 10.0, 20.0, 40.0]])
+    pred = np.array([[10.0, np.inf, 20.0, 40.0]])  # a disparity of exactly 0 somewhere
+    ours = eigen_score(gt, pred, crop="none")
+    assert ours.valid_pixels == 3 and ours.metrics.abs_rel == 0.0
+    theirs = eigen_score(gt, pred, crop="none", upstream_protocol=True)
+    assert theirs.valid_pixels == 4  # kept, at 1e-3 m (monodepth: inf -> 0 -> clipped to min_depth)
+    assert theirs.metrics.abs_rel == pytest.approx((10.0 - 1e-3) / 10.0 / 4)
+    pano = panorama_score(gt / 10, pred / 10, median_scaling=False, upstream_protocol=True)
+    assert pano.valid_pixels == 4 and pano.metrics.abs_rel == pytest.approx((1.0 - 1e-3) / 4)
+    assert panorama_score(gt / 10, pred / 10, median_scaling=False).valid_pixels == 3
+
+
+def test_upstream_protocol_kitti_negative_disparity_goes_to_1mm_not_the_cap():
+    gt = np.full((1, 2), 40.0)
+    pred = np.array([[40.0, -1.0]])
+    focal = 721.5377
+    ours = kitti_stereo_score(gt, pred, focal)
+    theirs = kitti_stereo_score(gt, pred, focal, upstream_protocol=True)
+    gt_depth = focal * 0.54 / 40.0
+    assert ours.metrics.abs_rel == pytest.approx((80.0 - gt_depth) / gt_depth / 2)
+    assert theirs.metrics.abs_rel == pytest.approx((gt_depth - 1e-3) / gt_depth / 2)
+    zero = kitti_stereo_score(gt, np.array([[40.0, 0.0]]), focal, upstream_protocol=True)  # inf -> the cap
+    assert zero.metrics.abs_rel == pytest.approx(ours.metrics.abs_rel)
