@@ -19,14 +19,15 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from panoconv.arch import all_cards, get_card
 from panoconv.data.stereo import collate_skip_none
 from panoconv.data.threed60 import MAX_DEPTH, ThreeD60Dataset
 from panoconv.errors import InputShapeError
 from panoconv.evaluation.metrics import DepthMetrics, compute_depth_metrics, mean_metrics, median_scale
 from panoconv.losses import LossOutput
-from panoconv.arch import all_cards, get_card
-from panoconv.training.config import ConfigError
 from panoconv.losses.supervised import MultiScaleDepthLoss
+from panoconv.training.config import ConfigError
+from panoconv.training.sizes import check_train_size
 
 #: the cards this task trains (`task="supervised"`: rectnet, uresnet)
 ARCHS = tuple(card.name for card in all_cards() if card.task == "supervised")
@@ -63,7 +64,11 @@ class SupervisedTask:
     """Supervised 360 depth on 3D60-layout data. Batches: `{"image", "depth", "mask", "index"}`.
 
     `arch`: "rectnet" or "uresnet" (chooses the model and its published loss weights).
-    `rotate`: longitudinal-rotation augmentation on training data. `datasets`: 3D60 parts to keep.
+    `size`: training (H, W); every sample is resized to it (area for colour, nearest for depth and mask)
+    and it must suit the architecture (`check_train_size`). `rotate`: longitudinal-rotation augmentation
+    on training data. `datasets`: 3D60 parts to keep. `loss_variant`: "masked" (default) or
+    "omnidepth-pytorch" (upstream's loss exactly, see `panoconv.losses.supervised`). `skipped_dir`: with
+    `skip_bad`, every skipped split row is listed in `skipped_rows_<split>.txt` there.
     """
 
     name = "supervised"
@@ -71,10 +76,12 @@ class SupervisedTask:
     def __init__(self, arch: str = "rectnet", recipe: SupervisedRecipe = SupervisedRecipe(),
                  max_depth: float = MAX_DEPTH, size: tuple[int, int] | None = (256, 512), rotate: bool = True,
                  datasets: tuple[str, ...] | None = None, seed: int = 0, skip_bad: bool = False,
-                 reproduce_upstream_l2: bool = False) -> None:
+                 loss_variant: str = "masked", skipped_dir: Path | str | None = None) -> None:
         if arch not in ARCHS:
             raise ConfigError(f"{arch!r} is not trained by the supervised task; choose one of: "
                                   f"{', '.join(ARCHS)}")
+        if size is not None:
+            check_train_size(arch, *size)
         self.arch = arch
         self.card = get_card(arch)
         self.recipe = recipe
@@ -84,7 +91,8 @@ class SupervisedTask:
         self.datasets = datasets
         self.seed = seed
         self.skip_bad = skip_bad
-        self.criterion = MultiScaleDepthLoss.for_arch(arch, reproduce_upstream_l2)
+        self.skipped_dir = None if skipped_dir is None else Path(skipped_dir)
+        self.criterion = MultiScaleDepthLoss.for_arch(arch, loss_variant)
 
     # --- Task protocol -------------------------------------------------------------------------
     def build_model(self) -> nn.Module:
@@ -102,9 +110,11 @@ class SupervisedTask:
     def build_dataset(self, split_file: Path | str, root: Path | str | None = None,
                       training: bool = True) -> ThreeD60Dataset:
         """A supervised 3D60 data set; rotation augmentation only when `training` and `rotate`."""
+        name = f"skipped_rows_{Path(split_file).stem}.txt"
+        skipped = None if self.skipped_dir is None else self.skipped_dir / name
         return ThreeD60Dataset(split_file, root, mode="supervised", datasets=self.datasets, size=self.size,
                                max_depth=self.max_depth, rotate=self.rotate and training, seed=self.seed,
-                               skip_bad=self.skip_bad)
+                               skip_bad=self.skip_bad, skipped_file=skipped)
 
     def make_optimizer(self, model: nn.Module) -> torch.optim.Optimizer:
         """Adam(lr 2e-4), biases at 2x lr, no weight decay."""

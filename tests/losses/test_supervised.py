@@ -15,7 +15,8 @@ from panoconv.losses.supervised import (
     masked_l2,
     multiscale_depth_loss,
     published_weights,
-    upstream_masked_l2,
+    upstream_gradient_l1,
+    upstream_l2,
 )
 
 
@@ -23,15 +24,16 @@ def t(rows) -> torch.Tensor:
     return torch.tensor(rows, dtype=torch.float32)[None, None]
 
 
-def test_masked_l2_is_the_masked_mean_and_differs_from_upstream_bug():
-    pred = torch.zeros(1, 1, 2, 2)
-    gt = t([[1.0, 2.0], [3.0, 100.0]])  # 100 m: an invalid far pixel
+def test_masked_l2_is_the_masked_mean_and_differs_from_upstream():
+    pred = torch.ones(1, 1, 2, 2)
+    gt = t([[2.0, 3.0], [4.0, 100.0]])  # 100 m: an invalid far pixel
     mask = torch.tensor([[True, True], [True, False]])[None, None]
-    assert float(masked_l2(pred, gt, mask)) == pytest.approx(14 / 3)
-    # upstream: mask * MSELoss(pred, gt) is the unmasked MSE, invalid pixel included
-    assert float(upstream_masked_l2(pred, gt, mask)) == pytest.approx((1 + 4 + 9 + 10000) / 4)
+    assert float(masked_l2(pred, gt, mask)) == pytest.approx((1 + 4 + 9) / 3)
+    # upstream: mask * MSELoss(pred, gt * mask) is the unmasked MSE against 0 m at the invalid pixel
+    assert float(upstream_l2(pred, gt * mask, mask)) == pytest.approx((1 + 4 + 9 + 1) / 4)
     full = torch.ones_like(mask)
-    assert float(masked_l2(pred, gt, full)) == pytest.approx(float(upstream_masked_l2(pred, gt, full)))
+    assert float(masked_l2(pred, gt, full)) == pytest.approx(float(upstream_l2(pred, gt, full)))
+    assert torch.isnan(upstream_l2(pred, gt, torch.zeros_like(mask)))  # 0 / 0, as upstream
 
 
 def test_masked_terms_ignore_nan_ground_truth_and_empty_mask_is_zero():
@@ -112,3 +114,56 @@ def test_exception_shapes_and_weight_count():
         multiscale_depth_loss([gt, torch.ones(1, 1, 4, 8)], gt, mask[0], published_weights("rectnet"))
     with pytest.raises(KeyError, match="monodepth"):
         MultiScaleDepthLoss.for_arch("monodepth")
+
+
+# --- OmniDepth-PyTorch's loss, transcribed in the tests from its description (omnidepth-3d60.md: criteria.py,
+# dataset.py and the trainer's parse_data), to prove variant="omnidepth-pytorch" equals it bit for bit.
+def _upstream_total(preds, gt_raw, mask_bool, alpha, beta):
+    mask = mask_bool.to(gt_raw.dtype)  # upstream: float32 (its data set), so float64 runs need float64 masks
+    gt = gt_raw * mask  # its data set: `depth *= depth_mask`
+    gts = [gt, F.interpolate(gt, scale_factor=0.5), F.interpolate(gt, scale_factor=0.25)]
+    masks = [mask, F.interpolate(mask, scale_factor=0.5), F.interpolate(mask, scale_factor=0.25)]
+    fx = torch.tensor([[0, 0, 0], [-0.5, 0, 0.5], [0, 0, 0]], dtype=gt.dtype).view(1, 1, 3, 3)
+    fy = torch.tensor([[0, -0.5, 0], [0, 0, 0], [0, 0.5, 0]], dtype=gt.dtype).view(1, 1, 3, 3)
+    total = 0
+    for i, pred in enumerate(preds):
+        m = masks[i]
+        count = (m > 0).sum().float().to(gt.dtype)
+        total += alpha[i] * ((m * torch.nn.MSELoss()(pred, gts[i])).sum() / count)
+        dx = F.conv2d(pred, fx, padding=1, groups=pred.shape[1])
+        dy = F.conv2d(pred, fy, padding=1, groups=pred.shape[1])
+        g = m * (dx.abs().sum(1, keepdim=True) + dy.abs().sum(1, keepdim=True))
+        total += beta[i] * (g.sum() / count)
+    return total
+
+
+@pytest.mark.parametrize("arch", ["rectnet", "uresnet"])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_omnidepth_pytorch_variant_equals_upstream_bit_for_bit(arch, dtype):
+    g = torch.Generator().manual_seed(0)
+    b, h, w = 2, 16, 32
+    gt = torch.rand(b, 1, h, w, generator=g, dtype=dtype) * 10.0  # some beyond 8 m
+    gt[:, :, :3, :5] = 0.0  # holes
+    mask = (gt > 0) & (gt <= 8.0)
+    n = len(published_weights(arch).alpha)
+    preds = [torch.rand(b, 1, h >> i, w >> i, generator=g, dtype=dtype, requires_grad=True) for i in range(n)]
+    weights = published_weights(arch)
+    ours = multiscale_depth_loss(preds, gt, mask, weights, variant="omnidepth-pytorch").total
+    theirs = _upstream_total(preds, gt, mask, weights.alpha, weights.beta)
+    assert ours.dtype == dtype and torch.equal(ours, theirs)
+    g_ours = torch.autograd.grad(ours, preds)
+    g_theirs = torch.autograd.grad(theirs, preds)
+    assert all(torch.equal(a, c) for a, c in zip(g_ours, g_theirs))
+    default = multiscale_depth_loss(preds, gt, mask, weights).total
+    assert abs(float(default.detach()) - float(ours.detach())) > 1e-3  # the documented differences are real
+
+
+def test_upstream_gradient_zero_pads_the_border_and_default_wraps():
+    x = torch.full((1, 1, 3, 4), 2.0)  # constant: no gradient anywhere inside
+    mask = torch.ones_like(x, dtype=torch.bool)
+    assert float(masked_gradient_l1(x, mask)) == 0.0  # wrapped columns, replicated rows
+    # zero padding: each border pixel sees a 0 neighbour, |0.5 * 2| = 1 per padded direction
+    expected = (2 * 3 + 2 * 4) * 1.0 / 12  # 2 border columns x 3 rows (dx) + 2 border rows x 4 columns (dy)
+    assert float(upstream_gradient_l1(x, mask)) == pytest.approx(expected)
+    with pytest.raises(ValueError, match="unknown supervised loss variant"):
+        MultiScaleDepthLoss.for_arch("rectnet", variant="caffe")

@@ -126,3 +126,18 @@ def test_trainer_registry_builds_supervised_task_and_trains_one_step(tmp_path):
     assert task.build_dataset(config.data[0], training=True)[0]["image"].shape == (3, H, W)
     result = train(config)
     assert Path(result.weights).is_file()
+
+
+def test_train_size_must_suit_the_card_and_skipped_rows_go_to_the_run_folder(tmp_path):
+    from panoconv.training.config import ConfigError
+
+    with pytest.raises(ConfigError, match="66x128 do not suit rectnet: .* multiples of 4 \\(e.g. 64x128\\)"):
+        SupervisedTask("rectnet", size=(66, 128))
+    split = make_split(tmp_path / "data", 2)
+    split.write_text(split.read_text() + "Matterport3D/x.png too few\n")
+    run = tmp_path / "run"
+    task = SupervisedTask(size=(H // 2, W // 2), skip_bad=True, skipped_dir=run, datasets=("Matterport3D",))
+    ds = task.build_dataset(split, training=False)
+    assert len(ds) == 2 and ds[0]["image"].shape == (3, H // 2, W // 2)  # resized to the training size
+    listing = (run / "skipped_rows_split.txt").read_text().splitlines()
+    assert len(listing) == 2 and listing[1].startswith(f"{split}:3\tmalformed")
