@@ -50,14 +50,35 @@ def gather_pixels(img: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> 
     return img.reshape(b, c, hi * wi).gather(2, index).reshape(b, c, h, w)
 
 
-def interpolate_border(img: torch.Tensor, x: torch.Tensor, padded_rows: torch.Tensor | None = None) -> torch.Tensor:
+def gather_flat_batch(img: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+    """Upstream's GPU gather: flat index `b * Hi * Wi + row * Wi + col` over the whole batch, reads outside
+    the tensor are 0.
+
+    img (B, C, Hi, Wi), integer rows (any value) / cols in [0, Wi) (B, H, W) -> (B, C, H, W). A row past
+    the last of image b reads image b + 1 (a row before the first, image b - 1), as `tf.gather` on a
+    (B * Hi * Wi, C) tensor does on a GPU, which returns 0 for indices outside it (TF on CPU raises).
+    """
+    b, c, hi, wi = img.shape
+    _, h, w = rows.shape
+    base = (torch.arange(b, device=img.device) * (hi * wi)).view(b, 1, 1)
+    index = (base + rows * wi + cols).reshape(1, b * h * w)
+    inside = (index >= 0) & (index < b * hi * wi)
+    flat = img.permute(1, 0, 2, 3).reshape(c, b * hi * wi)
+    values = flat.gather(1, torch.where(inside, index, torch.zeros_like(index)).expand(c, -1))
+    values = values * inside.to(img.dtype)
+    return values.reshape(c, b, h, w).permute(1, 0, 2, 3)
+
+
+def interpolate_border(img: torch.Tensor, x: torch.Tensor, padded_rows: torch.Tensor | None = None,
+                       batch_gather: bool = False) -> torch.Tensor:
     """Upstream `_interpolate` with wrap mode 'border', horizontal only.
 
     img (B, C, H, W); x (B, H, W) sample columns in pixels of the unpadded image; `padded_rows`
     (B, H, W) integer row indices into the zero-padded image (0 and H+1 are the zero border), or
     None for each pixel's own row. The image is zero-padded by 1 px on every side, then
     x <- clip(x + 1, 0, W + 1), x0 = floor(x), x1 = min(x0 + 1, W + 1) (as an index only),
-    out = (x0 + 1 - x) * img[x0] + (x - x0) * img[x1].
+    out = (x0 + 1 - x) * img[x0] + (x - x0) * img[x1]. `batch_gather`: rows outside [0, H + 1] are read as
+    upstream's GPU does (`gather_flat_batch`) instead of being an error.
     """
     b, _, h, w = img.shape
     padded = F.pad(img, (1, 1, 1, 1))
@@ -68,8 +89,9 @@ def interpolate_border(img: torch.Tensor, x: torch.Tensor, padded_rows: torch.Te
     x1 = torch.clamp(x1_f, max=float(w + 1)).long()
     if padded_rows is None:
         padded_rows = torch.arange(1, h + 1, device=img.device).view(1, h, 1).expand(b, h, w)
-    pix_l = gather_pixels(padded, padded_rows, x0)
-    pix_r = gather_pixels(padded, padded_rows, x1)
+    gather = gather_flat_batch if batch_gather else gather_pixels
+    pix_l = gather(padded, padded_rows, x0)
+    pix_r = gather(padded, padded_rows, x1)
     weight_l = (x1_f - x).unsqueeze(1)
     weight_r = (x - x0_f).unsqueeze(1)
     return weight_l * pix_l + weight_r * pix_r

@@ -35,6 +35,9 @@ from panoconv.geometry._sampling import (
 
 WarpMode = Literal["rectilinear", "equirectangular", "panorama"]
 WARP_MODES: tuple[str, ...] = ("rectilinear", "equirectangular", "panorama")
+#: equirectangular rows that leave the image: "clamp" (zero border, default) or "upstream-gpu"
+EquirectRows = Literal["clamp", "upstream-gpu"]
+EQUIRECT_ROWS: tuple[str, ...] = ("clamp", "upstream-gpu")
 #: Horizontal field of view of the KITTI colour camera, the equirectangular default (degrees).
 KITTI_FOV_DEG = 82.5
 
@@ -73,7 +76,8 @@ def _shifted_ray_angles_equirect(offset: torch.Tensor, h: int, w: int, fov_deg: 
     return a * lon_src + w / 2.0, a * lat_src + h / 2.0
 
 
-def sample_equirectangular(img: torch.Tensor, disp: torch.Tensor, fov_deg: float = KITTI_FOV_DEG) -> torch.Tensor:
+def sample_equirectangular(img: torch.Tensor, disp: torch.Tensor, fov_deg: float = KITTI_FOV_DEG,
+                           rows: EquirectRows = "clamp") -> torch.Tensor:
     """Upstream (gdlg) `bilinear_sampler_equirectangular(img, disp, fov)`.
 
     img (B, C, H, W) spanning `fov_deg` horizontally (a = W / fov_rad pixels per radian, same in
@@ -81,18 +85,29 @@ def sample_equirectangular(img: torch.Tensor, disp: torch.Tensor, fov_deg: float
     formulas: nx = sqrt((1 - sin^2 lat) / (1 + tan^2 lon)) tan lon, ny = sin lat,
     nz = sqrt(1 - nx^2 - ny^2); lon' = atan(nx' / nz), lat' = asin(ny / |n'|). Then the 'border'
     interpolation of `sample_rectilinear` at column x' on padded row floor(y' + 1), the row clamped
-    to [0, H + 1] so rows that leave the image read the zero border (upstream gathers out of
-    bounds there). Quirk kept: floor, not round, so tiny round-off in y' can pick the row above.
-    Valid for |lon| < 90 deg (crops narrower than 180 deg).
+    to [0, H + 1] so rows that leave the image read the zero border. Quirk kept: floor, not round, so
+    tiny round-off in y' can pick the row above. Valid for |lon| < 90 deg (crops narrower than 180 deg).
+
+    Rows that leave the image (|y'| beyond the border, reached by pixels near the top and bottom with a
+    large disparity): upstream does not clip the row; its flat gather over the whole batch then reads
+    the *neighbouring image of the batch* on a GPU (and 0 outside the batch), and raises on a CPU. So at
+    batch >= 2 upstream's loss mixes images. `rows="clamp"` (default) reads the zero border instead;
+    `rows="upstream-gpu"` reproduces upstream's GPU reads (`_sampling.gather_flat_batch`) to compare a
+    run with an upstream-trained one. At batch 1 the two differ only where upstream reads 0 beyond
+    the tensor and the clamp reads the border (also 0): they agree.
     """
     disp = check_image_and_disparity(img, disp)
     if not 0.0 < fov_deg < 180.0:
         raise ValueError(f"fov_deg must be in (0, 180) for the equirectangular warp, got {fov_deg}; "
                          "use mode='panorama' for full 360-degree images")
+    if rows not in EQUIRECT_ROWS:
+        raise ValueError(f"unknown rows mode {rows!r}; expected one of {', '.join(EQUIRECT_ROWS)}")
     _, _, h, w = img.shape
     x_src, y_src = _shifted_ray_angles_equirect(disp, h, w, fov_deg)
-    rows = torch.clamp(torch.floor(y_src + 1.0), 0.0, float(h + 1)).long()
-    return interpolate_border(img, x_src, rows)
+    padded_rows = torch.floor(y_src + 1.0)
+    if rows == "upstream-gpu":
+        return interpolate_border(img, x_src, padded_rows.long(), batch_gather=True)
+    return interpolate_border(img, x_src, torch.clamp(padded_rows, 0.0, float(h + 1)).long())
 
 
 def sample_panorama(img: torch.Tensor, disp: torch.Tensor) -> torch.Tensor:
@@ -128,16 +143,16 @@ def sample_panorama(img: torch.Tensor, disp: torch.Tensor) -> torch.Tensor:
 
 
 def warp(img: torch.Tensor, disp: torch.Tensor, mode: WarpMode = "rectilinear",
-         fov_deg: float = KITTI_FOV_DEG) -> torch.Tensor:
+         fov_deg: float = KITTI_FOV_DEG, equirect_rows: EquirectRows = "clamp") -> torch.Tensor:
     """Dispatch to one sampler. `warp(right, -dL)` = left estimate, `warp(left, dR)` = right estimate.
 
-    img (B, C, H, W), disp (B, 1, H, W) or (B, H, W) -> (B, C, H, W). `fov_deg` is used by
-    'equirectangular' only.
+    img (B, C, H, W), disp (B, 1, H, W) or (B, H, W) -> (B, C, H, W). `fov_deg` and `equirect_rows`
+    (see `sample_equirectangular`) are used by 'equirectangular' only.
     """
     if mode == "rectilinear":
         return sample_rectilinear(img, disp)
     if mode == "equirectangular":
-        return sample_equirectangular(img, disp, fov_deg)
+        return sample_equirectangular(img, disp, fov_deg, equirect_rows)
     if mode == "panorama":
         return sample_panorama(img, disp)
     raise ValueError(f"unknown warp mode {mode!r}; expected one of {', '.join(WARP_MODES)}")

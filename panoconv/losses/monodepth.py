@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from panoconv.errors import InputShapeError
-from panoconv.geometry.warps import KITTI_FOV_DEG, WARP_MODES, WarpMode, warp
+from panoconv.geometry.warps import EQUIRECT_ROWS, KITTI_FOV_DEG, WARP_MODES, WarpMode, warp
 from panoconv.losses._types import LossOutput
 from panoconv.losses.ssim import ssim_map
 
@@ -40,6 +40,9 @@ class MonodepthLossConfig:
     fov_deg: float = KITTI_FOV_DEG
     y_smoothness: bool = False   # upstream uses x-terms only
     num_scales: int = 4
+    #: equirectangular rows leaving the image: "clamp" (zero border) or "upstream-gpu" (upstream's batch-wide
+    #: gather, which at batch >= 2 reads the neighbouring image; `geometry.warps.sample_equirectangular`)
+    equirect_rows: str = "clamp"
 
     def __post_init__(self) -> None:
         if self.warp not in WARP_MODES:
@@ -48,6 +51,9 @@ class MonodepthLossConfig:
             raise ValueError(f"alpha must be in [0, 1], got {self.alpha}")
         if self.num_scales < 1:
             raise ValueError(f"num_scales must be >= 1, got {self.num_scales}")
+        if self.equirect_rows not in EQUIRECT_ROWS:
+            raise ValueError(f"unknown equirect_rows {self.equirect_rows!r}; expected one of "
+                             f"{', '.join(EQUIRECT_ROWS)}")
 
 
 def scale_pyramid(img: torch.Tensor, num_scales: int) -> list[torch.Tensor]:
@@ -106,7 +112,7 @@ def monodepth_loss(disps: list[torch.Tensor], left: torch.Tensor, right: torch.T
     d_right = [d[:, 1:2] for d in disps[:n]]
 
     def w(img: torch.Tensor, d: torch.Tensor) -> torch.Tensor:
-        return warp(img, d, config.warp, config.fov_deg)
+        return warp(img, d, config.warp, config.fov_deg, config.equirect_rows)  # type: ignore[arg-type]
 
     def image_term(est: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         ssim = torch.mean(ssim_map(est, target))

@@ -64,6 +64,14 @@ class DtypeParity:
         return max(diffs, key=lambda d: d.max_rel) if diffs else None
 
 
+#: printed with every equirectangular loss comparison (README "Training loss: where panoconv departs")
+EQUIRECT_ROWS_NOTE = (
+    "note: in the equirectangular warp, sample rows that leave the image read the zero border here, on both "
+    "sides; upstream's TF sampler does not clip them and gathers over the whole batch, which on a GPU reads "
+    "the neighbouring image of the batch (batch >= 2) and 0 beyond it, and on a CPU raises. "
+    "`train --upstream-loss` (MonodepthLossConfig(equirect_rows='upstream-gpu')) reproduces the GPU reads.")
+
+
 @dataclass
 class LossParityReport:
     request: dict
@@ -74,10 +82,13 @@ class LossParityReport:
     def passed(self) -> bool:
         return all(r.passed for r in self.results)
 
+    def notes(self) -> list[str]:
+        return [EQUIRECT_ROWS_NOTE] if self.request.get("warp") == "equirectangular" else []
+
     def to_dict(self) -> dict:
         out = {"passed": self.passed, "request": self.request, "environment": self.environment,
                "error_measure": "max|torch - tf| / max|tf| per tensor; |a - b| / |b| per scalar term",
-               "results": []}
+               "notes": self.notes(), "results": []}
         for r in self.results:
             d = asdict(r)
             d["passed"] = r.passed
@@ -116,6 +127,7 @@ class LossParityReport:
             for d in r.terms:
                 lines.append(f"{'':<8} {'term':<13} {d.name:<28} {d.max_abs:10.2e} {d.max_rel:10.2e}"
                              f"   (tf value {d.reference_max:.10g})")
+        lines.extend(self.notes())
         lines.append(f"overall: {'PASS' if self.passed else 'FAIL'}")
         return "\n".join(lines)
 

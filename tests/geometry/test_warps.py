@@ -145,3 +145,55 @@ def test_guards():
     with pytest.raises(ValueError):
         sample_equirectangular(img, torch.zeros(2, 1, 8, 16, dtype=torch.float64), fov_deg=360)
     assert Warp("panorama")(img, torch.zeros(2, 8, 16, dtype=torch.float64)).shape == img.shape
+
+
+def _upstream_gpu_numpy(img: np.ndarray, x_src: np.ndarray, y_src: np.ndarray) -> np.ndarray:
+    """Upstream `_interpolate` (border mode) with the row left unclipped, as a GPU runs it: the image padded
+    by one zero pixel, flattened over the whole batch, gathered at b*(H+2)(W+2) + row*(W+2) + col, 0
+    outside."""
+    b, c, h, w = img.shape
+    flat = np.pad(img, ((0, 0), (0, 0), (1, 1), (1, 1))).transpose(0, 2, 3, 1).reshape(-1, c)
+    x = np.clip(x_src + 1.0, 0.0, w + 1.0)
+    x0 = np.floor(x)
+    x1 = np.minimum(x0 + 1.0, w + 1.0)
+    row = np.floor(y_src + 1.0).astype(np.int64)
+    base = (np.arange(b) * (h + 2) * (w + 2))[:, None, None]
+
+    def read(col: np.ndarray) -> np.ndarray:
+        idx = base + row * (w + 2) + col.astype(np.int64)
+        inside = (idx >= 0) & (idx < flat.shape[0])
+        return np.where(inside[..., None], flat[np.where(inside, idx, 0)], 0.0)
+
+    out = (x0 + 1.0 - x)[..., None] * read(x0) + (x - x0)[..., None] * read(x1)
+    return out.transpose(0, 3, 1, 2)
+
+
+def test_equirectangular_upstream_gpu_rows_read_the_neighbouring_image():
+    h, w, fov = 8, 16, 160.0
+    g = torch.Generator().manual_seed(3)
+    img = torch.rand(2, 3, h, w, generator=g, dtype=torch.float64) + 1.0  # no zeros inside the images
+    a = w / math.radians(fov)
+    lat = ((torch.arange(h, dtype=torch.float64) - h / 2) / a).view(h, 1)
+    lon = ((torch.arange(w, dtype=torch.float64) - w / 2) / a).view(1, w)
+    nx = torch.cos(lat) * torch.sin(lon)
+    # disparities that move rays towards the optical axis (nx' ~ 0) push the rows near the top and bottom
+    # edges past the image: what a large near-field disparity does in training
+    disp = -nx * (a / w) * (0.8 + 0.4 * torch.rand(2, h, w, generator=g, dtype=torch.float64))
+    x_src, y_src = _shifted_ray_angles_equirect(disp, h, w, fov)
+    rows = torch.floor(y_src + 1.0)
+    assert bool(((rows < -1) | (rows > h + 2)).any())  # some rows reach real pixels of another image
+    gpu = sample_equirectangular(img, disp, fov, rows="upstream-gpu")
+    expected = _upstream_gpu_numpy(img.numpy(), x_src.numpy(), y_src.numpy())
+    np.testing.assert_array_equal(gpu.numpy(), expected)
+    clamped = sample_equirectangular(img, disp, fov)
+    differs = (gpu != clamped).any(dim=1)
+    assert bool(differs.any()) and bool(((rows < -1) | (rows > h + 2))[differs].all())
+    assert bool((clamped[:, :, :, :][differs.unsqueeze(1).expand_as(clamped)] == 0).all())  # zero border here
+    # batch of one: nothing to read beyond the image but zeros, so both agree
+    one = sample_equirectangular(img[:1], disp[:1], fov, rows="upstream-gpu")
+    torch.testing.assert_close(one, sample_equirectangular(img[:1], disp[:1], fov), rtol=0, atol=0)
+    disp_req = disp.clone().requires_grad_()
+    sample_equirectangular(img, disp_req, fov, rows="upstream-gpu").sum().backward()
+    assert torch.isfinite(disp_req.grad).all()
+    with pytest.raises(ValueError, match="unknown rows mode"):
+        sample_equirectangular(img, disp, fov, rows="wrap")

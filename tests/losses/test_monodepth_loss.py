@@ -100,3 +100,20 @@ def test_guards():
         monodepth_loss(td[1:] + td[:1], torch.from_numpy(left), torch.from_numpy(right))
     with pytest.raises(ValueError):
         MonodepthLossConfig(warp="fisheye")  # type: ignore[arg-type]
+
+
+def test_equirect_upstream_gpu_rows_only_matter_across_the_batch():
+    g = torch.Generator().manual_seed(0)
+    b, h, w = 2, 32, 64
+    left = torch.rand(b, 3, h, w, generator=g, dtype=torch.float64)
+    right = torch.rand(b, 3, h, w, generator=g, dtype=torch.float64)
+    disps = [0.3 * torch.rand(b, 2, h >> i, w >> i, generator=g, dtype=torch.float64) for i in range(4)]
+    base = MonodepthLossConfig(warp="equirectangular", fov_deg=160.0)
+    gpu = MonodepthLossConfig(warp="equirectangular", fov_deg=160.0, equirect_rows="upstream-gpu")
+    one = [d[:1] for d in disps]
+    assert float(monodepth_loss(one, left[:1], right[:1], base).total) == \
+        float(monodepth_loss(one, left[:1], right[:1], gpu).total)
+    both = [float(monodepth_loss(disps, left, right, c).total) for c in (base, gpu)]
+    assert both[0] != both[1]  # rows leaving one image read the other one
+    with pytest.raises(ValueError, match="unknown equirect_rows"):
+        MonodepthLossConfig(equirect_rows="wrap")

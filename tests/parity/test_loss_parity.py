@@ -63,3 +63,15 @@ def test_tensor_diff_measure():
     assert d.max_abs == pytest.approx(1e-9) and d.max_rel == pytest.approx(5e-10) and d.passed
     with pytest.raises(ValueError):
         LossParityRequest(warp="panorama")
+
+
+def test_equirectangular_report_says_how_upstream_reads_rows_outside_the_image():
+    from panoconv.parity.loss_report import LossParityReport
+
+    request = {"warp": "equirectangular", "fov": 82.5, "batch": 2, "height": 128, "width": 256, "seed": 0,
+               "adam_steps": 0, "lr": 1e-4}
+    report = LossParityReport(request=request, environment={}, results=[])
+    table = report.to_table()
+    assert "neighbouring image of the batch" in table and "train --upstream-loss" in table
+    assert report.to_dict()["notes"] == report.notes() and len(report.notes()) == 1
+    assert LossParityReport({**request, "warp": "rectilinear"}, {}, []).notes() == []
