@@ -87,7 +87,9 @@ def build_specs(task: str, data: tuple[Path, ...], roots: tuple[Path, ...], warp
 @click.option("--batch-size", type=int, default=None,
               help="Global batch over all processes [default: 8 stereo].")
 @click.option("--lr", type=float, default=None, help="[default: 1e-4 stereo]")
-@click.option("--height", type=int, default=256, show_default=True)
+@click.option("--height", type=int, default=256, show_default=True,
+              help="Training height: every sample is resized to --height x --width (images by area, depth "
+              "and masks by nearest); a multiple of the architecture's size multiple.")
 @click.option("--width", type=int, default=512, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--num-workers", type=int, default=0, show_default=True)
@@ -96,13 +98,22 @@ def build_specs(task: str, data: tuple[Path, ...], roots: tuple[Path, ...], warp
 @click.option("--checkpoint-every", type=int, default=10_000, show_default=True)
 @click.option("--max-steps", type=int, default=None, help="Stop after this many steps (schedule unchanged).")
 @click.option("--no-augment", is_flag=True, help="No flip / colour augmentation.")
-@click.option("--skip-bad", is_flag=True, help="Skip unreadable images (logged) instead of stopping.")
+@click.option("--skip-bad", is_flag=True,
+              help="Skip bad list rows and unreadable images (each reported) instead of stopping; skipped "
+              "3D60 rows are listed in --out/skipped_rows_<split>.txt.")
+@click.option("--datasets", default=None, metavar="NAMES",
+              help="3D60 (supervised): only rows of these source data sets, comma-separated.")
+@click.option("--upstream-loss", is_flag=True,
+              help="The loss exactly as upstream computes it, to compare with an upstream-trained run: "
+              "supervised = OmniDepth-PyTorch's (unmasked L2 on masked depth, zero-padded gradients); "
+              "stereo equirectangular = the TF sampler's GPU gather across the batch (README).")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its latest checkpoint.")
 @click.option("--force", is_flag=True, help="Replace the run in --out.")
 def command(data, roots, warps, fovs, val, task, arch, init, out, epochs, batch_size, lr, height, width, seed,
-            num_workers, threads, device, checkpoint_every, max_steps, no_augment, skip_bad, resume,
-            force) -> None:
+            num_workers, threads, device, checkpoint_every, max_steps, no_augment, skip_bad, datasets,
+            upstream_loss, resume, force) -> None:
     """Train with the task's published recipe; checkpoints, TensorBoard logs, model.safetensors in --out."""
+    from panoconv.data.threed60_paths import parse_datasets
     from panoconv.training import TrainConfig, train
 
     specs, val_specs = build_specs(task, data, roots, warps, fovs, val)
@@ -110,6 +121,7 @@ def command(data, roots, warps, fovs, val, task, arch, init, out, epochs, batch_
                          init=None if init is None else str(init), epochs=epochs, batch_size=batch_size,
                          lr=lr,
                          height=height, width=width, seed=seed, augment=not no_augment, skip_bad=skip_bad,
+                         datasets=parse_datasets(datasets), upstream_loss=upstream_loss,
                          out=str(out), max_steps=max_steps, checkpoint_every=checkpoint_every,
                          num_workers=num_workers, threads=threads, device=device, resume=resume, force=force)
     result = train(config)

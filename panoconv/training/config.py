@@ -76,6 +76,8 @@ class TrainConfig:
     seed: int = 0
     augment: bool = True
     skip_bad: bool = False
+    datasets: tuple[str, ...] | None = None  # 3D60 splits: keep rows of these source data sets
+    upstream_loss: bool = False  # the loss exactly as upstream computes it (see the task's loss docs)
     # runtime (see RUNTIME_FIELDS)
     out: str = "runs/train"
     max_steps: int | None = None
@@ -94,6 +96,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         object.__setattr__(self, "data", tuple(_spec(d) for d in self.data))
         object.__setattr__(self, "val_data", tuple(_spec(d) for d in self.val_data))
+        if self.datasets is not None:  # JSON gives a list
+            object.__setattr__(self, "datasets", tuple(self.datasets))
         self.validate()
 
     def validate(self) -> None:

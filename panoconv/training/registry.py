@@ -96,6 +96,9 @@ def _stereo(config: TrainConfig) -> TrainableTask:
     from panoconv.training.stereo_task import StereoRecipe, StereoTask
 
     recipe = StereoRecipe(arch=config.arch, lr=config.lr, batch_size=config.batch_size, epochs=config.epochs)
+    if config.upstream_loss:
+        loss = dataclasses.replace(recipe.loss, equirect_rows="upstream-gpu")
+        recipe = dataclasses.replace(recipe, loss=loss)
     return StereoTask(recipe, epochs=config.epochs, height=config.height, width=config.width,
                       augment=config.augment, seed=config.seed, skip_bad=config.skip_bad)
 
@@ -129,6 +132,9 @@ def _supervised(config: TrainConfig) -> TrainableTask:
     from panoconv.training.supervised_task import SupervisedRecipe, SupervisedTask
 
     recipe = SupervisedRecipe(lr=config.lr, batch_size=config.batch_size, epochs=config.epochs)
+    variant = "omnidepth-pytorch" if config.upstream_loss else "masked"
     task = SupervisedTask(config.arch, recipe=recipe, size=(config.height, config.width),
-                          rotate=config.augment, seed=config.seed, skip_bad=config.skip_bad)
+                          rotate=config.augment, datasets=config.datasets, seed=config.seed,
+                          skip_bad=config.skip_bad, loss_variant=variant,
+                          skipped_dir=config.out if config.skip_bad else None)
     return _SupervisedAdapter(task)

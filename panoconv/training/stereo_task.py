@@ -28,6 +28,7 @@ from panoconv.losses import LossOutput
 from panoconv.losses.monodepth import MonodepthLossConfig, monodepth_loss
 from panoconv.training.config import DataSpec
 from panoconv.training.optim import TF1Adam
+from panoconv.training.sizes import check_train_size
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class StereoTask:
     def __init__(self, recipe: StereoRecipe = StereoRecipe(), epochs: int | None = None,
                  height: int = 256, width: int = 512, augment: bool = True, seed: int = 0,
                  skip_bad: bool = False) -> None:
+        check_train_size(recipe.arch, int(height), int(width))
         self.recipe = recipe
         self.card = get_card(recipe.arch)
         self.card.check_size(height, width)

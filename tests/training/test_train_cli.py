@@ -24,6 +24,11 @@ def _run(args):
     (["--data", "{d}/a.txt", "--warp", "rectilinear", "--task", "nope"], "unknown task 'nope'"),
     (["--data", "{d}/a.txt", "--warp", "rectilinear", "--init", "{d}/nothing.safetensors", "--height", "128",
       "--width", "256", "--batch-size", "1"], "nothing.safetensors"),
+    (["--data", "{d}/a.txt", "--warp", "rectilinear", "--height", "100"],
+     "100x512 do not suit monodepth-vgg: both must be positive multiples of 128 (e.g. 128x512)"),
+    (["--data", "{d}/a.txt", "--task", "supervised", "--arch", "uresnet", "--height", "64", "--width", "120"],
+     "do not suit uresnet: both must be positive multiples of 16 (e.g. 64x128)"),
+    (["--data", "{d}/a.txt", "--task", "supervised", "--datasets", "Replica"], "unknown data set 'Replica'"),
 ])
 def test_bad_input_exits_1_with_one_line(tmp_path, args, message):
     write_list(tmp_path / "a.txt", 2)
