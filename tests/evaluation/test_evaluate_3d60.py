@@ -113,3 +113,42 @@ def test_cli_skip_bad_datasets_and_bad_input_exit_1_one_line(tmp_path, monkeypat
     payload = json.loads(ok.stdout)
     assert [r["subset"] for r in payload["rows"]] == ["all", "Matterport3D", "SunCG"]
     assert (tmp_path / "v1_test.skipped.txt").read_text().count("v1_test.txt:4") == 1
+
+
+def _bad_layout_exr(path):
+    import OpenEXR
+
+    channels = {"G": np.ones((H, W), "f"), "B": np.ones((H, W), "f")}
+    with OpenEXR.File({"type": OpenEXR.scanlineimage}, channels) as f:
+        f.write(str(path))
+
+
+@pytest.mark.parametrize("damage, message", [
+    ("escape", r"v1_test\.txt:4: '\.\.\\\\\.\.\\\\x_color_0_Left_Down_0\.0\.png' resolves outside the "
+               r"data root"),
+    ("layout", r"v1_test\.txt:2: .*_depth_0_Left_Down_0\.0\.exr: no depth channel \(R, Y, Z, depth\) among "
+               r"channels B, G"),
+    ("size", r"v1_test\.txt:3 \(.*_depth_0_Left_Down_0\.0\.exr\): ground truth is 32x8 but the prediction"),
+])
+def test_cli_bad_input_one_line_naming_file_and_row(tmp_path, monkeypatch, damage, message):
+    import panoconv.weights
+
+    monkeypatch.setattr(panoconv.weights, "load_model", lambda path, architecture=None: ConstantDepth())
+    split, _ = make_split(tmp_path, "v1", 1)
+    rows = read_split(split, tmp_path).rows
+    if damage == "escape":
+        split.write_text(split.read_text(encoding="utf-8-sig") + "..\\..\\x_color_0_Left_Down_0.0.png "
+                         "..\\..\\x_depth_0_Left_Down_0.0.exr\n")
+    elif damage == "layout":
+        _bad_layout_exr(rows[1].path("depth"))
+    else:
+        write_depth_exr(rows[2].path("depth"), np.ones((H // 2, W), np.float32))
+    weights = tmp_path / "w.safetensors"
+    weights.write_bytes(b"")
+    result = _cli("evaluate", str(split), "--kind", "3d60", "--root", str(tmp_path), "-w", str(weights))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
+    import re
+
+    assert re.search(message, lines[0]), lines[0]
