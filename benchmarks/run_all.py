@@ -15,6 +15,8 @@ BENCHMARKS = [
     ("predict throughput, panoconv vs TF reference", "bench_predict.py", ["--repeats", "3"], ["--repeats", "1"]),
     ("OmniDepth RectNet / UResNet throughput (PyTorch only: no TF original)", "bench_omnidepth.py", [],
      ["--repeats", "1"]),
+    ("3D60 loading + resizing, panoconv vs OmniDepth-PyTorch-style loading", "bench_3d60_loading.py", [],
+     ["--samples", "30"]),
 ]
 
 

@@ -40,17 +40,27 @@ def area_weights(n_in: int, n_out: int) -> np.ndarray:
 
 
 def resize_area(image: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Area-resize an (H, W) or (H, W, C) float array to (height, width[, C]) as float32."""
+    """Area-resize an (H, W) or (H, W, C) float array to (height, width[, C]) as float32.
+
+    Integer factors down are block means (the same numbers as the weight matrices, several times faster);
+    other factors are the two weight-matrix products, computed in float64.
+    """
     h, w = image.shape[:2]
     if (h, w) == (height, width):
         return np.asarray(image, dtype=np.float32)
-    wy = area_weights(h, height)
-    wx = area_weights(w, width)
     img = np.asarray(image, dtype=np.float64)
-    rows = np.tensordot(wy, img, axes=(1, 0))  # (height, W[, C])
-    out = np.tensordot(wx, rows, axes=(1, 1))  # (width, height[, C])
-    out = np.swapaxes(out, 0, 1)
-    return out.astype(np.float32)
+    rest = img.shape[2:]
+    if h % height == 0 and w % width == 0:
+        fh, fw = h // height, w // width
+        total = np.zeros((height, width, *rest), np.float64)
+        for i in range(fh):  # strided slices: much faster than a mean over reshaped axes
+            for j in range(fw):
+                total += img[i::fh, j::fw]
+        return (total / (fh * fw)).astype(np.float32)
+    rows = area_weights(h, height) @ img.reshape(h, -1)  # (height, W * C)
+    rows = rows.reshape(height, w, -1).transpose(1, 0, 2).reshape(w, -1)  # (W, height * C)
+    out = (area_weights(w, width) @ rows).reshape(width, height, -1).transpose(1, 0, 2)
+    return out.reshape(height, width, *rest).astype(np.float32)
 
 
 @lru_cache(maxsize=64)
