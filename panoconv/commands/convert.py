@@ -18,15 +18,19 @@ from panoconv.commands._options import arch_option
 @click.option("--ring-pad", is_flag=True, help="Record ring padding as the model's default (panoramas).")
 @click.option("--allow-missing", is_flag=True,
               help="Write even if tensors are missing, unexpected or mismatched (they are listed).")
+@click.option("--input-order", type=click.Choice(["rgb", "bgr"]), default=None,
+              help="PyTorch checkpoints: the channel order the weights expect, recorded for predict "
+              "[default: the source project's, e.g. rgb for OmniDepth-PyTorch].")
 @click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
 @click.option("--json", "as_json", is_flag=True, help="Print the coverage report as JSON.")
-def command(source: Path, out: Path, arch: str | None, ring_pad: bool, allow_missing: bool, force: bool,
-            as_json: bool) -> None:
-    """Map SOURCE (an `extract` store, the earlier port's numpy folder, or a checkpoint) onto the
-    PyTorch model. Strict: every parameter filled exactly once and every model tensor used."""
+def command(source: Path, out: Path, arch: str | None, ring_pad: bool, allow_missing: bool,
+            input_order: str | None, force: bool, as_json: bool) -> None:
+    """Map SOURCE (an `extract` store, the earlier port's numpy folder, a TF checkpoint, or another
+    project's PyTorch .pth such as OmniDepth-PyTorch's) onto the PyTorch model. Strict: every parameter
+    filled exactly once and every model tensor used."""
     from panoconv.converter.convert import ConvertRequest, convert
 
-    result = convert(ConvertRequest(source, out, arch, ring_pad, allow_missing, force))
+    result = convert(ConvertRequest(source, out, arch, ring_pad, allow_missing, force, input_order))
     report = result.report
     if as_json:
         click.echo(json.dumps({"out": str(out), "source_kind": result.source.kind, "architecture": result.card.name,

@@ -39,12 +39,15 @@ def _split(value: str) -> tuple[str, ...]:
               help="Panorama: network input width (multiple of 128).")
 @arch_option("Architecture [default: recorded in the weights, else detected from them].")
 @click.option("--cmap", default="magma", show_default=True, help="Matplotlib colormap of the PNGs.")
+@click.option("--input-order", type=click.Choice(["rgb", "bgr"]), default=None,
+              help="Channel order the network is fed [default: as the weights record it, else rgb].")
 @click.option("--skip-bad", is_flag=True, help="Report unreadable or unusable inputs and continue.")
 @click.option("--force", is_flag=True, help="Overwrite existing outputs.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
 def command(inputs: tuple[Path, ...], pairs: tuple[tuple[Path, Path], ...], weights: Path, out_dir: Path, camera: str, save: str, postprocess: bool,
             raw: bool, batch_size: int, baseline: float | None, focal: float | None, net_width: int,
-            arch: str | None, cmap: str, skip_bad: bool, force: bool, as_json: bool) -> None:
+            arch: str | None, cmap: str, input_order: str | None, skip_bad: bool, force: bool,
+            as_json: bool) -> None:
     """Predict disparity / depth for INPUTS (images, folders or .txt file lists).
 
     Stereo networks take left/right pairs: --pair LEFT RIGHT, or .txt lists of `left right` lines.
@@ -56,7 +59,7 @@ def command(inputs: tuple[Path, ...], pairs: tuple[tuple[Path, Path], ...], weig
     req = PredictRequest(weights=weights, inputs=inputs, pairs=pairs, out_dir=out_dir, camera=camera, save=_split(save),
                          postprocess=postprocess, raw=raw, batch_size=batch_size, baseline=baseline,
                          focal=focal, recipe=PanoramaRecipe(net_width=net_width), arch=arch, cmap=cmap,
-                         skip_bad=skip_bad, force=force)
+                         skip_bad=skip_bad, force=force, input_order=input_order)
     results = predict(req)
     failed = [r for r in results if not r.ok]
     if as_json:

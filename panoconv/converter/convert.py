@@ -38,6 +38,7 @@ class ConvertRequest:
     ring_pad: bool = False
     allow_missing: bool = False
     force: bool = False
+    input_order: str | None = None  # PyTorch sources: the channel order to record (default: the naming's)
 
 
 @dataclass
@@ -94,7 +95,17 @@ def convert_to_state(source: Path | str | OpenedSource, architecture: str | None
 
 
 def convert(request: ConvertRequest) -> ConvertResult:
-    """Convert and write; nothing is written unless the mapping passes (or `allow_missing`)."""
+    """Convert and write; nothing is written unless the mapping passes (or `allow_missing`).
+
+    A `.pth` / `.pt` source (another project's PyTorch checkpoint) goes through `pytorch_convert`.
+    """
+    from panoconv.converter.pytorch_convert import convert_pytorch, is_pytorch_checkpoint
+
+    if is_pytorch_checkpoint(request.source):
+        return convert_pytorch(request)
+    if request.input_order is not None:
+        raise UnsupportedOptionError("--input-order applies to PyTorch checkpoints (.pth / .pt); TF-born "
+                                     "networks take RGB in [0, 1]")
     check_can_write(request.out, request.force)
     if request.architecture is not None:
         _check_ring_pad(get_card(request.architecture), request.ring_pad)

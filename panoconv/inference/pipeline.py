@@ -93,6 +93,16 @@ def output_map(card: ArchCard, outputs: torch.Tensor | Sequence[torch.Tensor]) -
     return first[:, card.output_channel] if first.dim() == 4 else first
 
 
+def network_convention(model: nn.Module, batch: torch.Tensor) -> torch.Tensor:
+    """(B, 3k, h, w) RGB in [0, 1] -> what the weights expect: `model.input_order` ("bgr": each image's
+    channels reversed) and `model.input_scale` (x 255 for weights trained on 0..255), set by `load_model`."""
+    if getattr(model, "input_order", "rgb") == "bgr":
+        b, c, h, w = batch.shape
+        batch = batch.reshape(b, c // 3, 3, h, w).flip(2).reshape(b, c, h, w)
+    scale = getattr(model, "input_scale", 1.0)
+    return batch if scale == 1.0 else batch * scale
+
+
 def run_network(model: nn.Module, batch: torch.Tensor, card: ArchCard,
                 flip: bool, edge_blend: Sequence[bool]) -> torch.Tensor:
     """(B, C, h, w) -> (B, h, w) output map, averaged with the mirrored pass when `flip`.
@@ -100,6 +110,7 @@ def run_network(model: nn.Module, batch: torch.Tensor, card: ArchCard,
     A stereo batch is mirrored as a whole (left and right each mirrored, order kept), as upstream's
     test-time flip does for `do_stereo`.
     """
+    batch = network_convention(model, batch)
     x = torch.cat([batch, torch.flip(batch, [-1])], 0) if flip else batch
     with torch.inference_mode():
         out = output_map(card, model(x))

@@ -63,6 +63,7 @@ class PredictRequest:
     skip_bad: bool = False
     force: bool = False
     progress: bool = True
+    input_order: str | None = None  # override the channel order the weights record (rgb | bgr)
     model: nn.Module | None = field(default=None, compare=False)  # an already loaded model
 
 
@@ -151,7 +152,8 @@ def _load(req: PredictRequest) -> nn.Module:
     from panoconv.weights import load_model
 
     # channels_last: oneDNN's NHWC convolutions, ~10-20% faster on CPU than the default NCHW layout.
-    return load_model(req.weights, architecture=req.arch).to(memory_format=torch.channels_last)
+    model = load_model(req.weights, architecture=req.arch, input_order=req.input_order)
+    return model.to(memory_format=torch.channels_last)
 
 
 def _load_item(path: Path, right_path: Path | None, stem: str, req: PredictRequest,

@@ -147,10 +147,10 @@ def _load_init(model: torch.nn.Module, path: Path) -> None:
 
     weights, _ = load_weights(path)
     arch = getattr(model, "arch_name", None)
-    if arch is not None:  # a card's model: a mismatch is one line saying what differs
-        from panoconv.weights.loading import resolve_weights_card
+    if arch is not None:  # a card's model: third-party namings renamed; a mismatch is one line
+        from panoconv.weights.loading import resolve_weights
 
-        resolve_weights_card(path, weights, {}, arch)
+        weights = resolve_weights(path, weights, {}, arch).state
     try:
         model.load_state_dict(weights, strict=True)
     except RuntimeError as err:

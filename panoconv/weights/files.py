@@ -14,10 +14,9 @@ import torch
 
 from panoconv.errors import CheckpointError
 from panoconv.io.atomic import atomic_path, check_can_write
+from panoconv.weights.pytorch_source import read_pytorch_checkpoint, strip_wrappers
 
 WEIGHT_SUFFIXES = (".safetensors", ".pt", ".pth")
-#: Prefixes added by DistributedDataParallel and torch.compile; stripped on load.
-_WRAPPER_PREFIXES = ("module.", "_orig_mod.")
 
 
 def save_weights(state: Mapping[str, np.ndarray | torch.Tensor], path: Path, metadata: Mapping[str, object],
@@ -54,28 +53,16 @@ def load_weights(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
             with safe_open(str(path), framework="pt") as f:
                 metadata = dict(f.metadata() or {})
                 state = {k: f.get_tensor(k) for k in f.keys()}
-        elif suffix in (".pt", ".pth"):
-            obj = torch.load(path, map_location="cpu", weights_only=True)
-            metadata = {}
-            if isinstance(obj, dict) and "model" in obj and isinstance(obj["model"], dict):
-                obj = obj["model"]  # a training checkpoint: take the model's state
-            if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
-                raise CheckpointError(f"{path}: not a state dict of tensors")
-            state = dict(obj)
+        elif suffix in (".pt", ".pth"):  # any project's checkpoint container (pytorch_source.py)
+            ckpt = read_pytorch_checkpoint(path)
+            state = ckpt.state
+            metadata = {"pytorch_container": ckpt.container}
+            if ckpt.epoch is not None:
+                metadata["epoch"] = str(ckpt.epoch)
         else:
             raise CheckpointError(f"{path}: unknown weights format; expected .safetensors or .pt")
     except CheckpointError:
         raise
     except Exception as err:  # safetensors / torch raise assorted errors on corrupt files
         raise CheckpointError(f"{path}: unreadable weights file ({type(err).__name__}: {err})") from None
-    return {_strip_wrappers(k): v for k, v in state.items()}, metadata
-
-
-def _strip_wrappers(key: str) -> str:
-    changed = True
-    while changed:
-        changed = False
-        for prefix in _WRAPPER_PREFIXES:
-            if key.startswith(prefix):
-                key, changed = key[len(prefix):], True
-    return key
+    return {strip_wrappers(k)[0]: v for k, v in state.items()}, metadata

@@ -51,7 +51,8 @@ def _refusal(path: Path, err: Exception) -> CheckpointError:
                            f"containers{what}; panoconv reads weights only (torch.load weights_only=True)")
 
 
-def _strip(key: str) -> tuple[str, set[str]]:
+def strip_wrappers(key: str) -> tuple[str, set[str]]:
+    """`module._orig_mod.x` -> (`x`, the prefixes removed): DataParallel / DDP and torch.compile wrappers."""
     seen: set[str] = set()
     changed = True
     while changed:
@@ -91,7 +92,7 @@ def read_pytorch_checkpoint(path: Path | str) -> PyTorchCheckpoint:
         if not isinstance(k, str) or not isinstance(v, torch.Tensor):
             raise CheckpointError(f"{path}: {container} entry {k!r} is a {type(v).__name__}, not a tensor; "
                                   "not a state dict of weights")
-        name, seen = _strip(k)
+        name, seen = strip_wrappers(k)
         if name in state:
             raise CheckpointError(f"{path}: key {name!r} appears twice (with and without a wrapper prefix)")
         stripped |= seen
@@ -157,3 +158,32 @@ def map_to_card(ckpt: PyTorchCheckpoint, card: Any) -> PyTorchMapping:
         raise WeightMappingError(f"{ckpt.path}: non-finite values in {_listing('tensors', nonfinite)}")
     renamed = sum(1 for k in ckpt.state if pairs[k] != k)
     return PyTorchMapping(state, naming, order, scale, renamed)
+
+
+def match_key_maps(path: Path | str, state: Mapping[str, torch.Tensor],
+                   architecture: str | None = None) -> tuple[Any, PyTorchMapping] | None:
+    """The card and renamed state if `state` is exactly a third-party naming of a card, else None.
+
+    With `architecture`: a state dict that is another card's third-party naming is refused in one line
+    naming that card; one closer to the card's third-party naming than to its own is refused saying what
+    is missing and unexpected under that naming. Otherwise None: the caller checks the card's own naming.
+    """
+    from panoconv.arch import all_cards, get_card
+
+    keys = set(state)
+    ckpt = PyTorchCheckpoint(Path(path), dict(state), "state dict")
+    exact = [(card, keymap) for card in all_cards() for keymap in card.extra.get("pytorch_key_maps", ())
+             if keys == set(keymap.key_pairs())]
+    if architecture is None:
+        return (exact[0][0], map_to_card(ckpt, exact[0][0])) if exact else None
+    card = get_card(architecture)
+    if any(other.name == card.name for other, _ in exact):
+        return card, map_to_card(ckpt, card)
+    if exact:
+        other, keymap = exact[0]
+        raise WeightMappingError(f"{path}: a {other.name} checkpoint ({keymap.source} naming), not "
+                                 f"{card.name}; pass --arch {other.name}")
+    maps = card.extra.get("pytorch_key_maps", ())
+    if maps and max(len(keys & set(m.key_pairs())) for m in maps) > len(keys & set(card.torch_shapes())):
+        map_to_card(ckpt, card)  # raises, naming what is missing / unexpected under the closest naming
+    return None
