@@ -25,3 +25,7 @@ class WeightMappingError(PanoconvError):
 
 class OutputExistsError(PanoconvError):
     """An output path already exists and `force` was not given."""
+
+
+class NonFiniteError(PanoconvError, ValueError):
+    """A tensor that must be finite (an input image, a disparity, a weight) holds NaN or inf."""

@@ -2,11 +2,15 @@
 
 Several data sets in one run: repeat `--data`; `--data-root`, `--warp` and `--fov` are given once
 (for all) or once per `--data`, in the same order. Each batch comes from a single data set.
+
+Ctrl-C or SIGTERM: the current step finishes, a checkpoint is written, and the command exits 130 with
+a line saying how to continue (`--resume`); a second Ctrl-C aborts at once.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -95,7 +99,15 @@ def build_specs(task: str, data: tuple[Path, ...], roots: tuple[Path, ...], warp
 @click.option("--num-workers", type=int, default=0, show_default=True)
 @click.option("--threads", type=int, default=None, help="torch intra-op threads per process.")
 @click.option("--device", default="auto", show_default=True)
-@click.option("--checkpoint-every", type=int, default=10_000, show_default=True)
+@click.option("--checkpoint-minutes", type=float, default=30.0, show_default=True,
+              help="Checkpoint this often (0: off); also at every epoch end, at the end and on Ctrl-C.")
+@click.option("--checkpoint-every", type=int, default=None, help="Also checkpoint every N steps.")
+@click.option("--keep-checkpoints", type=int, default=2, show_default=True,
+              help="Newest checkpoints kept (older ones are the fallback if the newest is damaged).")
+@click.option("--log-every", type=int, default=10, show_default=True,
+              help="TensorBoard scalars every N steps (metrics.jsonl gets every step).")
+@click.option("--val-every", type=int, default=None,
+              help="Validate every N steps as well as at every epoch end (needs --val-data).")
 @click.option("--max-steps", type=int, default=None, help="Stop after this many steps (schedule unchanged).")
 @click.option("--no-augment", is_flag=True, help="No flip / colour augmentation.")
 @click.option("--skip-bad", is_flag=True,
@@ -110,11 +122,12 @@ def build_specs(task: str, data: tuple[Path, ...], roots: tuple[Path, ...], warp
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its latest checkpoint.")
 @click.option("--force", is_flag=True, help="Replace the run in --out.")
 def command(data, roots, warps, fovs, val, task, arch, init, out, epochs, batch_size, lr, height, width, seed,
-            num_workers, threads, device, checkpoint_every, max_steps, no_augment, skip_bad, datasets,
-            upstream_loss, resume, force) -> None:
+            num_workers, threads, device, checkpoint_minutes, checkpoint_every, keep_checkpoints, log_every,
+            val_every, max_steps, no_augment, skip_bad, datasets, upstream_loss, resume, force) -> None:
     """Train with the task's published recipe; checkpoints, TensorBoard logs, model.safetensors in --out."""
     from panoconv.data.threed60_paths import parse_datasets
     from panoconv.training import TrainConfig, train
+    from panoconv.training.interrupt import EXIT_INTERRUPTED, TrainingInterrupted
 
     specs, val_specs = build_specs(task, data, roots, warps, fovs, val)
     config = TrainConfig(data=tuple(specs), val_data=tuple(val_specs), task=task, arch=arch,
@@ -123,7 +136,13 @@ def command(data, roots, warps, fovs, val, task, arch, init, out, epochs, batch_
                          height=height, width=width, seed=seed, augment=not no_augment, skip_bad=skip_bad,
                          datasets=parse_datasets(datasets), upstream_loss=upstream_loss,
                          out=str(out), max_steps=max_steps, checkpoint_every=checkpoint_every,
-                         num_workers=num_workers, threads=threads, device=device, resume=resume, force=force)
-    result = train(config)
+                         checkpoint_minutes=checkpoint_minutes or None, keep_checkpoints=keep_checkpoints,
+                         log_every=log_every, val_every=val_every, num_workers=num_workers, threads=threads,
+                         device=device, resume=resume, force=force)
+    try:
+        result = train(config)
+    except TrainingInterrupted as stopped:
+        click.echo(f"Interrupted: {stopped}", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     if result.weights is not None:
         click.echo(str(result.weights))

@@ -80,6 +80,11 @@ class StereoListDataset(Dataset):
     def __len__(self) -> int:
         return len(self.pairs.entries)
 
+    def describe(self, index: int) -> str:
+        """Where sample `index` comes from (list file and line, image paths), for error messages."""
+        entry = self.pairs.entries[index]
+        return f"{entry.where()} ({entry.left}, {entry.right})"
+
     def __getitem__(self, index: int) -> dict[str, Any] | None:
         entry = self.pairs.entries[index]
         try:

@@ -1,7 +1,7 @@
 """Write outputs so that an interrupted run never leaves a half-written file behind.
 
-Everything is written to a temporary sibling and renamed into place (`os.replace` is atomic on POSIX
-within one file system).
+Everything is written to a temporary sibling, fsynced, and renamed into place (`os.replace` is atomic on
+POSIX within one file system); the folder is fsynced after the rename so the new name survives a power cut.
 """
 
 from __future__ import annotations
@@ -22,6 +22,29 @@ def check_can_write(path: Path, force: bool) -> None:
         raise OutputExistsError(f"{path}: already exists (use --force to overwrite)")
 
 
+def fsync_file(path: Path) -> None:
+    """Flush a written file's data to the disk (a rename alone may reach the disk before the data)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_dir(path: Path) -> None:
+    """Make renames and deletions inside folder `path` durable (no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # some file systems refuse fsync on folders
+        pass
+    finally:
+        os.close(fd)
+
+
 @contextlib.contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
     """Yield a temporary path beside `path` for writers that want a file name (np.save, torch.save...)."""
@@ -32,7 +55,9 @@ def atomic_path(path: Path) -> Iterator[Path]:
     try:
         yield Path(tmp)
         os.chmod(tmp, 0o644)
+        fsync_file(Path(tmp))
         os.replace(tmp, path)
+        fsync_dir(path.parent)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)

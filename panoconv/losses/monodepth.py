@@ -6,8 +6,8 @@ for these exact halvings), with dL, dR = channels 0 / 1 of disp(i+1):
     left_est  = warp(right, -dL)          right_est = warp(left, +dR)
     image     = sum_i sum_side  alpha * mean(ssim_map(est, target)) + (1 - alpha) * mean|est - target|
     smoothness= sum_i (mean|dx(dL) * exp(-mean_c|dx(left)|)| + mean|dx(dR) * exp(-mean_c|dx(right)|)|) / 2^i
-    lr        = sum_i mean|warp(dR, -dL) - dL| + mean|warp(dL, +dR) - dR|
-    total     = image + smoothness_weight * smoothness + lr_weight * lr
+    lr_consistency = sum_i mean|warp(dR, -dL) - dL| + mean|warp(dL, +dR) - dR|
+    total     = image + smoothness_weight * smoothness + lr_weight * lr_consistency
 
 dx(t) = t[..., :-1] - t[..., 1:]. Upstream quirk reproduced by default: its smoothness helper
 returns x-terms then y-terms but the loss reads only the first four items, so only x-gradients
@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from panoconv.errors import InputShapeError
+from panoconv.errors import InputShapeError, NonFiniteError
 from panoconv.geometry.warps import EQUIRECT_ROWS, KITTI_FOV_DEG, WARP_MODES, WarpMode, warp
 from panoconv.losses._types import LossOutput
 from panoconv.losses.ssim import ssim_map
@@ -94,15 +94,28 @@ def _check_inputs(disps: list[torch.Tensor], left: torch.Tensor, right: torch.Te
         if tuple(d.shape) != expected:
             raise InputShapeError(f"disp{i + 1} has shape {tuple(d.shape)}, expected {expected} "
                                   "(channel 0 left, channel 1 right disparity)")
+    _check_finite([("left image", left), ("right image", right)]
+                  + [(f"disp{i + 1}", d) for i, d in enumerate(disps[:config.num_scales])])
+
+
+def _check_finite(named: list[tuple[str, torch.Tensor]]) -> None:
+    """NonFiniteError before the warp: a NaN sample position would become an out-of-range gather index."""
+    with torch.no_grad():
+        flags = torch.stack([torch.isfinite(t).all() for _, t in named]).cpu()  # one device sync
+    bad = [name for (name, _), ok in zip(named, flags.tolist()) if not ok]
+    if bad:
+        raise NonFiniteError(f"non-finite values in {', '.join(bad)} before the warp")
 
 
 def monodepth_loss(disps: list[torch.Tensor], left: torch.Tensor, right: torch.Tensor,
                    config: MonodepthLossConfig = MonodepthLossConfig()) -> LossOutput:
     """disps [disp1 (B,2,H,W), disp2 (H/2), disp3, disp4], left / right (B, C, H, W) -> LossOutput.
 
-    Terms: `image`, `smoothness`, `lr` (unweighted sums as upstream names them: image_loss,
-    disp_gradient_loss, lr_loss) and per scale `image/i`, `smoothness/i`, `lr/i` (both sides summed,
-    smoothness already divided by 2^i). total = image + smoothness_w * smoothness + lr_w * lr.
+    Terms: `image`, `smoothness`, `lr_consistency` (unweighted sums; upstream's image_loss,
+    disp_gradient_loss, lr_loss, renamed so the left-right term is never read as a learning rate) and per
+    scale `image/i`, `smoothness/i`, `lr_consistency/i` (both sides summed, smoothness already divided
+    by 2^i). total = image + smoothness_w * smoothness + lr_w * lr_consistency. Raises NonFiniteError
+    before warping if an image or disparity holds NaN/inf.
     """
     _check_inputs(disps, left, right, config)
     n = config.num_scales
@@ -138,11 +151,11 @@ def monodepth_loss(disps: list[torch.Tensor], left: torch.Tensor, right: torch.T
     smoothness = _add_n(smooth_l + smooth_r)
     lr = _add_n(lr_l + lr_r)
     total = image + config.smoothness * smoothness + config.lr * lr
-    terms = {"image": image, "smoothness": smoothness, "lr": lr}
+    terms = {"image": image, "smoothness": smoothness, "lr_consistency": lr}
     for i in range(n):
         terms[f"image/{i}"] = image_l[i] + image_r[i]
         terms[f"smoothness/{i}"] = smooth_l[i] + smooth_r[i]
-        terms[f"lr/{i}"] = lr_l[i] + lr_r[i]
+        terms[f"lr_consistency/{i}"] = lr_l[i] + lr_r[i]
     return LossOutput(total=total, terms=terms)
 
 

@@ -82,8 +82,8 @@ def monodepth_loss(disps: list[Any], left: Any, right: Any, alpha: float = 0.85,
                    avgpool_pyramid: bool = False) -> dict[str, Any]:
     """disps [(B, H, W, 2), (B, H/2, W/2, 2), ...], left / right (B, H, W, C) -> dict of scalar tensors.
 
-    Keys as `panoconv.losses.monodepth.monodepth_loss`: total, image, smoothness, lr, and per scale
-    image/i, smoothness/i, lr/i. `exact_square` (see `ssim`) and `avgpool_pyramid` (see
+    Keys as `panoconv.losses.monodepth.monodepth_loss`: total, image, smoothness, lr_consistency, and per
+    scale image/i, smoothness/i, lr_consistency/i. `exact_square` (see `ssim`) and `avgpool_pyramid` (see
     `scale_pyramid`) change float32 rounding only (False = upstream's ops); with both, pyramids
     and SSIM maps round exactly as in PyTorch's `panoconv.losses.monodepth` (staged loss parity).
     """
@@ -128,9 +128,9 @@ def monodepth_loss(disps: list[Any], left: Any, right: Any, alpha: float = 0.85,
     lr_loss = tf.add_n(lr_left_loss + lr_right_loss)
 
     total = image_loss + smoothness_weight * disp_gradient_loss + lr_weight * lr_loss
-    out = {"total": total, "image": image_loss, "smoothness": disp_gradient_loss, "lr": lr_loss}
+    out = {"total": total, "image": image_loss, "smoothness": disp_gradient_loss, "lr_consistency": lr_loss}
     for i in range(n):
         out[f"image/{i}"] = image_loss_left[i] + image_loss_right[i]
         out[f"smoothness/{i}"] = disp_left_loss[i] + disp_right_loss[i]
-        out[f"lr/{i}"] = lr_left_loss[i] + lr_right_loss[i]
+        out[f"lr_consistency/{i}"] = lr_left_loss[i] + lr_right_loss[i]
     return out

@@ -27,7 +27,7 @@ CONFIG_VERSION = 1
 #: fields that do not change what is computed; ignored when comparing runs
 RUNTIME_FIELDS = frozenset({
     "out", "resume", "force", "num_workers", "threads", "device", "progress", "log_every", "image_every",
-    "checkpoint_every", "keep_checkpoints", "max_steps",
+    "checkpoint_every", "checkpoint_minutes", "keep_checkpoints", "max_steps", "val_every",
 })
 
 
@@ -81,13 +81,17 @@ class TrainConfig:
     # runtime (see RUNTIME_FIELDS)
     out: str = "runs/train"
     max_steps: int | None = None
-    checkpoint_every: int = 10_000
+    # checkpoints are written every `checkpoint_minutes` (None: never by time), at every epoch end, at
+    # the end, on SIGINT/SIGTERM, and every `checkpoint_every` steps if set
+    checkpoint_every: int | None = None
+    checkpoint_minutes: float | None = 30.0
     keep_checkpoints: int = 2
     num_workers: int = 0
     threads: int | None = None
     device: str = "auto"
     log_every: int = 10
     image_every: int = 500
+    val_every: int | None = None  # validate every N steps as well as at every epoch end
     progress: bool = True
     resume: bool = False
     force: bool = False
@@ -102,15 +106,17 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Raise `ConfigError` (one line, names the option) for values no run could use."""
-        positive = {"height": self.height, "width": self.width, "checkpoint_every": self.checkpoint_every,
-                    "keep_checkpoints": self.keep_checkpoints, "log_every": self.log_every,
-                    "image_every": self.image_every}
-        for name in ("epochs", "batch_size", "max_steps", "threads"):
+        positive = {"height": self.height, "width": self.width, "keep_checkpoints": self.keep_checkpoints,
+                    "log_every": self.log_every, "image_every": self.image_every}
+        for name in ("epochs", "batch_size", "max_steps", "threads", "checkpoint_every", "val_every"):
             if getattr(self, name) is not None:
                 positive[name] = getattr(self, name)
         for name, value in positive.items():
             if int(value) < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
+        if self.checkpoint_minutes is not None and not float(self.checkpoint_minutes) > 0.0:
+            raise ConfigError(f"--checkpoint-minutes must be positive (0 on the command line turns it off), "
+                              f"got {self.checkpoint_minutes}")
         if self.lr is not None and not float(self.lr) > 0.0:
             raise ConfigError(f"--lr must be positive, got {self.lr}")
         if self.seed < 0:

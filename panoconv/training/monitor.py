@@ -2,12 +2,18 @@
 
 Other ranks get a `Monitor(enabled=False)` whose methods do nothing, so the loop never branches on rank.
 `metrics.jsonl` (one JSON object per step / validation) is the machine-readable record (tests, plots).
+Names: `learning_rate` is the optimiser's rate, `loss/lr_consistency` the left-right loss term.
+
+`flush()` (called before every checkpoint) puts metrics and events on disk, so a checkpoint never
+exists without the logs up to its step. A resumed run opens the event writer with `purge_step`, which
+hides events a killed run logged after its checkpoint (metrics.jsonl is trimmed by the run folder).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +25,7 @@ log = logging.getLogger(__name__)
 
 class Monitor:
     def __init__(self, run_dir: Path, enabled: bool, total_steps: int, initial_step: int = 0,
-                 progress: bool = True, log_every: int = 10) -> None:
+                 progress: bool = True, log_every: int = 10, purge_step: int | None = None) -> None:
         self.enabled = enabled
         self.log_every = max(1, int(log_every))
         self.writer = None
@@ -32,7 +38,7 @@ class Monitor:
         import_tf()  # tensorboard imports TensorFlow when installed; do it quietly first
         from torch.utils.tensorboard import SummaryWriter
 
-        self.writer = SummaryWriter(log_dir=str(Path(run_dir) / "tb"))
+        self.writer = SummaryWriter(log_dir=str(Path(run_dir) / "tb"), purge_step=purge_step)
         self.metrics = open(Path(run_dir) / "metrics.jsonl", "a", encoding="utf-8")
         self.bar = tqdm(total=total_steps, initial=initial_step, unit="step", dynamic_ncols=True,
                         disable=not progress, desc="train")
@@ -45,9 +51,10 @@ class Monitor:
         if step % self.log_every == 0 or step == 1:
             for name, value in scalars.items():
                 self.writer.add_scalar(f"loss/{name}", value, step)
-            self.writer.add_scalar("lr", lr, step)
+            self.writer.add_scalar("learning_rate", lr, step)
             self.writer.add_scalar("images_per_s", images_per_s, step)
-        self.metrics.write(json.dumps({"step": step, "epoch": epoch, "lr": lr, "images_per_s": images_per_s,
+        self.metrics.write(json.dumps({"step": step, "epoch": epoch, "learning_rate": lr,
+                                       "images_per_s": images_per_s,
                                        **{f"loss/{k}": v for k, v in scalars.items()}}) + "\n")
         self.bar.update(1)
         self.bar.set_postfix(loss=f"{scalars['total']:.4f}", img_s=f"{images_per_s:.1f}", refresh=False)
@@ -67,8 +74,17 @@ class Monitor:
             self.writer.add_scalar(f"val/{name}", value, step)
         record = {"step": step, "epoch": epoch, **{f"val/{k}": v for k, v in scalars.items()}}
         self.metrics.write(json.dumps(record) + "\n")
-        log.info("epoch %d validation: %s", epoch,
+        log.info("step %d (epoch %d) validation: %s", step, epoch,
                  ", ".join(f"{k} {v:.4f}" for k, v in sorted(scalars.items())))
+
+    def flush(self) -> None:
+        """Metrics and TensorBoard events up to now onto the disk (fsynced)."""
+        if not self.enabled:
+            return
+        assert self.writer is not None and self.metrics is not None
+        self.writer.flush()
+        self.metrics.flush()
+        os.fsync(self.metrics.fileno())
 
     def text(self, tag: str, text: str) -> None:
         if self.enabled and self.writer is not None:

@@ -58,12 +58,14 @@ class RunState:
         log.info("checkpoint %s (step %d)", path, self.step)
         return path
 
-    def restore(self, path: Path) -> None:
+    def restore(self, path: Path, ckpt: dict[str, Any] | None = None) -> None:
         """Load model, optimiser, scheduler, counters and RNG states from a checkpoint file.
 
-        Loaded on the CPU (RNG states must stay there); load_state_dict copies onto the model's device.
+        `ckpt` is the already loaded content of `path`, if the caller has it. Loaded on the CPU (RNG
+        states must stay there); load_state_dict copies onto the model's device.
         """
-        ckpt = load_checkpoint(path, map_location="cpu")
+        if ckpt is None:
+            ckpt = load_checkpoint(path, map_location="cpu")
         if int(ckpt["steps_per_epoch"]) != self.steps_per_epoch:
             raise CheckpointError(f"{path}: was written with {ckpt['steps_per_epoch']} batches per epoch, "
                                   f"this run has {self.steps_per_epoch} (data or batch size changed)")

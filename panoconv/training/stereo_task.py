@@ -66,6 +66,9 @@ class _WarpTagged(Dataset):
     def set_epoch(self, epoch: int) -> None:
         self.inner.set_epoch(epoch)
 
+    def describe(self, index: int) -> str:
+        return self.inner.describe(index)
+
     def __getitem__(self, index: int) -> dict[str, Any] | None:
         sample = self.inner[index]
         if sample is None:

@@ -22,8 +22,9 @@ def validate(task: Any, model: nn.Module, datasets: list, batch_size: int,
     totals: dict[str, float] = {}
     count = 0
     try:
+        # its own generator: validating never draws from the global RNG (exact resume around validation)
         for batch in DataLoader(ConcatDataset(datasets), batch_sampler=sampler, num_workers=num_workers,
-                                collate_fn=collate_skip_none):
+                                collate_fn=collate_skip_none, generator=torch.Generator().manual_seed(0)):
             if batch is None:
                 continue
             n = next(v.shape[0] for v in batch.values() if isinstance(v, torch.Tensor) and v.dim() > 0)

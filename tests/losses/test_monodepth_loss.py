@@ -86,9 +86,9 @@ def test_total_is_weighted_sum_and_module_form():
     config = MonodepthLossConfig(smoothness=0.3, lr=2.0)
     out = MonodepthLoss(config)([torch.from_numpy(d) for d in disps], torch.from_numpy(left), torch.from_numpy(right))
     t = out.terms
-    torch.testing.assert_close(out.total, t["image"] + 0.3 * t["smoothness"] + 2.0 * t["lr"])
+    torch.testing.assert_close(out.total, t["image"] + 0.3 * t["smoothness"] + 2.0 * t["lr_consistency"])
     torch.testing.assert_close(t["image"], sum(t[f"image/{i}"] for i in range(4)))
-    assert set(out.scalars()) >= {"total", "image", "smoothness", "lr"}
+    assert set(out.scalars()) >= {"total", "image", "smoothness", "lr_consistency"}
 
 
 def test_guards():

@@ -32,7 +32,7 @@ def test_loss_mode_reports_terms_gradients_and_adam(tf_checkpoint):
     report = json.loads(result.stdout)
     (run,) = report["results"]
     assert run["dtype"] == "float64" and len(run["gradients"]) == 64
-    assert {t["name"] for t in run["terms"]} >= {"total", "image", "smoothness", "lr"}
+    assert {t["name"] for t in run["terms"]} >= {"total", "image", "smoothness", "lr_consistency"}
     assert max(g["max_rel"] for g in run["gradients"]) <= 1e-10
     assert max(a["max_rel"] for a in run["adam"]) <= 1e-10
 

@@ -1,7 +1,9 @@
-"""Checkpoints: safe format, RNG round trip, and a failed write leaves the previous checkpoint usable."""
+"""Checkpoints: safe format, RNG round trip, checksums, fallback past damaged files, no stale leftovers."""
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import random
 
 import numpy as np
@@ -11,10 +13,17 @@ import torch
 from panoconv.errors import CheckpointError
 from panoconv.training import checkpoint as ck
 
+#: a tensor whose bytes are easy to find in the file (to flip a bit inside tensor data, not zip headers)
+MARK = torch.arange(256, dtype=torch.float32) + 0.5
+
 
 def _state(step: int) -> dict:
-    return {"step": step, "model": {"w": torch.full((3,), float(step))}, "rng": ck.capture_rng(),
-            "config": {"data": ({"list_file": "a.txt"},), "lr": 1e-4}}
+    return {"step": step, "model": {"w": torch.full((3,), float(step)), "mark": MARK + step},
+            "rng": ck.capture_rng(), "config": {"data": ({"list_file": "a.txt"},), "lr": 1e-4}}
+
+
+def _names(tmp_path) -> list[str]:
+    return sorted(p.name for p in (tmp_path / "checkpoints").iterdir())
 
 
 def test_checkpoint_loads_with_weights_only_and_restores_rng(tmp_path):
@@ -29,12 +38,76 @@ def test_checkpoint_loads_with_weights_only_and_restores_rng(tmp_path):
     assert expected[2] == again[2]
 
 
-def test_only_the_newest_checkpoints_are_kept_and_latest_points_to_the_newest(tmp_path):
+def test_checksum_file_is_sha256sum_format_of_the_checkpoint(tmp_path):
+    path = ck.save_checkpoint(tmp_path, _state(7))
+    line = ck.checksum_path(path).read_text()
+    assert line == f"{hashlib.sha256(path.read_bytes()).hexdigest()}  step_00000007.pt\n"
+    ck.verify_checkpoint(path)
+
+
+def test_only_the_newest_checkpoints_are_kept_with_their_checksums(tmp_path):
     for step in (10, 20, 30):
         ck.save_checkpoint(tmp_path, _state(step), keep=2)
-    names = sorted(p.name for p in (tmp_path / "checkpoints").iterdir())
-    assert names == ["latest", "step_00000020.pt", "step_00000030.pt"]
+    assert _names(tmp_path) == ["latest", "step_00000020.pt", "step_00000020.pt.sha256", "step_00000030.pt",
+                                "step_00000030.pt.sha256"]
     assert ck.latest_checkpoint(tmp_path).name == "step_00000030.pt"
+
+
+def test_torch_load_misses_a_bit_flip_that_the_checksum_catches(tmp_path):
+    path = ck.save_checkpoint(tmp_path, _state(10))
+    data = bytearray(path.read_bytes())
+    at = data.find((MARK + 10).numpy().tobytes())
+    assert at > 0
+    data[at + 41] ^= 0x04
+    path.write_bytes(bytes(data))
+    loaded = ck.load_checkpoint(path)  # torch does not verify the zip CRCs: it loads, silently wrong
+    assert not torch.equal(loaded["model"]["mark"], MARK + 10)
+    with pytest.raises(CheckpointError, match="checksum mismatch"):
+        ck.verify_checkpoint(path)
+
+
+def _flip(path):
+    data = bytearray(path.read_bytes())
+    data[data.find((MARK + 20).numpy().tobytes()) + 5] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+DAMAGE = {
+    "truncated": (lambda p: p.write_bytes(p.read_bytes()[:len(p.read_bytes()) // 2]), "checksum mismatch"),
+    "empty": (lambda p: p.write_bytes(b""), "empty file"),
+    "deleted": (lambda p: p.unlink(), "missing"),
+    "bit-flipped": (_flip, "checksum mismatch"),
+    "checksum lost": (lambda p: ck.checksum_path(p).unlink(), "no checksum file"),
+    "latest garbage": (lambda p: (p.parent / "latest").write_bytes(b"\x00\xffstep_9.pt"), "does not name"),
+    "latest names a missing file": (lambda p: (p.parent / "latest").write_text("step_00000099.pt\n"), "missing"),
+    "latest empty": (lambda p: (p.parent / "latest").write_text(""), "does not name"),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+def test_damaged_latest_falls_back_to_the_previous_checkpoint_with_a_warning(tmp_path, caplog, damage):
+    ck.save_checkpoint(tmp_path, _state(10), keep=2)
+    newest = ck.save_checkpoint(tmp_path, _state(20), keep=2)
+    spoil, reason = DAMAGE[damage]
+    spoil(newest)
+    with caplog.at_level(logging.WARNING):
+        found = ck.find_resume_checkpoint(tmp_path)
+    if damage.startswith("latest"):  # the pointer is only a hint: the newest file that verifies wins
+        assert found.state["step"] == 20 and found.path == newest
+    else:
+        assert found.state["step"] == 10 and found.path.name == "step_00000010.pt"
+        assert "falling back to" in caplog.text
+    assert reason in caplog.text and any(reason in s for s in found.skipped)
+
+
+def test_no_verifiable_checkpoint_is_an_error_naming_each_reason(tmp_path):
+    first = ck.save_checkpoint(tmp_path, _state(10), keep=2)
+    second = ck.save_checkpoint(tmp_path, _state(20), keep=2)
+    first.write_bytes(b"")
+    _flip(second)
+    with pytest.raises(CheckpointError, match=r"no usable checkpoint \(.*checksum mismatch.*empty file.*--force"):
+        ck.find_resume_checkpoint(tmp_path)
+    assert ck.find_resume_checkpoint(tmp_path / "elsewhere") is None
 
 
 def test_failure_while_writing_keeps_previous_checkpoint(tmp_path, monkeypatch):
@@ -54,21 +127,39 @@ def test_failure_while_writing_keeps_previous_checkpoint(tmp_path, monkeypatch):
     latest = ck.latest_checkpoint(tmp_path)
     assert latest.name == "step_00000010.pt"
     assert ck.load_checkpoint(latest)["step"] == 10
-    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["latest", "step_00000010.pt"]
+    assert _names(tmp_path) == ["latest", "step_00000010.pt", "step_00000010.pt.sha256"]
 
 
-def test_kill_before_latest_is_updated_leaves_previous_as_latest(tmp_path, monkeypatch):
+def test_kill_before_latest_is_updated_leaves_previous_checkpoint_intact(tmp_path, monkeypatch):
     ck.save_checkpoint(tmp_path, _state(10), keep=1)
     real_atomic_file = ck.atomic_file
 
-    def dies(path, mode="wb"):
-        raise KeyboardInterrupt("killed before the pointer was written")
+    def dies_on_the_pointer(path, mode="wb"):
+        if path.name == ck.LATEST:
+            raise KeyboardInterrupt("killed before the pointer was written")
+        return real_atomic_file(path, mode)
 
-    monkeypatch.setattr(ck, "atomic_file", dies)
+    monkeypatch.setattr(ck, "atomic_file", dies_on_the_pointer)
     with pytest.raises(KeyboardInterrupt):
         ck.save_checkpoint(tmp_path, _state(20), keep=1)
     monkeypatch.setattr(ck, "atomic_file", real_atomic_file)
-    assert ck.load_checkpoint(ck.latest_checkpoint(tmp_path))["step"] == 10  # the older one was not pruned
+    assert (tmp_path / "checkpoints" / "latest").read_text() == "step_00000010.pt\n"
+    assert ck.load_checkpoint(tmp_path / "checkpoints" / "step_00000010.pt")["step"] == 10  # not pruned
+    assert ck.find_resume_checkpoint(tmp_path).state["step"] == 10  # what `latest` names comes first
+    (tmp_path / "checkpoints" / "step_00000010.pt").unlink()
+    assert ck.find_resume_checkpoint(tmp_path).state["step"] == 20  # complete and checksummed: the fallback
+
+
+def test_stale_temporary_files_are_swept_and_foreign_files_kept(tmp_path):
+    ck.save_checkpoint(tmp_path, _state(10))
+    folder = tmp_path / "checkpoints"
+    stale = [folder / ".step_00000020.a1b2.pt", folder / ".step_00000020.pt.x9.sha256", folder / ".latest.q.tmp"]
+    for p in stale:
+        p.write_bytes(b"partial")
+    (folder / "notes.txt").write_text("mine")
+    assert sorted(p.name for p in ck.sweep_temp_files(tmp_path)) == sorted(p.name for p in stale)
+    assert not any(p.exists() for p in stale) and (folder / "notes.txt").exists()
+    assert ck.find_resume_checkpoint(tmp_path).state["step"] == 10
 
 
 def test_damaged_or_foreign_files_are_refused(tmp_path):

@@ -1,0 +1,53 @@
+"""Non-finite values found before they reach the warp, with a message that names where they came from.
+
+A NaN disparity sent into the warp becomes a NaN sample column, `floor(NaN).long()` a huge gather
+index, and the step dies with an index error deep inside the sampler, before the NaN-loss stop can say
+anything useful. So the trainer checks, in this order: the `--init` weights when loading them (the
+file and tensor are named), every batch before the forward (the data list line when the data set can
+`describe(index)` it), and the network's disparity inside the loss (`NonFiniteError`), which the
+trainer turns into `TrainingDiverged` naming the parameters that went non-finite.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+import torch
+
+
+def nonfinite_tensors(tensors: Iterable[tuple[str, Any]]) -> list[str]:
+    """`name (k of n)` for every floating tensor holding NaN or inf."""
+    found = []
+    for name, value in tensors:
+        if isinstance(value, torch.Tensor) and value.is_floating_point():
+            bad = int((~torch.isfinite(value)).sum())
+            if bad:
+                found.append(f"{name} ({bad} of {value.numel()})")
+    return found
+
+
+def summarise(names: list[str], limit: int = 3) -> str:
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
+def nonfinite_samples(batch: Mapping[str, Any]) -> tuple[list[str], list[int]]:
+    """(fields holding NaN/inf, positions in the batch of the samples affected)."""
+    fields, rows = [], set()
+    for name, value in batch.items():
+        if isinstance(value, torch.Tensor) and value.is_floating_point() and value.dim() > 0:
+            finite = torch.isfinite(value).reshape(value.shape[0], -1).all(dim=1)
+            if not bool(finite.all()):
+                fields.append(name)
+                rows.update(torch.nonzero(~finite).flatten().tolist())
+    return fields, sorted(rows)
+
+
+def describe_rows(datasets: list, dataset: int, indices: list[int], rows: list[int]) -> str:
+    """Where the batch rows `rows` came from: `describe(i)` of the data set if it has one, else the index."""
+    ds = datasets[dataset]
+    offset = sum(len(d) for d in datasets[:dataset])
+    local = [indices[r] - offset for r in rows if r < len(indices)]
+    if hasattr(ds, "describe"):
+        return "; ".join(ds.describe(i) for i in local[:3]) + (" ..." if len(local) > 3 else "")
+    return f"samples {local[:5]} of training data set {dataset + 1}"
