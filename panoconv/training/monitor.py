@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
+import types
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,17 @@ import torch
 from tqdm import tqdm
 
 log = logging.getLogger(__name__)
+
+
+def _tensorboard_without_tensorflow() -> None:
+    """Make TensorBoard's writer use its own file layer instead of importing TensorFlow.
+
+    When TensorFlow is installed (panoconv needs it for `verify`), tensorboard imports it for file
+    access, which costs 10-30 s of training start-up and TF's start-up banner. An importable
+    `tensorboard.compat.notf` is tensorboard's own switch to its stub (its "no_tensorflow" build target);
+    the event files are the same. Has no effect once tensorboard has picked TensorFlow in this process.
+    """
+    sys.modules.setdefault("tensorboard.compat.notf", types.ModuleType("tensorboard.compat.notf"))
 
 
 class Monitor:
@@ -33,9 +46,7 @@ class Monitor:
         self.bar = None
         if not enabled:
             return
-        from panoconv.tf_reference._tf import import_tf
-
-        import_tf()  # tensorboard imports TensorFlow when installed; do it quietly first
+        _tensorboard_without_tensorflow()
         from torch.utils.tensorboard import SummaryWriter
 
         self.writer = SummaryWriter(log_dir=str(Path(run_dir) / "tb"), purge_step=purge_step)

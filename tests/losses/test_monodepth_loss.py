@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from panoconv.errors import InputShapeError
+from panoconv.errors import InputShapeError, NonFiniteError
 from panoconv.losses.monodepth import MonodepthLoss, MonodepthLossConfig, monodepth_loss
 from panoconv.parity._synthetic import disparity_pyramid, stereo_pair
 
@@ -117,3 +117,17 @@ def test_equirect_upstream_gpu_rows_only_matter_across_the_batch():
     assert both[0] != both[1]  # rows leaving one image read the other one
     with pytest.raises(ValueError, match="unknown equirect_rows"):
         MonodepthLossConfig(equirect_rows="wrap")
+
+
+@pytest.mark.parametrize("warp", ["rectilinear", "equirectangular", "panorama"])
+def test_nan_disparity_or_image_is_named_before_the_warp(warp):
+    left, right, disps = _inputs("float32")
+    td = [torch.from_numpy(d).clone() for d in disps]
+    td[2][0, 1, 3, 4] = float("nan")  # without the guard: an index error inside the sampler's gather
+    config = MonodepthLossConfig(warp=warp)
+    with pytest.raises(NonFiniteError, match=r"non-finite values in disp3 before the warp"):
+        monodepth_loss(td, torch.from_numpy(left), torch.from_numpy(right), config)
+    bad_left = torch.from_numpy(left).clone()
+    bad_left[1, 0, 0, 0] = float("inf")
+    with pytest.raises(NonFiniteError, match=r"non-finite values in left image before"):
+        monodepth_loss([torch.from_numpy(d) for d in disps], bad_left, torch.from_numpy(right), config)

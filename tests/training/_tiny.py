@@ -6,6 +6,7 @@ Importing this module registers it as "tiny-test".
 
 from __future__ import annotations
 
+import os
 import zlib
 from pathlib import Path
 from typing import Any, Mapping
@@ -14,6 +15,7 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
+from panoconv.errors import NonFiniteError
 from panoconv.losses import LossOutput
 from panoconv.training.config import DataSpec, TrainConfig
 from panoconv.training.registry import TASKS, TaskDefaults, register_task
@@ -21,6 +23,12 @@ from panoconv.training.registry import TASKS, TaskDefaults, register_task
 #: test hooks: make the loss NaN on this call number (1-based); record each batch's warps
 NAN_AT_CALL: int | None = None
 SEEN_WARPS: list[set[str]] = []
+#: send these signals to this process during loss call number N: {N: [signal, ...]}
+SIGNALS_AT_CALL: dict[int, list[int]] = {}
+#: sample index whose input holds a NaN
+NAN_INPUT_INDEX: int | None = None
+#: on this loss call, set the first conv weight to NaN first (the prediction then is NaN)
+NAN_WEIGHT_AT_CALL: int | None = None
 
 
 class TinyData(Dataset):
@@ -29,6 +37,7 @@ class TinyData(Dataset):
     def __init__(self, spec: DataSpec, size: int) -> None:
         self.n = len([line for line in Path(spec.list_file).read_text().splitlines() if line.strip()])
         self.key = zlib.crc32(Path(spec.list_file).name.encode())
+        self.name = Path(spec.list_file).name
         self.warp, self.size, self.epoch = spec.warp, size, 0
 
     def __len__(self) -> int:
@@ -37,9 +46,14 @@ class TinyData(Dataset):
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
+    def describe(self, index: int) -> str:
+        return f"{self.name}:{index + 1}"
+
     def __getitem__(self, index: int) -> dict[str, Any]:
         g = torch.Generator().manual_seed(self.key * 1000 + index)
         x = torch.rand(3, self.size, self.size, generator=g)
+        if index == NAN_INPUT_INDEX:
+            x[0, 0, 0] = float("nan")
         # epoch-dependent, like augmentation
         noise = 0.01 * self.epoch * torch.rand(1, self.size, self.size, generator=g)
         return {"x": x, "y": x.mean(0, keepdim=True) ** 2 + noise, "index": index, "warp": self.warp}
@@ -59,7 +73,14 @@ class TinyTask:
         self.calls += 1
         if model.training:
             SEEN_WARPS.append(set(batch["warp"]))
+        for sig in SIGNALS_AT_CALL.get(self.calls, []):
+            os.kill(os.getpid(), sig)
+        if NAN_WEIGHT_AT_CALL is not None and self.calls == NAN_WEIGHT_AT_CALL:
+            with torch.no_grad():
+                next(model.parameters())[0, 0, 0, 0] = float("nan")
         pred = model(batch["x"])
+        if not torch.isfinite(pred).all():  # as the stereo loss does before its warp
+            raise NonFiniteError("non-finite values in the prediction")
         mse = torch.mean((pred - batch["y"]) ** 2)
         l1 = torch.mean(torch.abs(pred - batch["y"]))
         total = mse + 0.1 * l1
