@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -65,3 +67,36 @@ def test_two_processes_equal_one_process_monodepth_stereo(tmp_path):
     assert one["step"] == two["step"] == 2
     np.testing.assert_allclose(two["losses"], one["losses"], rtol=1e-5)
     assert (tmp_path / "two" / "model.safetensors").is_file()
+
+
+@pytest.mark.slow
+def test_ctrl_c_under_torchrun_stops_every_rank_after_the_same_step_with_a_checkpoint(tmp_path):
+    # Ctrl-C in a terminal reaches the whole process group (agent and workers); the agent forwards it to
+    # each worker again. Every rank must stop after the same step, rank 0 saving that step's state.
+    base = tiny_config(tmp_path, data=(DataSpec(write_list(tmp_path / "c.txt", 16)),), batch_size=4,
+                       epochs=150, checkpoint_minutes=None)  # 600 short steps
+    ref = base.replace(out=str(tmp_path / "ref"), max_steps=200, checkpoint_every=1, keep_checkpoints=1000)
+    _launch(ref, tmp_path, 2)
+    cfg = tmp_path / "stop.json"
+    cfg.write_text(base.replace(out=str(tmp_path / "stop")).to_json())
+    out = tmp_path / "stop.result.json"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([str(TORCHRUN), "--standalone", "--nproc_per_node=2", str(WORKER), str(cfg), str(out)],
+                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    metrics = tmp_path / "stop" / "metrics.jsonl"
+    deadline = time.monotonic() + 300
+    while not (metrics.is_file() and metrics.read_text().count("\n") >= 20) and time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()[1][-3000:]
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    ranks = [json.loads(Path(f"{out}.rank{r}").read_text()) for r in range(2)]
+    assert ranks[0]["step"] == ranks[1]["step"], stderr[-3000:]
+    step = ranks[0]["step"]
+    assert 20 <= step < 200, (step, stderr[-3000:])
+    assert ranks[0]["signal"] == ranks[1]["signal"] == "SIGINT"
+    saved = load_checkpoint(latest_checkpoint(tmp_path / "stop"))
+    assert saved["step"] == step
+    expected = load_checkpoint(tmp_path / "ref" / "checkpoints" / f"step_{step:08d}.pt")["model"]
+    assert all(torch.equal(saved["model"][k], expected[k]) for k in expected)  # bitwise the same state
