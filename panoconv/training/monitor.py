@@ -85,8 +85,8 @@ class Monitor:
             self.writer.add_scalar(f"val/{name}", value, step)
         record = {"step": step, "epoch": epoch, **{f"val/{k}": v for k, v in scalars.items()}}
         self.metrics.write(json.dumps(record) + "\n")
-        log.info("step %d (epoch %d) validation: %s", step, epoch,
-                 ", ".join(f"{k} {v:.4f}" for k, v in sorted(scalars.items())))
+        log.info("step %d (epoch %d) validation: %s", step, epoch,  # per-scale terms: TensorBoard, metrics
+                 ", ".join(f"{k} {v:.4f}" for k, v in sorted(scalars.items()) if "/" not in k))
 
     def flush(self) -> None:
         """Metrics and TensorBoard events up to now onto the disk (fsynced)."""
