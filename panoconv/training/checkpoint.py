@@ -231,7 +231,8 @@ def find_resume_checkpoint(run_dir: Path, map_location: str | torch.device | Non
         return FoundCheckpoint(path, state, tuple(skipped))
     if not candidates:
         return None
-    raise CheckpointError(f"{run_dir}: no usable checkpoint ({'; '.join(skipped)}); use --force to start over")
+    raise CheckpointError(f"{run_dir}: no usable checkpoint ({'; '.join(skipped)}); use --force to start "
+                          "over")
 
 
 def latest_checkpoint(run_dir: Path) -> Path | None:
@@ -259,7 +260,8 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
         first = str(err).strip().splitlines()[0] if str(err).strip() else ""
         if "weights_only" in first or "Weights only" in first:
             first = "holds objects other than tensors and plain containers"
-        raise CheckpointError(f"{path}: cannot read checkpoint ({type(err).__name__}: {first[:200]})") from None
+        detail = f"{type(err).__name__}: {first[:200]}"
+        raise CheckpointError(f"{path}: cannot read checkpoint ({detail})") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a panoconv training checkpoint")
     return state

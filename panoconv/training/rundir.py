@@ -178,8 +178,8 @@ class RunLock:
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
             os.close(fd)
             if err.errno in (errno.EWOULDBLOCK, errno.EACCES):
-                raise OutputExistsError(f"{self.path.parent}: another training process (pid {holder or '?'}) is "
-                                        "using this run folder") from None
+                raise OutputExistsError(f"{self.path.parent}: another training process (pid {holder or '?'}) "
+                                        "is using this run folder") from None
             log.debug("%s: no lock (%s)", self.path, err.strerror)
             return self
         os.ftruncate(fd, 0)

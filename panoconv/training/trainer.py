@@ -210,7 +210,8 @@ class _Loop:
             self.sampler.set_epoch(epoch, state.position - epoch * state.steps_per_epoch)
             loader = DataLoader(concat, batch_sampler=self.sampler, num_workers=config.num_workers,
                                 collate_fn=collate_skip_none, pin_memory=ctx.device.type == "cuda",
-                                worker_init_fn=ignore_stop_signals, generator=_loader_generator(config.seed, epoch))
+                                worker_init_fn=ignore_stop_signals,
+                                generator=_loader_generator(config.seed, epoch))
             tick = time.perf_counter()
             for batch in loader:
                 state.position += 1
@@ -252,8 +253,8 @@ class _Loop:
         scalars = {k: v / sums[0] for k, v in zip(names, sums[1:])}
         if not all(math.isfinite(v) for v in scalars.values()):
             terms = ", ".join(f"{k}={v:.4g}" for k, v in scalars.items())
-            raise TrainingDiverged(f"non-finite loss at step {state.step + 1} (epoch {state.epoch}): {terms}; "
-                                   f"training stopped, last good checkpoint: {self._last_good()}")
+            raise TrainingDiverged(f"non-finite loss at step {state.step + 1} (epoch {state.epoch}): "
+                                   f"{terms}; training stopped, last good checkpoint: {self._last_good()}")
         state.optimizer.zero_grad(set_to_none=True)
         out.total.backward()
         lr = state.lr  # the lr this update uses (the scheduler moves it next)
@@ -308,9 +309,9 @@ class _Loop:
             ddp.barrier(ctx)  # the main rank has written the checkpoint
             found = self.result.checkpoint or latest_checkpoint(Path(config.out))
             saved = f"checkpoint {found}" if found else "no checkpoint (no step was trained)"
-            raise TrainingInterrupted(f"interrupted by {stop.signal_name or 'a signal on another rank'} after "
-                                      f"step {state.step} (epoch {state.epoch}): {saved}; continue with "
-                                      "--resume", state.step, found, stop.signal_name)
+            by = stop.signal_name or "a signal on another rank"
+            raise TrainingInterrupted(f"interrupted by {by} after step {state.step} (epoch {state.epoch}): "
+                                      f"{saved}; continue with --resume", state.step, found, stop.signal_name)
 
     def save(self, monitor: Monitor, reason: str) -> None:
         """Checkpoint now (main rank) unless this exact position is already saved; logs are flushed first."""

@@ -79,7 +79,8 @@ DAMAGE = {
     "bit-flipped": (_flip, "checksum mismatch"),
     "checksum lost": (lambda p: ck.checksum_path(p).unlink(), "no checksum file"),
     "latest garbage": (lambda p: (p.parent / "latest").write_bytes(b"\x00\xffstep_9.pt"), "does not name"),
-    "latest names a missing file": (lambda p: (p.parent / "latest").write_text("step_00000099.pt\n"), "missing"),
+    "latest names a missing file": (lambda p: (p.parent / "latest").write_text("step_00000099.pt\n"),
+                                    "missing"),
     "latest empty": (lambda p: (p.parent / "latest").write_text(""), "does not name"),
 }
 
@@ -105,7 +106,8 @@ def test_no_verifiable_checkpoint_is_an_error_naming_each_reason(tmp_path):
     second = ck.save_checkpoint(tmp_path, _state(20), keep=2)
     first.write_bytes(b"")
     _flip(second)
-    with pytest.raises(CheckpointError, match=r"no usable checkpoint \(.*checksum mismatch.*empty file.*--force"):
+    with pytest.raises(CheckpointError,
+                       match=r"no usable checkpoint \(.*checksum mismatch.*empty file.*--force"):
         ck.find_resume_checkpoint(tmp_path)
     assert ck.find_resume_checkpoint(tmp_path / "elsewhere") is None
 
@@ -153,7 +155,8 @@ def test_kill_before_latest_is_updated_leaves_previous_checkpoint_intact(tmp_pat
 def test_stale_temporary_files_are_swept_and_foreign_files_kept(tmp_path):
     ck.save_checkpoint(tmp_path, _state(10))
     folder = tmp_path / "checkpoints"
-    stale = [folder / ".step_00000020.a1b2.pt", folder / ".step_00000020.pt.x9.sha256", folder / ".latest.q.tmp"]
+    stale = [folder / ".step_00000020.a1b2.pt", folder / ".step_00000020.pt.x9.sha256",
+             folder / ".latest.q.tmp"]
     for p in stale:
         p.write_bytes(b"partial")
     (folder / "notes.txt").write_text("mine")

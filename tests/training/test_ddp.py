@@ -81,8 +81,8 @@ def test_ctrl_c_under_torchrun_stops_every_rank_after_the_same_step_with_a_check
     cfg.write_text(base.replace(out=str(tmp_path / "stop")).to_json())
     out = tmp_path / "stop.result.json"
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen([str(TORCHRUN), "--standalone", "--nproc_per_node=2", str(WORKER), str(cfg), str(out)],
-                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    cmd = [str(TORCHRUN), "--standalone", "--nproc_per_node=2", str(WORKER), str(cfg), str(out)]
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     metrics = tmp_path / "stop" / "metrics.jsonl"
     deadline = time.monotonic() + 300

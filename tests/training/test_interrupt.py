@@ -1,4 +1,4 @@
-"""Training that survives interruption: Ctrl-C / SIGTERM, checkpoint cadence, restarts, NaN before the warp."""
+"""Training that survives interruption: Ctrl-C/SIGTERM, checkpoint cadence, restarts, NaN before the warp."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ def _no_hooks(monkeypatch):
 
 
 def _steps(run) -> list[int]:
-    return [r["step"] for r in map(json.loads, (run / "metrics.jsonl").read_text().splitlines()) if "loss/total" in r]
+    records = map(json.loads, (run / "metrics.jsonl").read_text().splitlines())
+    return [r["step"] for r in records if "loss/total" in r]
 
 
 def _model(run) -> dict[str, torch.Tensor]:
@@ -39,8 +40,8 @@ def test_sigint_saves_at_the_step_boundary_and_resume_is_bitwise_equal(tmp_path,
     # 3 steps per epoch, 3 epochs; SIGINT arrives in the middle of step 5 (during its loss)
     full = train(tiny_config(tmp_path, out=str(tmp_path / "full"), epochs=3))
     monkeypatch.setattr(_tiny, "SIGNALS_AT_CALL", {5: [signal.SIGINT]})
-    with pytest.raises(TrainingInterrupted, match=r"interrupted by SIGINT after step 5 \(epoch 1\): checkpoint "
-                       r".*step_00000005\.pt; continue with --resume") as stopped:
+    with pytest.raises(TrainingInterrupted, match=r"interrupted by SIGINT after step 5 \(epoch 1\): "
+                       r"checkpoint .*step_00000005\.pt; continue with --resume") as stopped:
         train(tiny_config(tmp_path, out=str(tmp_path / "split"), epochs=3))
     assert stopped.value.step == 5 and stopped.value.checkpoint.name == "step_00000005.pt"
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers restored
@@ -100,7 +101,8 @@ def test_run_stopped_before_its_first_checkpoint_restarts_without_force(tmp_path
     monkeypatch.setattr(_tiny, "NAN_AT_CALL", 1)  # dies at step 1: config.json, empty metrics, no checkpoint
     with pytest.raises(TrainingDiverged):
         train(tiny_config(tmp_path, epochs=1))
-    assert (tmp_path / "run" / "config.json").is_file() and (tmp_path / "run" / "metrics.jsonl").read_text() == ""
+    run = tmp_path / "run"
+    assert (run / "config.json").is_file() and (run / "metrics.jsonl").read_text() == ""
     monkeypatch.setattr(_tiny, "NAN_AT_CALL", None)
     again = train(tiny_config(tmp_path, epochs=1, lr=0.02))  # not refused, even with another setting
     assert again.step == 3 and _steps(tmp_path / "run") == [1, 2, 3]
@@ -152,20 +154,22 @@ def test_nan_init_weights_are_refused_naming_file_and_tensor(tmp_path):
                        r"2\.weight \(1 of 36\)"):
         train(tiny_config(tmp_path, init=str(weights)))
     data = write_list(tmp_path / "a.txt", 8)
-    cli = CliRunner().invoke(main, ["train", "--task", "tiny-test", "--data", data, "--height", "8", "--width",
-                                    "8", "--init", str(weights), "--out", str(tmp_path / "cli")])
+    cli = CliRunner().invoke(main, ["train", "--task", "tiny-test", "--data", data, "--height", "8",
+                                    "--width", "8", "--init", str(weights), "--out", str(tmp_path / "cli")])
     assert cli.exit_code == 1 and "2.weight" in cli.stderr and "Traceback" not in cli.stderr
 
 
 def test_nan_input_stops_before_the_forward_naming_the_data_row(tmp_path, monkeypatch):
     monkeypatch.setattr(_tiny, "NAN_INPUT_INDEX", 7)
-    with pytest.raises(TrainingDiverged, match=r"NaN or inf in the training input at step \d+: x, y of a\.txt:8; "):
+    with pytest.raises(TrainingDiverged,
+                       match=r"NaN or inf in the training input at step \d+: x, y of a\.txt:8; "):
         train(tiny_config(tmp_path, epochs=1))
 
 
 def test_weights_gone_nan_are_named_when_the_prediction_is_not_finite(tmp_path, monkeypatch):
     monkeypatch.setattr(_tiny, "NAN_WEIGHT_AT_CALL", 4)
     with pytest.raises(TrainingDiverged, match=r"prediction at step 4 \(epoch 1\); non-finite weights: "
-                       r"0\.weight \(1 of 108\); training stopped, last good checkpoint: .*step_00000003\.pt"):
+                       r"0\.weight \(1 of 108\); training stopped, last good checkpoint: "
+                       r".*step_00000003\.pt"):
         train(tiny_config(tmp_path, epochs=2))
     assert load_checkpoint(tmp_path / "run" / "checkpoints" / "step_00000003.pt")["step"] == 3
