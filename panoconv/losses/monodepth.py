@@ -25,6 +25,7 @@ from torch import nn
 
 from panoconv.errors import InputShapeError, NonFiniteError
 from panoconv.geometry.warps import EQUIRECT_ROWS, KITTI_FOV_DEG, WARP_MODES, WarpMode, warp
+from panoconv.losses._finite import all_finite
 from panoconv.losses._types import LossOutput
 from panoconv.losses.ssim import ssim_map
 
@@ -100,9 +101,8 @@ def _check_inputs(disps: list[torch.Tensor], left: torch.Tensor, right: torch.Te
 
 def _check_finite(named: list[tuple[str, torch.Tensor]]) -> None:
     """NonFiniteError before the warp: a NaN sample position would become an out-of-range gather index."""
-    with torch.no_grad():
-        flags = torch.stack([torch.isfinite(t).all() for _, t in named]).cpu()  # one device sync
-    bad = [name for (name, _), ok in zip(named, flags.tolist()) if not ok]
+    flags = all_finite([t for _, t in named])
+    bad = [name for (name, _), ok in zip(named, flags) if not ok]
     if bad:
         raise NonFiniteError(f"non-finite values in {', '.join(bad)} before the warp")
 

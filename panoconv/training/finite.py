@@ -14,6 +14,8 @@ from typing import Any, Iterable, Mapping
 
 import torch
 
+from panoconv.losses._finite import all_finite
+
 
 def nonfinite_tensors(tensors: Iterable[tuple[str, Any]]) -> list[str]:
     """`name (k of n)` for every floating tensor holding NaN or inf."""
@@ -33,13 +35,14 @@ def summarise(names: list[str], limit: int = 3) -> str:
 
 def nonfinite_samples(batch: Mapping[str, Any]) -> tuple[list[str], list[int]]:
     """(fields holding NaN/inf, positions in the batch of the samples affected)."""
+    named = [(k, v) for k, v in batch.items()
+             if isinstance(v, torch.Tensor) and v.is_floating_point() and v.dim() > 0]
     fields, rows = [], set()
-    for name, value in batch.items():
-        if isinstance(value, torch.Tensor) and value.is_floating_point() and value.dim() > 0:
+    for (name, value), ok in zip(named, all_finite([v for _, v in named])):
+        if not ok:
+            fields.append(name)
             finite = torch.isfinite(value).reshape(value.shape[0], -1).all(dim=1)
-            if not bool(finite.all()):
-                fields.append(name)
-                rows.update(torch.nonzero(~finite).flatten().tolist())
+            rows.update(torch.nonzero(~finite).flatten().tolist())
     return fields, sorted(rows)
 
 

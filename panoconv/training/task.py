@@ -30,6 +30,8 @@ class TrainableTask(Task, Protocol):
     - `build_dataset(spec, training)`: a map-style data set for one `DataSpec`; samples are dicts that
       `default_collate` can batch (a sample may be None when `skip_bad` drops it). If the data set has
       `set_epoch(epoch)`, the trainer calls it before every epoch (reproducible augmentation).
+      Floating-point tensors must be finite (mark invalid pixels with a mask): the trainer stops on
+      NaN/inf input and names the rows through the data set's optional `describe(index) -> str`.
     - `make_optimizer(model)`: the task's optimizer (e.g. TF1 Adam, bias lr x2).
     - `make_scheduler(optimizer, steps_per_epoch)`: stepped once per optimisation step.
     - optional `sample_images(model, batch) -> dict[str, (C, H, W) tensor in [0, 1]]` for TensorBoard.
