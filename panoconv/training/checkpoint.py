@@ -13,11 +13,13 @@ checksum file is written (atomically), then the checkpoint is renamed into place
 replaced, and only then are checkpoints beyond `keep` deleted. A kill at any moment leaves every
 visible `step_*.pt` complete and checksummed, and at least the previous checkpoint intact.
 
-Reading (`find_resume_checkpoint`): candidates are the one `latest` names, then every other
-`step_*.pt`, newest first; the first whose checksum matches and which loads (`weights_only=True`, no
-unpickling fallback) is used. Every candidate skipped on the way is a warning that says why (missing,
-empty, truncated, checksum mismatch, a `latest` pointer that names no checkpoint), so a damaged latest
-checkpoint falls back to the previous good one instead of failing or, worse, loading silently.
+Reading (`find_resume_checkpoint`): the newest `step_*.pt` whose checksum matches and which loads
+(`weights_only=True`, no unpickling fallback) is used. Every newer one skipped is a warning that says
+why (empty, truncated, checksum mismatch, no checksum), as is a `latest` pointer that is garbage or
+names a missing file, so a damaged latest checkpoint falls back to the previous good one instead of
+failing or, worse, loading silently. `latest` is for people and tools; resume does not prefer it over a
+newer complete checkpoint (a kill between the rename and the pointer update leaves exactly that), since
+resuming from an older one would trim the log of steps that the newer checkpoint still holds.
 
 RNG states are converted to tensors / lists so the safe loader accepts them (numpy's holds an ndarray).
 """
@@ -171,33 +173,31 @@ def sweep_temp_files(run_dir: Path) -> list[Path]:
 
 
 # --- find / load ---------------------------------------------------------------------------------
-def _pointer_target(folder: Path) -> tuple[Path | None, str | None]:
-    """(checkpoint `latest` names, or None; a warning when the pointer exists but is unusable)."""
+def _pointer_warning(folder: Path) -> str | None:
+    """A warning when `latest` exists but does not name an existing checkpoint."""
     pointer = folder / LATEST
     try:
         raw = pointer.read_bytes()
     except FileNotFoundError:
-        return None, None
+        return None
     except OSError as err:
-        return None, f"{pointer}: cannot read ({err.strerror})"
+        return f"{pointer}: cannot read ({err.strerror})"
     name = raw.decode("utf-8", errors="replace").strip()
     if not _NAME.match(name):
-        return None, f"{pointer}: does not name a checkpoint ({name[:40]!r})"
-    return folder / name, None
+        return f"{pointer}: does not name a checkpoint ({name[:40]!r})"
+    if not (folder / name).is_file():
+        return f"{pointer} names {name}, which is missing"
+    return None
 
 
 def checkpoint_candidates(run_dir: Path) -> tuple[list[Path], list[str]]:
-    """Checkpoints to try, best first (the one `latest` names, then the others newest first) + warnings."""
+    """The run's checkpoints, newest first, and a warning about the `latest` pointer if it is unusable."""
     folder = Path(run_dir) / CHECKPOINT_DIR
     if not folder.is_dir():
         return [], []
-    target, warning = _pointer_target(folder)
-    warnings = [warning] if warning else []
-    others = sorted((p for p in folder.iterdir() if _NAME.match(p.name) and p != target),
-                    key=_step_of, reverse=True)
-    if target is None:
-        return others, warnings
-    return [target] + others, warnings
+    warning = _pointer_warning(folder)
+    found = sorted((p for p in folder.iterdir() if _NAME.match(p.name)), key=_step_of, reverse=True)
+    return found, [warning] if warning else []
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ Protocol (one JSON object per line): the test writes `{"config": PATH, "kill": S
 too): `{"fn": "replace" | "fsync" | "unlink" | "torch_save" | "metrics" | "loss", "n": N,
 "when": "before" | "after"}` fires at the N-th call of that function in the child ("torch_save" writes
 half of the file first, "metrics" half of a line). Just before dying the child writes what it was
-doing to `note`, so the test can report the kill points. Forking keeps each run at ~0.1 s of start-up
-instead of several seconds of imports.
+doing to `note`, so the test can report the kill points. Forking a warmed-up server keeps each run at
+~0.1 s of start-up instead of several seconds of imports and first-use initialisation.
 """
 
 from __future__ import annotations
@@ -112,11 +112,20 @@ def _child(job: dict) -> int:
         return 1
 
 
+def _warm_up() -> None:
+    """One tiny run here, so the children start warm (first-use imports and kernels cost ~2 s each)."""
+    import tempfile
+
+    from tests.training._tiny import tiny_config
+
+    with tempfile.TemporaryDirectory() as tmp:
+        train(tiny_config(Path(tmp), epochs=1, max_steps=1))
+
+
 def main() -> None:
     torch.set_num_threads(1)
     monitor_module._tensorboard_without_tensorflow()
-    from torch.utils import tensorboard  # noqa: F401  (imported once here, not in every child)
-
+    _warm_up()
     print(json.dumps({"ready": True}), flush=True)
     for line in sys.stdin:
         job = json.loads(line)

@@ -111,7 +111,7 @@ def _plan(rng: random.Random) -> list[dict]:
              {"fn": "unlink", "n": rng.randint(1, 6), "when": rng.choice(["before", "after"])},
              {"fn": "metrics", "n": rng.randint(2, 10)},
              {"fn": "loss", "n": rng.randint(2, 10)}]
-    timed = [{"at": rng.uniform(0.03, 0.3)} for _ in range(KILLS - len(exact))]
+    timed = [{"at": rng.uniform(0.01, 0.1)} for _ in range(KILLS - len(exact))]  # of the whole run
     plan = exact + timed
     rng.shuffle(plan)
     return plan
@@ -123,10 +123,10 @@ def test_kill_minus_9_anywhere_never_loses_a_checkpoint_and_resume_is_bitwise_ex
     rng = random.Random(20261202)
     specs = (DataSpec(write_list(tmp_path / "k.txt", 24)),)
     val = (DataSpec(write_list(tmp_path / "v.txt", 4)),)
-    base = tiny_config(tmp_path, data=specs, val_data=val, batch_size=2, epochs=4, checkpoint_every=3,
-                       checkpoint_minutes=None, log_every=1)  # 12 steps per epoch, 48 steps
+    base = tiny_config(tmp_path, data=specs, val_data=val, batch_size=2, epochs=20, checkpoint_every=3,
+                       checkpoint_minutes=None, log_every=1)  # 12 steps per epoch, 240 steps
     ref_cfg, run_cfg = tmp_path / "ref.json", tmp_path / "run.json"
-    reference = base.replace(out=str(tmp_path / "ref"), checkpoint_every=1, keep_checkpoints=1000)
+    reference = base.replace(out=str(tmp_path / "ref"), keep_checkpoints=1000)  # every resume point
     ref_cfg.write_text(reference.to_json())
     run_cfg.write_text(base.replace(out=str(tmp_path / "run"), resume=True).to_json())
     run = tmp_path / "run"
@@ -176,9 +176,9 @@ def test_kill_minus_9_anywhere_never_loses_a_checkpoint_and_resume_is_bitwise_ex
     finally:
         server.close()
     kills = [r for r in report if "finished before" not in r]
-    assert len(kills) >= 10 and len([r for r in kills if "step 48" not in r]) >= 8, report
+    assert len(kills) >= 10 and not [r for r in kills if "step 240" in r], report  # all before the end
     assert any("fallback" in r for r in report), report
     final_state = find_resume_checkpoint(run).state
-    assert final_state["step"] == 48 and _equal(final_state["model"], ref_models[48])
+    assert final_state["step"] == 240 and _equal(final_state["model"], ref_models[240])
     assert _losses(run) == _losses(tmp_path / "ref")  # every step once, bitwise the same loss terms
     assert not [p for p in (run / CHECKPOINT_DIR).iterdir() if p.name.startswith(".")]
