@@ -7,8 +7,8 @@ step), saves a checkpoint and raises `TrainingInterrupted`. A second signal abor
 (`KeyboardInterrupt`); the checkpoint being written then is abandoned, the previous one stays intact.
 
 Under torchrun one Ctrl-C reaches each worker twice: from the terminal (the whole process group gets
-it) and forwarded by the torchrun agent a moment later. A repeat within `REPEAT_GRACE_S` of the first
-signal is therefore taken as the same request, not as the second Ctrl-C. (The agent itself kills the
+it) and forwarded by the torchrun agent a moment later. There (TORCHELASTIC_RUN_ID is set) a repeat
+within `REPEAT_GRACE_S` of the first signal is taken as the same request, not as the second Ctrl-C. (The agent itself kills the
 workers 30 s after forwarding a signal; a step plus a checkpoint must fit in that time.)
 
 DataLoader worker processes ignore both signals (`ignore_stop_signals` as `worker_init_fn`): the main
@@ -18,6 +18,7 @@ process decides when to stop, and a worker that died of Ctrl-C would make the ne
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import time
@@ -51,6 +52,7 @@ class StopRequest:
         self._first_at = 0.0
         self._install = install and threading.current_thread() is threading.main_thread()
         self._previous: dict[int, Any] = {}
+        self._under_torchrun = "TORCHELASTIC_RUN_ID" in os.environ
 
     @property
     def requested(self) -> bool:
@@ -71,7 +73,7 @@ class StopRequest:
             log.warning("%s: stopping after this step and saving a checkpoint (press Ctrl-C again to abort "
                         "without saving)", signal.Signals(signum).name)
             return
-        if time.monotonic() - self._first_at < REPEAT_GRACE_S:
+        if self._under_torchrun and time.monotonic() - self._first_at < REPEAT_GRACE_S:
             return  # the same interruption delivered twice (terminal + torchrun agent)
         raise KeyboardInterrupt(f"second {signal.Signals(signum).name}: aborted without a checkpoint")
 
