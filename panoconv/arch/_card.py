@@ -99,7 +99,9 @@ class ArchCard:
         if self.ring_pad != ("ring_pad" in self.options):
             raise ValueError(f"{self.name}: ring_pad support and the ring_pad option must agree")
         if self.tf_born and (self.tf_name_table is None or self.tf_forward is None or not self.layers):
-            raise ValueError(f"{self.name}: a TensorFlow-born card needs layers, tf_name_table and tf_forward")
+            raise ValueError(
+                f"{self.name}: a TensorFlow-born card needs layers, tf_name_table and tf_forward"
+            )
 
     # --- facts derived from the fields ------------------------------------------------------------
     @property
@@ -134,7 +136,9 @@ class ArchCard:
         unknown = sorted(set(options) - set(self.options))
         if unknown:
             have = ", ".join(sorted(self.options)) or "none"
-            raise UnsupportedOptionError(f"{self.name} has no option {', '.join(unknown)} (its options: {have})")
+            raise UnsupportedOptionError(
+                f"{self.name} has no option {', '.join(unknown)} (its options: {have})"
+            )
         model = _load(self.factory)(self, **options)
         model.arch_name = self.name
         return model
@@ -144,13 +148,17 @@ class ArchCard:
         m = self.size_multiple
         if height <= 0 or width <= 0 or height % m or width % m:
             hint = f"{max(m, round(height / m) * m)}x{max(m, round(width / m) * m)}"
-            raise PanoconvError(f"{self.name}: height and width must be positive multiples of {m}, "
-                                f"got {height}x{width} (e.g. {hint})")
+            raise PanoconvError(
+                f"{self.name}: height and width must be positive multiples of {m}, "
+                f"got {height}x{width} (e.g. {hint})"
+            )
 
     def require_tf(self) -> None:
         if not self.tf_born:
-            raise PanoconvError(f"{self.name} is not a TensorFlow-born network: it has no TF checkpoint "
-                                "names and no TF reference")
+            raise PanoconvError(
+                f"{self.name} is not a TensorFlow-born network: it has no TF checkpoint "
+                "names and no TF reference"
+            )
 
     def load_tf_forward(self) -> Callable[..., Any]:
         """The TF forward bound to this card: `forward(x_nhwc, params, *, ring, activations, layer_inputs)`.
@@ -188,8 +196,11 @@ def card_modules() -> list[str]:
     """The modules that register cards: every public module of `panoconv.arch` (pure data)."""
     import panoconv.arch as package
 
-    return sorted(f"{package.__name__}.{m.name}" for m in pkgutil.iter_modules(package.__path__)
-                  if not m.name.startswith("_"))
+    return sorted(
+        f"{package.__name__}.{m.name}"
+        for m in pkgutil.iter_modules(package.__path__)
+        if not m.name.startswith("_")
+    )
 
 
 @functools.lru_cache(maxsize=None)
@@ -213,7 +224,9 @@ def get_card(name: str) -> ArchCard:
     """The card registered under `name`; an unknown name lists the choices in one line."""
     _ensure_registered()
     if name not in _CARDS:
-        raise UnknownArchitectureError(f"unknown architecture {name!r}; choose one of: {', '.join(sorted(_CARDS))}")
+        raise UnknownArchitectureError(
+            f"unknown architecture {name!r}; choose one of: {', '.join(sorted(_CARDS))}"
+        )
     return _CARDS[name]
 
 
@@ -221,5 +234,7 @@ def card_of(model: Any, arch: str | None = None) -> ArchCard:
     """The card of a model: the explicit `arch`, else the `arch_name` that `ArchCard.build` gave it."""
     name = arch or getattr(model, "arch_name", None)
     if name is None:
-        raise PanoconvError(f"{type(model).__name__} was not built from a card; give the architecture (--arch)")
+        raise PanoconvError(
+            f"{type(model).__name__} was not built from a card; give the architecture (--arch)"
+        )
     return get_card(name)

@@ -59,14 +59,18 @@ class CardFit:
 
         parts = []
         if self.missing:
-            parts.append(f"{count(len(self.missing), 'tensor is', 'tensors are')} missing: {names(self.missing)}")
+            parts.append(
+                f"{count(len(self.missing), 'tensor is', 'tensors are')} missing: {names(self.missing)}"
+            )
         if self.mismatched:
             shown = ", ".join(f"{n} is {list(g)}, expected {list(e)}" for n, e, g in self.mismatched[:limit])
             more = f", ... ({len(self.mismatched)} in all)" if len(self.mismatched) > limit else ""
             parts.append(f"{count(len(self.mismatched), 'shape differs', 'shapes differ')}: {shown}{more}")
         if self.unexpected:
-            parts.append(f"{count(len(self.unexpected), 'tensor is', 'tensors are')} not in it: "
-                         f"{names(self.unexpected)}")
+            parts.append(
+                f"{count(len(self.unexpected), 'tensor is', 'tensors are')} not in it: "
+                f"{names(self.unexpected)}"
+            )
         return "; ".join(parts)
 
 
@@ -79,7 +83,9 @@ def expected_shapes(card: ArchCard, naming: Naming) -> dict[str, Shape] | None:
     return _torch_shape_cache[card.name]
 
 
-def compare(card: ArchCard, shapes: Mapping[str, Shape], naming: Naming, legacy: bool = False) -> CardFit | None:
+def compare(
+    card: ArchCard, shapes: Mapping[str, Shape], naming: Naming, legacy: bool = False
+) -> CardFit | None:
     """Compare `shapes` (model tensors only) with the card's. `legacy`: the earlier port's flattened
     (1, N) arrays, compared by size."""
     expected = expected_shapes(card, naming)
@@ -98,16 +104,26 @@ def compare(card: ArchCard, shapes: Mapping[str, Shape], naming: Naming, legacy:
     return fit
 
 
-def fits(shapes: Mapping[str, Shape], naming: Naming, legacy: bool = False,
-         cards: Iterable[ArchCard] | None = None) -> list[CardFit]:
+def fits(
+    shapes: Mapping[str, Shape], naming: Naming, legacy: bool = False, cards: Iterable[ArchCard] | None = None
+) -> list[CardFit]:
     """Every card's fit, best first (exact fits, then by number of differences, then most tensors matched)."""
-    results = [f for card in (cards if cards is not None else all_cards())
-               if (f := compare(card, shapes, naming, legacy)) is not None]
+    results = [
+        f
+        for card in (cards if cards is not None else all_cards())
+        if (f := compare(card, shapes, naming, legacy)) is not None
+    ]
     return sorted(results, key=lambda f: (f.distance, -f.matched, f.card.name))
 
 
-def detect_card(shapes: Mapping[str, Shape], naming: Naming, *, legacy: bool = False, where: str = "source",
-                cards: Iterable[ArchCard] | None = None) -> ArchCard:
+def detect_card(
+    shapes: Mapping[str, Shape],
+    naming: Naming,
+    *,
+    legacy: bool = False,
+    where: str = "source",
+    cards: Iterable[ArchCard] | None = None,
+) -> ArchCard:
     """The one card the tensors fit exactly; otherwise `ArchitectureMismatchError` in one line."""
     ranked = fits(shapes, naming, legacy, cards)
     exact = [f for f in ranked if f.exact]
@@ -120,15 +136,23 @@ def detect_card(shapes: Mapping[str, Shape], naming: Naming, *, legacy: bool = F
     if not ranked or ranked[0].matched == 0:
         sample = ", ".join(list(shapes)[:3])
         count = f"{len(shapes)} model tensor" + ("" if len(shapes) == 1 else "s")
-        raise ArchitectureMismatchError(f"{where}: fits no known architecture (its {count} match none; e.g. "
-                                        f"{sample})")
+        raise ArchitectureMismatchError(
+            f"{where}: fits no known architecture (its {count} match none; e.g. {sample})"
+        )
     best = ranked[0]
-    raise ArchitectureMismatchError(f"{where}: fits no known architecture; looks like {best.card.name} but "
-                                    f"{best.differences()}")
+    raise ArchitectureMismatchError(
+        f"{where}: fits no known architecture; looks like {best.card.name} but {best.differences()}"
+    )
 
 
-def mismatch_message(card: ArchCard, shapes: Mapping[str, Shape], naming: Naming, *, legacy: bool = False,
-                     where: str = "source") -> str | None:
+def mismatch_message(
+    card: ArchCard,
+    shapes: Mapping[str, Shape],
+    naming: Naming,
+    *,
+    legacy: bool = False,
+    where: str = "source",
+) -> str | None:
     """None if the tensors fit `card`; else one line saying what differs and which card they do fit."""
     fit = compare(card, shapes, naming, legacy)
     if fit is None:

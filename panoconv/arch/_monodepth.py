@@ -110,10 +110,16 @@ def conv_name_table(layers: Iterable[ConvSpec]) -> tuple[TensorMapping, ...]:
     for spec in layers:
         if not spec.tf_scope:
             raise ValueError(f"{spec.torch_name} has no TF scope; pass the layers through slim_scoped")
-        rows.append(TensorMapping(f"{spec.tf_scope}/weights", f"{spec.torch_name}.weight", spec.tf_kernel_shape,
-                                  spec.layout))
-        rows.append(TensorMapping(f"{spec.tf_scope}/biases", f"{spec.torch_name}.bias", (spec.out_channels,),
-                                  Layout.IDENTITY))
+        rows.append(
+            TensorMapping(
+                f"{spec.tf_scope}/weights", f"{spec.torch_name}.weight", spec.tf_kernel_shape, spec.layout
+            )
+        )
+        rows.append(
+            TensorMapping(
+                f"{spec.tf_scope}/biases", f"{spec.torch_name}.bias", (spec.out_channels,), Layout.IDENTITY
+            )
+        )
     return tuple(rows)
 
 

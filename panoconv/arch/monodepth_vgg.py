@@ -114,4 +114,15 @@ def _card(name: str, description: str, stereo: bool, deconv: bool) -> ArchCard:
 
 CARD = register_card(_card(
     "monodepth-vgg",
-    "monodepth's VGG encoder-decoder (Godard et al. 2017), also gdlg's panoramic mixed-warp model", False, False))
+    "monodepth's VGG encoder-decoder (Godard et al. 2017), also gdlg's panoramic mixed-warp model",
+    stereo=False, deconv=False))
+STEREO_CARD = register_card(_card(
+    "monodepth-vgg-stereo",
+    "monodepth VGG with do_stereo: left and right images concatenated on channels (model_kitti_stereo)",
+    stereo=True, deconv=False))
+DECONV_CARD = register_card(_card(
+    "monodepth-vgg-deconv",
+    "monodepth VGG with use_deconv: stride-2 transposed convs instead of nearest upsampling + conv",
+    stereo=False, deconv=True))
+STEREO_DECONV_CARD = register_card(_card(
+    "monodepth-vgg-stereo-deconv", "monodepth VGG with do_stereo and use_deconv", stereo=True, deconv=True))

@@ -33,8 +33,8 @@ def command(source: Path, out: Path, arch: str | None, ring_pad: bool, allow_mis
     result = convert(ConvertRequest(source, out, arch, ring_pad, allow_missing, force, input_order))
     report = result.report
     if as_json:
-        click.echo(json.dumps({"out": str(out), "source_kind": result.source.kind, "architecture": result.card.name,
-                               **report.as_dict()}, indent=2))
+        click.echo(json.dumps({"out": str(out), "source_kind": result.source.kind,
+                               "architecture": result.card.name, **report.as_dict()}, indent=2))
         return
     click.echo(f"source      {result.source.path} ({result.source.kind})")
     click.echo(f"arch        {result.card.name}" + ("" if arch else " (detected)"))

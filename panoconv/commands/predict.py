@@ -44,10 +44,10 @@ def _split(value: str) -> tuple[str, ...]:
 @click.option("--skip-bad", is_flag=True, help="Report unreadable or unusable inputs and continue.")
 @click.option("--force", is_flag=True, help="Overwrite existing outputs.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
-def command(inputs: tuple[Path, ...], pairs: tuple[tuple[Path, Path], ...], weights: Path, out_dir: Path, camera: str, save: str, postprocess: bool,
-            raw: bool, batch_size: int, baseline: float | None, focal: float | None, net_width: int,
-            arch: str | None, cmap: str, input_order: str | None, skip_bad: bool, force: bool,
-            as_json: bool) -> None:
+def command(inputs: tuple[Path, ...], pairs: tuple[tuple[Path, Path], ...], weights: Path, out_dir: Path,
+            camera: str, save: str, postprocess: bool, raw: bool, batch_size: int, baseline: float | None,
+            focal: float | None, net_width: int, arch: str | None, cmap: str, input_order: str | None,
+            skip_bad: bool, force: bool, as_json: bool) -> None:
     """Predict disparity / depth for INPUTS (images, folders or .txt file lists).
 
     Stereo networks take left/right pairs: --pair LEFT RIGHT, or .txt lists of `left right` lines.
@@ -56,9 +56,9 @@ def command(inputs: tuple[Path, ...], pairs: tuple[tuple[Path, Path], ...], weig
 
     if not inputs and not pairs:
         raise click.UsageError("give INPUTS (images, folders, .txt lists) or --pair LEFT RIGHT")
-    req = PredictRequest(weights=weights, inputs=inputs, pairs=pairs, out_dir=out_dir, camera=camera, save=_split(save),
-                         postprocess=postprocess, raw=raw, batch_size=batch_size, baseline=baseline,
-                         focal=focal, recipe=PanoramaRecipe(net_width=net_width), arch=arch, cmap=cmap,
+    req = PredictRequest(weights=weights, inputs=inputs, pairs=pairs, out_dir=out_dir, camera=camera,
+                         save=_split(save), postprocess=postprocess, raw=raw, batch_size=batch_size,
+                         baseline=baseline, focal=focal, recipe=PanoramaRecipe(net_width=net_width), arch=arch, cmap=cmap,
                          skip_bad=skip_bad, force=force, input_order=input_order)
     results = predict(req)
     failed = [r for r in results if not r.ok]

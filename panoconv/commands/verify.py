@@ -19,8 +19,8 @@ _DTYPES = {"float32": ("float32",), "float64": ("float64",), "both": ("float32",
 @click.option("--tol", default=1e-6, show_default=True, help="Pass when every output's MSE <= tol.")
 @click.option("--dtype", "dtype", type=click.Choice(list(_DTYPES)), default="both", show_default=True)
 @click.option("--image", "images", multiple=True, type=click.Path(path_type=Path), help="Also feed this image.")
-@click.option("--pair", "pairs", nargs=2, multiple=True, type=click.Path(path_type=Path), metavar="LEFT RIGHT",
-              help="Stereo networks: also feed this left/right pair.")
+@click.option("--pair", "pairs", nargs=2, multiple=True, type=click.Path(path_type=Path),
+              metavar="LEFT RIGHT", help="Stereo networks: also feed this left/right pair.")
 @arch_option("Architecture [default: detected from the checkpoint's tensor names and shapes].")
 @click.option("--height", default=256, show_default=True)
 @click.option("--width", default=512, show_default=True)

@@ -74,7 +74,8 @@ def resolve_card(opened: OpenedSource, architecture: str | None = None, *, check
     if not check:  # --allow-missing: the closest card will do, its differences are reported by the mapping
         ranked = fits(shapes, "tf", legacy=opened.legacy)
         if ranked and ranked[0].matched and not ranked[0].exact:
-            log.warning("%s: closest architecture %s (%s)", opened.path, ranked[0].card.name, ranked[0].differences())
+            log.warning("%s: closest architecture %s (%s)", opened.path, ranked[0].card.name,
+                        ranked[0].differences())
             return ranked[0].card
     card = detect_card(shapes, "tf", legacy=opened.legacy, where=str(opened.path))
     log.info("%s: detected architecture %s (all %d tensors of its name table, names and shapes)",
@@ -109,7 +110,8 @@ def convert(request: ConvertRequest) -> ConvertResult:
     check_can_write(request.out, request.force)
     if request.architecture is not None:
         _check_ring_pad(get_card(request.architecture), request.ring_pad)
-    state, report, opened, card = convert_to_state(request.source, request.architecture, request.allow_missing)
+    state, report, opened, card = convert_to_state(request.source, request.architecture,
+                                                   request.allow_missing)
     _check_ring_pad(card, request.ring_pad)
     metadata = {
         "format": "pt",

@@ -28,7 +28,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from panoconv.arch import card_of
+from panoconv.arch import ArchCard, card_of
+from panoconv.errors import PanoconvError
 from panoconv.evaluation.metrics import METRIC_NAMES, mean_metrics
 from panoconv.evaluation.protocols import (
     KITTI_MAX_DEPTH,
@@ -159,17 +160,19 @@ def score_image(values: np.ndarray, out_kind: str, gt: np.ndarray, data: EvalDat
                        upstream_protocol=upstream)
 
 
-def _score_sample(model: nn.Module, kind: str, sample: Sample, data: EvalData,
+def _score_sample(model: nn.Module, card: ArchCard, sample: Sample, data: EvalData,
                   req: EvaluateRequest) -> ImageScore:
+    """One sample (a stereo card also gets its right image)."""
     where = sample.label()
     try:
         image = load_rgb(sample.image)
+        right = load_rgb(sample.right).pixels if card.stereo else None
         gt = data.read_gt(sample.gt)
     except (ImageReadError, ExrReadError, GroundTruthError) as err:
         raise GroundTruthError(f"{sample.where}: {err}" if sample.where else str(err)) from None
     values = predict_array(model, image.pixels, data.camera, postprocess=req.postprocess, recipe=req.recipe,
-                           arch=req.arch)
-    return score_image(values, kind, gt, data, req, where)
+                           arch=req.arch, right_hwc=right)
+    return score_image(values, card.output_kind, gt, data, req, where)
 
 
 def _mean_row(label: str, arch: str, scores: list[ImageScore], subset: str = "all",
@@ -188,11 +191,15 @@ def evaluate_model(model: nn.Module, label: str, data: EvalData, req: EvaluateRe
     card = card_of(model, req.arch)
     arch = card.name
     samples = data.samples[:req.limit] if req.limit else data.samples
+    if card.stereo and any(s.right is None for s in samples):
+        missing = next(s.image for s in samples if s.right is None)
+        raise PanoconvError(f"{label}: {card.name} is a stereo network but {data.name} gives no right image for "
+                            f"{missing} (use `left right gt` rows)")
     scored: list[tuple[Sample, ImageScore]] = []
     skipped = 0
     for sample in tqdm(samples, desc=f"evaluate {label}", unit="img", disable=None if req.progress else True):
         try:
-            scored.append((sample, _score_sample(model, card.output_kind, sample, data, req)))
+            scored.append((sample, _score_sample(model, card, sample, data, req)))
         except GroundTruthError as err:
             if not req.skip_bad:
                 raise GroundTruthError(f"{err} (pass --skip-bad to skip such samples, each "

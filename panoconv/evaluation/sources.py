@@ -31,10 +31,13 @@ DepthModel = Literal["pinhole", "fov"]
 
 @dataclass(frozen=True)
 class Sample:
+    """`image` is the (left) input, `right` its stereo partner where the layout has one (stereo networks)."""
+
     image: Path
     gt: Path
     group: str | None = None  # source data set (3D60), for per-data-set metrics
     where: str | None = None  # where the sample was listed (`split:line`), for error messages
+    right: Path | None = None
 
     def label(self) -> str:
         """`split:line (gt file)` for listed samples, else the ground-truth path."""
@@ -99,7 +102,8 @@ def kitti_stereo(root: Path) -> EvalData:
     images = sorted((root / "training" / "image_2").glob("*_10.png"))
     if not images:
         raise GroundTruthError(f"{root}: no training/image_2/*_10.png (KITTI stereo 2015 layout)")
-    samples = [Sample(p, root / "training" / "disp_noc_0" / p.name) for p in images]
+    samples = [Sample(p, root / "training" / "disp_noc_0" / p.name, right=root / "training" / "image_3" / p.name)
+               for p in images]
     return EvalData("kitti-stereo-2015", "kitti-stereo", "rectilinear", samples, read_png16, "pinhole", 0.54)
 
 
@@ -111,14 +115,16 @@ def eigen(list_file: Path, root: Path | None = None, gt_dir: Path | None = None)
         if not tokens or tokens[0].startswith("#"):
             continue
         image = root / tokens[0]
-        if gt_dir is not None:
+        if gt_dir is not None:  # `left [right]` rows, as monodepth's eigen_test_files.txt
             cands = [gt_dir / f"{image.stem}{s}" for s in (".npy", ".png")]
             gt = next((c for c in cands if c.exists()), cands[0])
-        elif len(tokens) >= 2:
+            right = root / tokens[1] if len(tokens) >= 2 else None
+        elif len(tokens) >= 2:  # `image gt` or `left right gt`
             gt = root / tokens[-1]
+            right = root / tokens[1] if len(tokens) >= 3 else None
         else:
             raise GroundTruthError(f"{list_file}:{line_no}: expected `image gt` (or give --gt-dir)")
-        samples.append(Sample(image, gt))
+        samples.append(Sample(image, gt, right=right))
     if not samples:
         raise GroundTruthError(f"{list_file}: no rows")
     return EvalData("eigen", "eigen", "rectilinear", samples, read_depth, "pinhole", 0.54, default_crop="garg")
@@ -140,7 +146,8 @@ def threed60(split_file: Path, root: Path | None = None, name: str = "3d60",
 
     split = read_split(split_file, root, mode="supervised", datasets=options.datasets,
                        skip_bad=options.skip_bad, skipped_file=options.skipped_file)
-    samples = [Sample(r.path("color"), r.path("depth"), r.dataset, r.where()) for r in split.rows]
+    samples = [Sample(r.path("color"), r.path("depth"), r.dataset, r.where(), r.path("color", "Right"))
+               for r in split.rows]
     return EvalData(name, "panorama", "equirectangular", samples, read_depth, "fov", 0.26,
                     median_scaling=True, skipped_rows=len(split.skipped))
 
@@ -160,8 +167,9 @@ def synth(root: Path, split: str = "test", options: ThreeD60Options = ThreeD60Op
     list_file = root / f"{split}.txt"
     if not list_file.is_file():
         raise GroundTruthError(f"{list_file}: no such split list")
-    samples = [Sample(root / line.split()[0], root / "depth" / f"{Path(line.split()[0]).stem}.npy")
-               for line in list_file.read_text().splitlines() if line.strip()]
+    rows = [line.split() for line in list_file.read_text().splitlines() if line.strip()]
+    samples = [Sample(root / row[0], root / "depth" / f"{Path(row[0]).stem}.npy",
+                      right=root / row[1] if len(row) >= 2 else None) for row in rows]
     if not samples:
         raise GroundTruthError(f"{list_file}: empty split (generate more scenes)")
     if kind == "rectilinear":

@@ -178,7 +178,8 @@ def check_pair(card: ArchCard, image_hwc: np.ndarray, right_hwc: np.ndarray | No
 
 def predict_array(model: nn.Module, image_hwc: np.ndarray, camera: str = "auto", *,
                   postprocess: bool = False, recipe: PanoramaRecipe = PanoramaRecipe(),
-                  raw: bool = False, arch: str | None = None, right_hwc: np.ndarray | None = None) -> np.ndarray:
+                  raw: bool = False, arch: str | None = None,
+                  right_hwc: np.ndarray | None = None) -> np.ndarray:
     """Disparity (monodepth: fraction of image width) or depth (depth models) for one RGB image.
 
     `image_hwc`: (H, W, 3) float RGB in [0, 1] (the left image of a stereo card, `right_hwc` its right

@@ -122,10 +122,11 @@ def make_inputs(request: VerifyRequest, card: ArchCard) -> list[tuple[str, np.nd
     if not card.stereo and request.pairs:
         raise PanoconvError(f"{card.name} takes single images: give --image, not --pair")
     rng = np.random.default_rng(request.seed)
-    inputs = [(f"random[{i}] seed={request.seed}", rng.random((request.height, request.width, card.input_channels)))
-              for i in range(request.random_images)]
+    shape = (request.height, request.width, card.input_channels)
+    inputs = [(f"random[{i}] seed={request.seed}", rng.random(shape)) for i in range(request.random_images)]
     inputs += [(str(path), _load_resized(path, request)) for path in request.images]
-    inputs += [(f"{left} + {right}", np.concatenate([_load_resized(left, request), _load_resized(right, request)], 2))
+    inputs += [(f"{left} + {right}", np.concatenate([_load_resized(left, request),
+                                                     _load_resized(right, request)], 2))
                for left, right in request.pairs]
     return inputs
 
@@ -161,7 +162,8 @@ def run_network_parity(request: VerifyRequest, tf_weights: Mapping[str, np.ndarr
         for input_name, image in inputs:
             batch = image[None].astype(dtype)  # (1, H, W, C)
             tf_inputs: dict[str, np.ndarray] = {}
-            tf_out, tf_layers = run_tf(card, values, batch, dtype, ring=request.ring_pad, layer_inputs=tf_inputs)
+            tf_out, tf_layers = run_tf(card, values, batch, dtype, ring=request.ring_pad,
+                                       layer_inputs=tf_inputs)
             pt_out, pt_layers = _run_torch(net, batch, layer_names, card.outputs)
             outputs = [tensor_error(n, pt_out[n], tf_out[n]) for n in card.outputs]
             layers = [tensor_error(n, pt_layers[n], tf_layers[n]) for n in layer_names]

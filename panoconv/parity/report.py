@@ -9,14 +9,17 @@ from panoconv.io.atomic import atomic_file, atomic_path
 from panoconv.parity.compare import TensorError
 from panoconv.parity.network import ParityReport, RunResult
 
+
 def _header(width: int) -> str:
     return f"{'':2}{'tensor':<{width}}{'MSE':>11}{'max abs':>11}{'max rel':>11}{'isolated':>11}  status"
 
 
-def _row(err: TensorError, tol: float, mark: str = "", isolated: TensorError | None = None, width: int = 18) -> str:
+def _row(err: TensorError, tol: float, mark: str = "", isolated: TensorError | None = None,
+         width: int = 18) -> str:
     status = "OK" if err.mse <= tol else "FAIL"
     iso = f"{isolated.max_abs:>11.3e}" if isolated is not None else f"{'':>11}"
-    return f"{mark:2}{err.name:<{width}}{err.mse:>11.3e}{err.max_abs:>11.3e}{err.max_rel:>11.3e}{iso}  {status}"
+    errors = f"{err.mse:>11.3e}{err.max_abs:>11.3e}{err.max_rel:>11.3e}"
+    return f"{mark:2}{err.name:<{width}}{errors}{iso}  {status}"
 
 
 def run_table(run: RunResult, with_layers: bool = True) -> str:
@@ -43,7 +46,8 @@ def environment_lines(report: ParityReport) -> list[str]:
 
 def to_table(report: ParityReport, with_layers: bool = True) -> str:
     req = report.request
-    head = [f"panoconv verify: {req.checkpoint} ({report.arch}) at {req.height}x{req.width}, ring_pad={req.ring_pad}"]
+    head = [f"panoconv verify: {req.checkpoint} ({report.arch}) at {req.height}x{req.width}, "
+            f"ring_pad={req.ring_pad}"]
     body = [run_table(r, with_layers) for r in report.runs]
     verdict = "PASS: every output's MSE <= tol" if report.passed else "FAIL: some output's MSE > tol"
     return "\n".join(head + environment_lines(report) + [""] + body + ["", verdict])

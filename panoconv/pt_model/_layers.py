@@ -3,7 +3,7 @@
 - `MonoConv`: upstream `conv` (symmetric pad of (k-1)//2, zeros or ring; VALID conv; ELU / get_disp / none).
 - `MonoDeconv`: upstream `deconv` (pad 1, `slim.conv2d_transpose(n, 3, stride 2, 'SAME')` + ELU, crop
   rows and columns [3:-1]).
-- `make_layer(spec)`: the module a `ConvSpec` describes.
+- `make_layer(spec)`: the module a `ConvSpec` describes; `add_layers`: a card's layers of one part.
 
 Each module's output is what the TF reference records for the layer, so per-layer parity hooks them.
 """
@@ -86,14 +86,17 @@ class MonoDeconv(nn.ConvTranspose2d):
     def __init__(self, spec: ConvSpec, ring_pad: bool = False) -> None:
         if not spec.transposed:
             raise ValueError(f"{spec.torch_name} is not a transposed conv; use MonoConv")
-        super().__init__(spec.in_channels, spec.out_channels, spec.kernel, stride=2, padding=1, output_padding=1)
+        super().__init__(
+            spec.in_channels, spec.out_channels, spec.kernel, stride=2, padding=1, output_padding=1
+        )
         self.spec = spec
         self.ring_pad = ring_pad
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
         if self.ring_pad:
-            y = F.conv_transpose2d(wrap_columns(x, 1), self.weight, self.bias, stride=2, padding=(1, 3),
-                                   output_padding=1)
+            y = F.conv_transpose2d(
+                wrap_columns(x, 1), self.weight, self.bias, stride=2, padding=(1, 3), output_padding=1
+            )
         else:
             y = F.conv_transpose2d(x, self.weight, self.bias, stride=2, padding=1, output_padding=1)
         return activate(y, self.spec.activation)
@@ -105,6 +108,13 @@ class MonoDeconv(nn.ConvTranspose2d):
 def make_layer(spec: ConvSpec, ring_pad: bool = False) -> nn.Module:
     """The module of one layer spec."""
     return MonoDeconv(spec, ring_pad) if spec.transposed else MonoConv(spec, ring_pad)
+
+
+def add_layers(module: nn.Module, card: object, part: str, ring_pad: bool = False) -> None:
+    """Add the card's layers of one `part` (`encoder`, `decoder`) to `module`, named as in the card."""
+    for spec in card.layers:  # type: ignore[attr-defined]
+        if spec.part == part:
+            module.add_module(spec.name, make_layer(spec, ring_pad))
 
 
 def set_ring_pad(model: nn.Module, enabled: bool) -> None:

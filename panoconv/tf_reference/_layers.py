@@ -5,13 +5,14 @@
 - `deconv`: upstream `deconv` = pad 1 (zeros or ring), `slim.conv2d_transpose(n, k, stride 2, 'SAME')`
   (TF's own `conv2d_transpose` with SAME padding and output 2x the padded input, as slim computes it),
   bias, ELU, then crop rows and columns [3:-1].
-- `layer`: whichever of the two a `ConvSpec` describes.
+- `layer`: whichever of the two a `ConvSpec` describes; `layer_runner`: apply a card's layers by name,
+  recording outputs and inputs for per-layer parity.
 Kernels come from a `ParamSource` (`panoconv.tf_reference._params`) in the TF layout of the spec.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from panoconv.arch._monodepth import DISP_SCALE, ConvSpec
 from panoconv.tf_reference._params import ParamSource
@@ -49,7 +50,7 @@ def conv(x: Any, spec: ConvSpec, params: ParamSource, ring: bool) -> Any:
 
 
 def deconv(x: Any, spec: ConvSpec, params: ParamSource, ring: bool) -> Any:
-    """Upstream `deconv`: pad 1, SAME transposed conv with stride 2, bias, ELU, crop [3:-1]: (h, w) -> (2h, 2w)."""
+    """Upstream `deconv`: pad 1, SAME transposed conv (stride 2), bias, ELU, crop [3:-1]: (h, w) -> (2h, 2w)."""
     kernel, bias = params(spec)  # [k, k, out, in]
     padded = pad(x, 1, ring)
     shape = tf.shape(padded)
@@ -66,5 +67,28 @@ def layer(x: Any, spec: ConvSpec, params: ParamSource, ring: bool) -> Any:
 def upsample_nearest2x(x: Any) -> Any:
     """TF1 `resize_nearest_neighbor` (no half-pixel centres) to exactly twice the size."""
     shape = tf.shape(x)
-    return tf.raw_ops.ResizeNearestNeighbor(images=x, size=tf.stack([shape[1] * 2, shape[2] * 2]),
-                                           align_corners=False, half_pixel_centers=False)
+    return tf.raw_ops.ResizeNearestNeighbor(
+        images=x, size=tf.stack([shape[1] * 2, shape[2] * 2]), align_corners=False, half_pixel_centers=False
+    )
+
+
+def layer_runner(
+    card: Any,
+    params: ParamSource,
+    ring: bool,
+    activations: dict[str, Any] | None = None,
+    layer_inputs: dict[str, Any] | None = None,
+) -> Callable[[str, Any], Any]:
+    """`run(torch_name, x)`: apply the card's layer of that name and record its output and input (if asked),
+    as every TF forward must for per-layer parity."""
+    specs = {spec.torch_name: spec for spec in card.layers}
+
+    def run(name: str, inp: Any) -> Any:
+        out = layer(inp, specs[name], params, ring)
+        if activations is not None:
+            activations[name] = out
+        if layer_inputs is not None:
+            layer_inputs[name] = inp
+        return out
+
+    return run

@@ -32,10 +32,18 @@ class GraphVariables:
 
     def __call__(self, spec: Any) -> tuple[Any, Any]:
         with tf.compat.v1.variable_scope(spec.tf_scope, reuse=tf.compat.v1.AUTO_REUSE):
-            kernel = tf.compat.v1.get_variable("weights", shape=spec.tf_kernel_shape, dtype=tf.float32,
-                                               initializer=tf.compat.v1.glorot_uniform_initializer())
-            bias = tf.compat.v1.get_variable("biases", shape=(spec.out_channels,), dtype=tf.float32,
-                                             initializer=tf.compat.v1.zeros_initializer())
+            kernel = tf.compat.v1.get_variable(
+                "weights",
+                shape=spec.tf_kernel_shape,
+                dtype=tf.float32,
+                initializer=tf.compat.v1.glorot_uniform_initializer(),
+            )
+            bias = tf.compat.v1.get_variable(
+                "biases",
+                shape=(spec.out_channels,),
+                dtype=tf.float32,
+                initializer=tf.compat.v1.zeros_initializer(),
+            )
         return kernel, bias
 
 
@@ -47,8 +55,10 @@ class ConstantParams:
         self.dtype = dtype
 
     def __call__(self, spec: Any) -> tuple[Any, Any]:
-        return (tf.constant(np.asarray(self.values[f"{spec.tf_scope}/weights"], dtype=self.dtype)),
-                tf.constant(np.asarray(self.values[f"{spec.tf_scope}/biases"], dtype=self.dtype)))
+        return (
+            tf.constant(np.asarray(self.values[f"{spec.tf_scope}/weights"], dtype=self.dtype)),
+            tf.constant(np.asarray(self.values[f"{spec.tf_scope}/biases"], dtype=self.dtype)),
+        )
 
 
 class VariableParams:
@@ -62,7 +72,9 @@ class VariableParams:
         self.card = card
         self.dtype = dtype
         self.variables: dict[str, Any] = {
-            row.tf_name: tf.Variable(np.asarray(values[row.tf_name], dtype=dtype), name=row.tf_name.replace("/", "."))
+            row.tf_name: tf.Variable(
+                np.asarray(values[row.tf_name], dtype=dtype), name=row.tf_name.replace("/", ".")
+            )
             for row in card.tf_name_table
         }
 

@@ -19,8 +19,8 @@ from panoconv.inference.pipeline import IMAGE_KERNEL, OUTPUT_KERNEL, Plan, make_
 from panoconv.inference.postprocess import edge_masks
 from panoconv.inference.recipe import PanoramaRecipe
 from panoconv.inference.resize import resize_matrix
-from panoconv.tf_reference._tf import import_tf
 from panoconv.tf_reference._params import ConstantParams
+from panoconv.tf_reference._tf import import_tf
 
 tf = import_tf()
 
@@ -51,7 +51,8 @@ def run_network(values: Mapping[str, np.ndarray], x: Any, plan: Plan, flip: bool
     """(1, h, w, 3) -> (1, h, w) left disparity, averaged with the mirrored pass when `flip`."""
     ring = plan.camera == "equirectangular"
     batch = tf.concat([x, tf.reverse(x, [2])], 0) if flip else x
-    disp = _CARD.load_tf_forward()(batch, ConstantParams(values, dtype), ring=ring)[0][..., _CARD.output_channel]
+    forward = _CARD.load_tf_forward()
+    disp = forward(batch, ConstantParams(values, dtype), ring=ring)[0][..., _CARD.output_channel]
     if not flip:
         return disp
     d, f = disp[:1], tf.reverse(disp[1:], [2])

@@ -13,9 +13,15 @@ from panoconv.tf_reference._tf import import_tf
 tf = import_tf()
 
 
-def run_tf(card: ArchCard, values: Mapping[str, np.ndarray], images_nhwc: np.ndarray, dtype: str = "float32", *,
-           ring: bool = False, layer_inputs: dict[str, np.ndarray] | None = None,
-           ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+def run_tf(
+    card: ArchCard,
+    values: Mapping[str, np.ndarray],
+    images_nhwc: np.ndarray,
+    dtype: str = "float32",
+    *,
+    ring: bool = False,
+    layer_inputs: dict[str, np.ndarray] | None = None,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Returns (outputs by `card.outputs` name, activations by layer module name).
 
     `images_nhwc`: (B, H, W, card.input_channels). With `layer_inputs`, also fills it with every layer's
@@ -25,8 +31,9 @@ def run_tf(card: ArchCard, values: Mapping[str, np.ndarray], images_nhwc: np.nda
     acts: dict[str, Any] = {}
     inputs: dict[str, Any] | None = {} if layer_inputs is not None else None
     x = tf.constant(np.asarray(images_nhwc, dtype=dtype))
-    outs = card.load_tf_forward()(x, ConstantParams(values, dtype), ring=ring, activations=acts,
-                                  layer_inputs=inputs)
+    outs = card.load_tf_forward()(
+        x, ConstantParams(values, dtype), ring=ring, activations=acts, layer_inputs=inputs
+    )
     result = {name: out.numpy() for name, out in zip(card.outputs, outs)}
     layers = {name: a.numpy() for name, a in acts.items()}
     if layer_inputs is not None:

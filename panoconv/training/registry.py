@@ -15,6 +15,7 @@ build_dataset, make_optimizer, make_scheduler; optionally sample_images). The tr
 from __future__ import annotations
 
 import dataclasses
+import logging
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -23,6 +24,8 @@ from torch import nn
 from panoconv.arch import DEFAULT_ARCH, get_card, list_cards
 from panoconv.training.config import ConfigError, DataSpec, TrainConfig
 from panoconv.training.task import TrainableTask
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,7 @@ def resolve_config(config: TrainConfig) -> TrainConfig:
         from panoconv.weights.loading import weights_card
 
         changes["arch"] = weights_card(config.init).name
+        log.info("%s: --init weights are a %s; training that architecture", config.init, changes["arch"])
     resolved = dataclasses.replace(config, **changes) if changes else config
     if resolved.arch in list_cards():
         card = get_card(resolved.arch)

@@ -32,12 +32,13 @@ log = logging.getLogger(__name__)
 
 def resolve_weights_card(path: Path | str, state: dict[str, torch.Tensor], metadata: dict[str, str],
                          architecture: str | None = None) -> ArchCard:
-    """The card of a state dict: `architecture`, else its metadata's, else detected (logged); checked to fit."""
+    """The card of a state dict: `architecture`, else its metadata's, else detected (logged); must fit."""
     shapes = {k: tuple(v.shape) for k, v in state.items()}
     name = architecture or metadata.get("architecture")
     if name is None:
         card = detect_card(shapes, "torch", where=str(path))
-        log.info("%s: detected architecture %s (names and shapes of all %d tensors)", path, card.name, len(shapes))
+        log.info("%s: detected architecture %s (names and shapes of all %d tensors)", path, card.name,
+                 len(shapes))
         return card
     card = get_card(name)
     problem = mismatch_message(card, shapes, "torch", where=str(path))
@@ -94,7 +95,7 @@ def set_input_convention(model: nn.Module, order: str, scale: float) -> None:
 
 
 def model_options(card: ArchCard, metadata: dict[str, str], ring_pad: bool | None) -> dict[str, object]:
-    """Build options of a loaded model: ring padding as asked, else as recorded at conversion (default off)."""
+    """Build options of a loaded model: ring padding as asked, else as recorded at conversion (or off)."""
     if not card.ring_pad:
         if ring_pad:
             raise UnsupportedOptionError(f"{card.name} has no ring padding")

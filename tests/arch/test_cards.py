@@ -17,7 +17,9 @@ TF_CARDS = [c.name for c in all_cards() if c.tf_born]
 def test_registry_holds_the_family_and_is_pure_data():
     assert {"monodepth-vgg", "rectnet", "uresnet"} <= set(CARDS)
     assert "panoconv.arch.monodepth_vgg" in card_modules() and "panoconv.arch.omnidepth" in card_modules()
-    with pytest.raises(UnknownArchitectureError, match="unknown architecture 'monodepth-vg'; choose one of: "):
+    with pytest.raises(
+        UnknownArchitectureError, match="unknown architecture 'monodepth-vg'; choose one of: "
+    ):
         get_card("monodepth-vg")
 
 
@@ -58,21 +60,34 @@ def test_options_are_refused_not_swallowed():
 
 def test_card_facts_consumers_read():
     vgg, rect = get_card("monodepth-vgg"), get_card("rectnet")
-    assert (vgg.output_kind, vgg.output_channel, vgg.size_multiple, vgg.fixed_size) == ("disparity", 0, 128, False)
-    assert (rect.output_kind, rect.fixed_size, rect.predict_size, rect.ring_pad) == ("depth", True, (256, 512), False)
+    assert (vgg.output_kind, vgg.output_channel, vgg.size_multiple, vgg.fixed_size) == (
+        "disparity",
+        0,
+        128,
+        False,
+    )
+    assert (rect.output_kind, rect.fixed_size, rect.predict_size, rect.ring_pad) == (
+        "depth",
+        True,
+        (256, 512),
+        False,
+    )
     assert rect.loss_weights == {"alpha": (0.535, 0.272), "beta": (0.134, 0.068)}
     assert get_card("uresnet").loss_weights["alpha"] == (0.445, 0.275, 0.13)
     assert vgg.task == "stereo" and rect.task == "supervised"
 
 
-@pytest.mark.parametrize("argv", [
-    ["convert", "SRC", "-o", "out.safetensors", "--arch", "resnet50"],
-    ["verify", "CKPT", "--arch", "monodepth_vgg"],
-    ["predict", "x.png", "-w", "w.safetensors", "-o", "out", "--arch", "foo"],
-    ["evaluate", ".", "-w", "w.safetensors", "--arch", "rectnett"],
-    ["train", "--data", "x.txt", "--arch", "vgg"],
-    ["reference", "make-checkpoint", "model", "--arch", "rectnet"],  # not TensorFlow-born: not a choice
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["convert", "SRC", "-o", "out.safetensors", "--arch", "resnet50"],
+        ["verify", "CKPT", "--arch", "monodepth_vgg"],
+        ["predict", "x.png", "-w", "w.safetensors", "-o", "out", "--arch", "foo"],
+        ["evaluate", ".", "-w", "w.safetensors", "--arch", "rectnett"],
+        ["train", "--data", "x.txt", "--arch", "vgg"],
+        ["reference", "make-checkpoint", "model", "--arch", "rectnet"],  # not TensorFlow-born: not a choice
+    ],
+)
 def test_arch_typo_is_a_usage_error_listing_the_choices(argv, tmp_path):
     result = CliRunner().invoke(main, argv)
     assert result.exit_code == 2, result.output

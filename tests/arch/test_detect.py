@@ -46,7 +46,10 @@ def test_one_tensor_removed_names_the_closest_card(name):
     del shapes[removed]
     with pytest.raises(ArchitectureMismatchError) as info:
         detect_card(shapes, "tf", where="ckpt")
-    assert str(info.value) == f"ckpt: fits no known architecture; looks like {name} but 1 tensor is missing: {removed}"
+    assert (
+        str(info.value)
+        == f"ckpt: fits no known architecture; looks like {name} but 1 tensor is missing: {removed}"
+    )
 
 
 @pytest.mark.parametrize("name", TF_CARDS)
@@ -58,7 +61,9 @@ def test_one_shape_changed_names_the_closest_card(name):
     with pytest.raises(ArchitectureMismatchError) as info:
         detect_card(shapes, "tf", where="ckpt")
     message = str(info.value)
-    assert message.startswith(f"ckpt: fits no known architecture; looks like {name} but 1 shape differs: {changed} is")
+    assert message.startswith(
+        f"ckpt: fits no known architecture; looks like {name} but 1 shape differs: {changed} is"
+    )
     assert "\n" not in message
 
 
@@ -68,7 +73,9 @@ def test_pytorch_state_dicts_are_recognised(name):
     shapes = card.torch_shapes()
     assert detect_card(shapes, "torch").name == name
     extra = dict(shapes, **{"head.weight": (1, 2)})
-    with pytest.raises(ArchitectureMismatchError, match=f"looks like {name} but 1 tensor is not in it: head.weight"):
+    with pytest.raises(
+        ArchitectureMismatchError, match=f"looks like {name} but 1 tensor is not in it: head.weight"
+    ):
         detect_card(extra, "torch")
 
 
@@ -80,7 +87,9 @@ def test_named_card_that_does_not_fit_says_which_does():
 
 
 def test_unrelated_tensors():
-    with pytest.raises(ArchitectureMismatchError, match="fits no known architecture .its 2 model tensors match none"):
+    with pytest.raises(
+        ArchitectureMismatchError, match="fits no known architecture .its 2 model tensors match none"
+    ):
         detect_card({"dense/kernel": (4, 4), "dense/bias": (4,)}, "tf", where="x")
     with pytest.raises(ArchitectureMismatchError, match="holds no model tensors"):
         detect_card({}, "tf", where="x")

@@ -1,3 +1,5 @@
+import numpy as np
+
 from panoconv.arch import Layout, get_card
 from panoconv.arch import monodepth_vgg as arch
 from panoconv.arch._monodepth import ConvSpec, slim_scoped, total_parameters
@@ -48,10 +50,46 @@ def test_layout_round_trip(rng):
 
 
 def test_slim_counts_convs_and_transposed_convs_separately():
-    layers = slim_scoped([ConvSpec("decoder", "up7", 3, 8, 8, transposed=True), ConvSpec("decoder", "i7", 3, 8, 8),
-                          ConvSpec("decoder", "up6", 3, 8, 8, transposed=True), ConvSpec("decoder", "i6", 3, 8, 8),
-                          ConvSpec("encoder", "c1", 3, 3, 8)])
-    assert [s.tf_scope for s in layers] == ["model/decoder/Conv2d_transpose", "model/decoder/Conv",
-                                            "model/decoder/Conv2d_transpose_1", "model/decoder/Conv_1",
-                                            "model/encoder/Conv"]
+    layers = slim_scoped(
+        [
+            ConvSpec("decoder", "up7", 3, 8, 8, transposed=True),
+            ConvSpec("decoder", "i7", 3, 8, 8),
+            ConvSpec("decoder", "up6", 3, 8, 8, transposed=True),
+            ConvSpec("decoder", "i6", 3, 8, 8),
+            ConvSpec("encoder", "c1", 3, 3, 8),
+        ]
+    )
+    assert [s.tf_scope for s in layers] == [
+        "model/decoder/Conv2d_transpose",
+        "model/decoder/Conv",
+        "model/decoder/Conv2d_transpose_1",
+        "model/decoder/Conv_1",
+        "model/encoder/Conv",
+    ]
     assert layers[0].tf_kernel_shape == (3, 3, 8, 8) and layers[0].layout is Layout.TRANSPOSED_TO_IOHW
+
+
+def test_variants_as_upstream_builds_them():
+    stereo, deconv = get_card("monodepth-vgg-stereo"), get_card("monodepth-vgg-deconv")
+    assert stereo.num_parameters == 31_604_776 and stereo.input_channels == 6
+    assert {r.tf_name: r.tf_shape for r in stereo.tf_name_table}["model/encoder/Conv/weights"] == (
+        7,
+        7,
+        6,
+        32,
+    )
+    # use_deconv: upconvs are slim.conv2d_transpose with their own counter, in creation order
+    # (upconv7, iconv7, upconv6, ...): the other decoder convs are renumbered Conv .. Conv_10
+    scopes = {s.torch_name: s.tf_scope for s in deconv.layers}
+    assert scopes["decoder.upconv7"] == "model/decoder/Conv2d_transpose"
+    assert scopes["decoder.upconv1"] == "model/decoder/Conv2d_transpose_6"
+    assert (
+        scopes["decoder.iconv7"] == "model/decoder/Conv" and scopes["decoder.disp4"] == "model/decoder/Conv_4"
+    )
+    assert (
+        scopes["decoder.disp1"] == "model/decoder/Conv_10"
+        and scopes["encoder.conv7b"] == "model/encoder/Conv_13"
+    )
+    shapes = {r.tf_name: r.tf_shape for r in deconv.tf_name_table}
+    assert shapes["model/decoder/Conv2d_transpose_4/weights"] == (3, 3, 64, 128)  # upconv3: [k, k, out, in]
+    assert deconv.num_parameters == 31_600_072 == sum(int(np.prod(s)) for s in shapes.values())

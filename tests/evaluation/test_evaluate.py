@@ -147,3 +147,34 @@ def test_upstream_protocol_keeps_zero_disparity_pixels(tmp_path):
     assert default.rows[0].metrics["abs_rel"] == pytest.approx((80.0 - 20.833333) / 20.833333, rel=1e-4)
     assert upstream.rows[0].metrics["abs_rel"] == pytest.approx((20.833333 - 1e-3) / 20.833333, rel=1e-4)
     assert upstream.settings["protocol"] == "upstream" and default.settings["protocol"] == "panoconv"
+
+
+class _StereoProbe(ConstantDisparity):
+    """A stereo card's stand-in: predicts DISP only if it is given the right image on channels 3..5."""
+
+    arch_name = "monodepth-vgg-stereo"
+
+    def forward(self, x):
+        assert x.shape[1] == 6
+        left, right = x[:, :3].mean(), x[:, 3:].mean()
+        b, _, h, w = x.shape
+        return [(self.value * (right < left)).expand(b, 2, h, w).clone()]
+
+
+def test_stereo_model_gets_the_right_image(tmp_path):
+    data = make_synth_rectilinear(tmp_path / "syn")
+    save_rgb(data / "right" / "000000.png", np.full((24, 48, 3), 0.25))  # darker than the left (0.5)
+    report = evaluate(EvaluateRequest(weights=(), data=data, kind="synth", models=(_StereoProbe(DISP),),
+                                      postprocess=False, progress=False))
+    assert report.rows[0].arch == "monodepth-vgg-stereo"
+    assert report.rows[0].metrics["abs_rel"] == pytest.approx(0, abs=1e-5)
+
+
+def test_stereo_model_without_right_images_is_refused(tmp_path):
+    from panoconv.errors import PanoconvError
+
+    data = make_synth_rectilinear(tmp_path / "syn")
+    (data / "test.txt").write_text("left/000000.png\n")
+    with pytest.raises(PanoconvError, match="stereo network but synth-rectilinear/test gives no right image"):
+        evaluate(EvaluateRequest(weights=(), data=data, kind="synth", models=(_StereoProbe(DISP),),
+                                 progress=False))

@@ -82,3 +82,20 @@ def test_cli_image_that_is_not_an_image(tf_checkpoint, tmp_path):
                                        "--width", "128"])
     assert result.exit_code == 1 and "photo.png: not a readable image" in result.stderr
     assert "Traceback" not in result.output and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_stereo_card_is_detected_and_fed_pairs(tmp_path):
+    from panoconv.io.images import save_rgb
+    from panoconv.tf_reference.checkpoint import CheckpointSpec, make_checkpoint
+
+    ckpt = make_checkpoint(CheckpointSpec(tmp_path / "model", step=2, architecture="monodepth-vgg-stereo-deconv"))
+    rng = np.random.default_rng(0)
+    left, right = tmp_path / "l.png", tmp_path / "r.png"
+    save_rgb(left, rng.random((60, 90, 3)))
+    save_rgb(right, rng.random((60, 90, 3)))
+    report = run_network_parity(VerifyRequest(ckpt, dtypes=("float64",), height=128, width=128, ring_pad=True,
+                                              pairs=((left, right),), random_images=0))
+    assert report.arch == "monodepth-vgg-stereo-deconv" and report.passed
+    (run,) = report.runs
+    assert run.input_name == f"{left} + {right}" and max(e.mse for e in run.outputs) < 1e-24
+    assert {e.name for e in run.isolated} >= {"decoder.upconv7", "encoder.conv1a"}  # deconvs checked alone too

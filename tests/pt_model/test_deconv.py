@@ -21,7 +21,9 @@ def _spec(cin: int, cout: int) -> ConvSpec:
 def _torch(spec, kernel_tf, bias, x_nhwc, ring):
     layer = MonoDeconv(spec, ring_pad=ring).double()
     with torch.no_grad():
-        layer.weight.copy_(torch.from_numpy(kernel_tf.transpose(3, 2, 0, 1).copy()))  # [k,k,out,in] -> [in,out,k,k]
+        layer.weight.copy_(
+            torch.from_numpy(kernel_tf.transpose(3, 2, 0, 1).copy())
+        )  # [k,k,out,in] -> [in,out,k,k]
         layer.bias.copy_(torch.from_numpy(bias))
         out = layer(torch.from_numpy(x_nhwc.transpose(0, 3, 1, 2).copy()))
     return out.numpy().transpose(0, 2, 3, 1)
@@ -48,7 +50,9 @@ def test_deconv_matches_tensorflow_in_float64(h, w, ring):
     # the layer slim's conv2d_transpose is built on, on the upstream-padded input, cropped as upstream
     import keras
 
-    keras_layer = keras.layers.Conv2DTranspose(cout, 3, strides=2, padding="same", activation="elu", dtype="float64")
+    keras_layer = keras.layers.Conv2DTranspose(
+        cout, 3, strides=2, padding="same", activation="elu", dtype="float64"
+    )
     padded = tfl.pad(tf.constant(x), 1, ring)
     keras_layer.build(padded.shape)
     keras_layer.set_weights([kernel, bias])

@@ -51,7 +51,7 @@ def test_non_tf_cards_have_no_checkpoint(tmp_path):
     from panoconv.errors import PanoconvError
 
     with pytest.raises(PanoconvError, match="rectnet is not a TensorFlow-born network"):
-        make_checkpoint(CheckpointSpec(tmp_path / "model", arch="rectnet"))
+        make_checkpoint(CheckpointSpec(tmp_path / "model", architecture="rectnet"))
     assert not list(tmp_path.iterdir())
 
 

@@ -21,7 +21,7 @@ def test_reference_matches_pytorch_in_float64(name, ring):
     x = np.random.default_rng(3).random((1, m, 2 * m, card.input_channels))
     tf_out, tf_layers = run_tf(card, values, x, "float64", ring=ring)
     assert set(tf_layers) == set(card.layer_names)
-    net = torch_model_from_tf(values, "float64", ring_pad=ring, card=card)
+    net = torch_model_from_tf(values, "float64", ring_pad=ring, architecture=card)
     with torch.no_grad():
         outs = net(torch.from_numpy(x.transpose(0, 3, 1, 2).copy()))
     assert len(outs) == len(card.outputs)

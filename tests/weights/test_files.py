@@ -34,7 +34,9 @@ def test_strips_ddp_and_compile_prefixes(tmp_path, state):
 def test_strict_load_names_the_problem(tmp_path, state):
     partial = {k: v for k, v in state.items() if k != "decoder.iconv1.weight"}
     path = save_weights(partial, tmp_path / "w.safetensors", {"architecture": "monodepth-vgg"})
-    with pytest.raises(WeightMappingError, match="does not fit monodepth-vgg: 1 tensor is missing: decoder.iconv1.weight$"):
+    with pytest.raises(
+        WeightMappingError, match="does not fit monodepth-vgg: 1 tensor is missing: decoder.iconv1.weight$"
+    ):
         load_model(path)
 
 
