@@ -80,11 +80,23 @@ def _verify_loss(checkpoint: Path, dtypes: tuple[str, ...], height: int, width: 
     from panoconv.parity.network import check_size
     from panoconv.parity.weights import tf_reference_weights
 
+    _require_default_card(checkpoint, "--loss")
     check_size(height, width)
     report = run_loss_parity(LossParityRequest(tf_reference_weights(checkpoint), warp, fov, dtypes, height, width,
                                                batch, seed, adam_steps))
     click.echo(report.to_json() if as_json else report.to_table())
     sys.exit(0 if report.passed else 1)
+
+
+def _require_default_card(checkpoint: Path, mode: str) -> None:
+    """--loss / --pipeline compare the monodepth-vgg network only (so far): refuse other cards in one line."""
+    from panoconv.arch import DEFAULT_ARCH
+    from panoconv.errors import PanoconvError
+    from panoconv.parity.network import resolve_checkpoint_card
+
+    card = resolve_checkpoint_card(checkpoint)
+    if card.name != DEFAULT_ARCH:
+        raise PanoconvError(f"{checkpoint}: {mode} compares {DEFAULT_ARCH} only; this is a {card.name}")
 
 
 def _verify_pipeline(checkpoint: Path, dtypes: tuple[str, ...], images: tuple[Path, ...], seed: int,
@@ -94,6 +106,7 @@ def _verify_pipeline(checkpoint: Path, dtypes: tuple[str, ...], images: tuple[Pa
 
     if len(images) > 1:
         raise click.UsageError("--pipeline takes one --image (a 2:1 panorama)")
+    _require_default_card(checkpoint, "--pipeline")
     report = run_pipeline_parity(PipelineParityRequest(weights=tf_reference_weights(checkpoint),
                                                        image=images[0] if images else None, dtypes=dtypes,
                                                        seed=seed))

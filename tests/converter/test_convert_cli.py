@@ -129,6 +129,9 @@ def test_arch_that_does_not_fit_the_source(tf_checkpoint, tmp_path):
         _invoke("verify", stereo, "--height", "128", "--image", tmp_path / "x.png"),
         "monodepth-vgg-stereo is a stereo network: give images as --pair LEFT RIGHT",
     )
+    for mode in ("--loss", "--pipeline"):
+        _assert_user_error(_invoke("verify", stereo, mode), f"{mode} compares monodepth-vgg only; this is a "
+                                                           "monodepth-vgg-stereo")
     assert _invoke("convert", stereo, "-o", out).exit_code == 0
     _assert_user_error(
         _invoke("predict", tmp_path / "x.png", "-w", out, "-o", tmp_path / "p", "--arch", "monodepth-vgg"),
