@@ -146,8 +146,8 @@ def threed60(split_file: Path, root: Path | None = None, name: str = "3d60",
 
     split = read_split(split_file, root, mode="supervised", datasets=options.datasets,
                        skip_bad=options.skip_bad, skipped_file=options.skipped_file)
-    samples = [Sample(r.path("color"), r.path("depth"), r.dataset, r.where(), r.path("color", "Right"))
-               for r in split.rows]
+    samples = [Sample(r.path("color"), r.path("depth"), r.dataset, r.where(), r.paths.get(("color", "Right")))
+               for r in split.rows]  # 2-column rows have no right view
     return EvalData(name, "panorama", "equirectangular", samples, read_depth, "fov", 0.26,
                     median_scaling=True, skipped_rows=len(split.skipped))
 

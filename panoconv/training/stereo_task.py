@@ -87,7 +87,6 @@ class StereoTask:
         check_train_size(recipe.arch, int(height), int(width))
         self.recipe = recipe
         self.card = get_card(recipe.arch)
-        self.card.check_size(height, width)
         self.epochs = recipe.epochs if epochs is None else int(epochs)
         self.height, self.width = int(height), int(width)
         self.augment, self.seed, self.skip_bad = augment, int(seed), skip_bad

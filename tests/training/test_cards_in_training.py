@@ -54,7 +54,8 @@ def test_the_model_sees_what_the_card_takes(arch, channels):
 
 
 def test_size_not_a_multiple_of_the_card_is_refused():
-    with pytest.raises(PanoconvError, match="multiples of 128, got 100x256"):
+    with pytest.raises(PanoconvError, match="100x256 do not suit monodepth-vgg-stereo: both must be positive multiples "
+                                            "of 128"):
         StereoTask(StereoRecipe(arch="monodepth-vgg-stereo"), height=100, width=256)
 
 
