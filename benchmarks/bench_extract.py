@@ -25,7 +25,7 @@ _CHILD = r"""
 import json, resource, sys, time, tracemalloc
 from pathlib import Path
 from panoconv.weights.store import ExtractRequest, extract
-from panoconv.converter import open_checkpoint
+from panoconv.readers import open_checkpoint
 ckpt, out, include = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3] == "1"
 largest = max(t.dtype.itemsize * __import__("math").prod(t.shape) for t in open_checkpoint(ckpt).tensors())
 def status(key):

@@ -1,5 +1,5 @@
-"""panoconv.converter: read TensorFlow/Keras checkpoints and map them onto the PyTorch model."""
+"""panoconv.converter: map checkpoint tensors (read by `panoconv.readers`) onto the PyTorch model.
 
-from panoconv.converter.readers import CheckpointReader, TensorInfo, is_optimizer_state, open_checkpoint
-
-__all__ = ["CheckpointReader", "TensorInfo", "is_optimizer_state", "open_checkpoint"]
+The converter is the top of the checkpoint layers: it may import `panoconv.weights` and
+`panoconv.readers`, never the other way round.
+"""

@@ -7,7 +7,6 @@ shapes (`panoconv.arch._detect`); its card's name table does the mapping.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
@@ -16,37 +15,16 @@ import numpy as np
 from panoconv import __version__
 from panoconv.arch import ArchCard, UnsupportedOptionError, get_card
 from panoconv.arch._detect import ArchitectureMismatchError, detect_card, fits, mismatch_message
-from panoconv.converter.name_map import (
-    MAPPING_VERSION,
-    MappingReport,
-    canonical_tf_name,
-    is_optimizer_state,
-    map_to_torch,
-)
+from panoconv.converter.name_map import MAPPING_VERSION, MappingReport, map_to_torch
+from panoconv.converter.request import ConvertRequest, ConvertResult
 from panoconv.converter.sources import OpenedSource, open_source
 from panoconv.io.atomic import check_can_write
+from panoconv.readers import canonical_tf_name, is_optimizer_state
 from panoconv.weights.files import save_weights
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class ConvertRequest:
-    source: Path
-    out: Path
-    architecture: str | None = None  # None: detect from the source
-    ring_pad: bool = False
-    allow_missing: bool = False
-    force: bool = False
-    input_order: str | None = None  # PyTorch sources: the channel order to record (default: the naming's)
-
-
-@dataclass
-class ConvertResult:
-    out: Path
-    source: OpenedSource
-    report: MappingReport
-    card: ArchCard
+__all__ = ["ConvertRequest", "ConvertResult", "convert", "convert_to_state", "model_shapes", "resolve_card"]
 
 
 def model_shapes(shapes: Mapping[str, tuple[int, ...]]) -> dict[str, tuple[int, ...]]:

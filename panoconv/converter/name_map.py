@@ -14,7 +14,7 @@ from typing import Callable, Iterable, Mapping, Protocol
 import numpy as np
 
 from panoconv.arch import Layout, TensorMapping
-from panoconv.converter.readers import is_optimizer_state as _reader_is_optimizer_state
+from panoconv.readers import canonical_tf_name, is_optimizer_state
 from panoconv.errors import WeightMappingError
 
 #: Bumped whenever the mapping's meaning changes; stored in converted files' metadata.
@@ -40,16 +40,6 @@ class DictSource:
 
     def read(self, name: str) -> np.ndarray:
         return np.asarray(self.values[name])
-
-
-def canonical_tf_name(name: str) -> str:
-    """Strip the `:0` output suffix that Keras and the earlier port append."""
-    return name[:-2] if name.endswith(":0") else name
-
-
-def is_optimizer_state(name: str) -> bool:
-    """Adam/Momentum slots, beta powers, step counters, TF2/Keras optimizer state (the readers' rule)."""
-    return _reader_is_optimizer_state(canonical_tf_name(name))
 
 
 @dataclass
@@ -152,4 +142,4 @@ def torch_to_tf(state: Mapping[str, np.ndarray], table: Iterable[TensorMapping])
 
 
 __all__ = ["Layout", "MAPPING_VERSION", "MappingReport", "TensorSource", "DictSource", "map_to_torch",
-           "torch_to_tf", "is_optimizer_state", "canonical_tf_name"]
+           "torch_to_tf"]

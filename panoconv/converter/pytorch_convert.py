@@ -16,6 +16,7 @@ from pathlib import Path
 
 from panoconv import __version__
 from panoconv.converter.name_map import MAPPING_VERSION, MappingReport
+from panoconv.converter.request import ConvertRequest, ConvertResult
 from panoconv.converter.sources import OpenedSource
 from panoconv.errors import PanoconvError
 from panoconv.io.atomic import check_can_write
@@ -31,10 +32,8 @@ def is_pytorch_checkpoint(path: Path | str) -> bool:
     return Path(path).suffix.lower() in PYTORCH_SUFFIXES and Path(path).is_file()
 
 
-def convert_pytorch(request):  # ConvertRequest -> ConvertResult (types in converter.convert)
+def convert_pytorch(request: ConvertRequest) -> ConvertResult:
     """Convert a `.pth` / `.pt` and write it; nothing is written unless every tensor maps."""
-    from panoconv.converter.convert import ConvertResult
-
     check_can_write(request.out, request.force)
     if request.allow_missing:
         raise PanoconvError("--allow-missing applies to TensorFlow sources; a PyTorch checkpoint is mapped "

@@ -79,7 +79,7 @@ def _open_store(path: Path) -> OpenedSource:
 
 
 def _open_checkpoint(path: Path) -> OpenedSource:
-    from panoconv.converter.readers import open_checkpoint
+    from panoconv.readers import open_checkpoint
 
     reader = open_checkpoint(path)
     names = [t.name for t in reader.tensors()]

@@ -19,7 +19,7 @@ def _card(architecture: str | ArchCard) -> ArchCard:
 def tf_reference_weights(checkpoint: Path,
                          architecture: str | ArchCard = DEFAULT_ARCH) -> dict[str, np.ndarray]:
     """The card's model tensors as TensorFlow itself restores them (independent of panoconv's reader)."""
-    from panoconv.converter.readers import open_checkpoint
+    from panoconv.readers import open_checkpoint
     from panoconv.tf_reference._tf import import_tf
 
     card = _card(architecture)

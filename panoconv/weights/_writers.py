@@ -15,7 +15,7 @@ from typing import Callable
 import h5py
 import numpy as np
 
-from panoconv.converter.readers import Sink, TensorInfo, array_from_stream
+from panoconv.readers import Sink, TensorInfo, array_from_stream
 from panoconv.weights.manifest import Manifest, TensorRecord
 from panoconv.weights.naming import child
 

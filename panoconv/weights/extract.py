@@ -17,7 +17,7 @@ from typing import Literal
 from tqdm import tqdm
 
 from panoconv import __version__
-from panoconv.converter.readers import CheckpointReader, TensorInfo, is_optimizer_state, open_checkpoint
+from panoconv.readers import CheckpointReader, TensorInfo, is_optimizer_state, open_checkpoint
 from panoconv.errors import CheckpointError
 from panoconv.io.atomic import atomic_dir, atomic_path, check_can_write
 from panoconv.weights import _writers

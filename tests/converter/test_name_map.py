@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from panoconv.arch import monodepth_vgg as arch
-from panoconv.converter.name_map import DictSource, is_optimizer_state, map_to_torch, torch_to_tf
+from panoconv.converter.name_map import DictSource, map_to_torch, torch_to_tf
+from panoconv.readers import is_optimizer_state
 from panoconv.errors import WeightMappingError
 
 TABLE = arch.NAME_TABLE

@@ -12,7 +12,7 @@ import pytest
 from panoconv.errors import CheckpointError, OutputExistsError
 from panoconv.weights.manifest import array_sha256
 from panoconv.weights.store import ExtractRequest, extract, open_store
-from tests.converter._bundles import small_tensors, write_bundle
+from tests.readers._bundles import small_tensors, write_bundle
 
 pytestmark = pytest.mark.tf
 

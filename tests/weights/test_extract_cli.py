@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from panoconv.cli import main
-from tests.converter._bundles import small_tensors, write_bundle
+from tests.readers._bundles import small_tensors, write_bundle
 
 pytestmark = pytest.mark.tf
 

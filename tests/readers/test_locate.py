@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from panoconv.converter.locate import locate
+from panoconv.readers.locate import locate
 from panoconv.errors import CheckpointError
 
 

@@ -16,7 +16,7 @@ from typing import Iterator
 
 import numpy as np
 
-from panoconv.converter._sstable import read_varint
+from panoconv.readers._sstable import read_varint
 
 #: TF DataType enum -> numpy dtype (little-endian). DT_STRING (7) has no fixed-size numpy dtype.
 DT_STRING = 7

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from panoconv.converter import is_optimizer_state, open_checkpoint
+from panoconv.readers import is_optimizer_state, open_checkpoint
 
 pytestmark = pytest.mark.tf
 

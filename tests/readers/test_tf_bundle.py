@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from panoconv.converter import open_checkpoint
-from panoconv.converter._sstable import FOOTER_SIZE, mask_crc, read_varint
-from panoconv.converter.tf_bundle import BundleReader
+from panoconv.readers import open_checkpoint
+from panoconv.readers._sstable import FOOTER_SIZE, mask_crc, read_varint
+from panoconv.readers.tf_bundle import BundleReader
 from panoconv.errors import CheckpointError
-from tests.converter._bundles import small_tensors, write_bundle
+from tests.readers._bundles import small_tensors, write_bundle
 
 pytestmark = pytest.mark.tf
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from panoconv.converter.readers import Sink, TensorInfo, find_global_step
+from panoconv.readers._types import Sink, TensorInfo, find_global_step
 from panoconv.errors import CheckpointError
 
 log = logging.getLogger(__name__)

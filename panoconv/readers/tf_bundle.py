@@ -18,9 +18,9 @@ from pathlib import Path
 import crc32c
 import numpy as np
 
-from panoconv.converter import _bundle_proto as proto
-from panoconv.converter._sstable import SSTable, unmask_crc
-from panoconv.converter.readers import Sink, TensorInfo, array_from_stream, find_global_step
+from panoconv.readers import _bundle_proto as proto
+from panoconv.readers._sstable import SSTable, unmask_crc
+from panoconv.readers._types import Sink, TensorInfo, array_from_stream, find_global_step
 from panoconv.errors import CheckpointError
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
-"""One reading API over every checkpoint kind panoconv accepts (TF1/TF2 bundles, Keras HDF5).
+"""Types every checkpoint reader shares: `TensorInfo`, the `CheckpointReader` protocol, name rules.
 
-The converter, parity checker and `extract` only talk to `CheckpointReader`; `open_checkpoint`
-picks the implementation from what `locate` finds at the user's path.
+This module sits at the very bottom of panoconv's checkpoint code: it imports nothing from panoconv
+but `errors`, so readers, weight stores and the converter can all depend on it without cycles.
 """
 
 from __future__ import annotations
@@ -50,9 +50,15 @@ def strip_tf2_suffix(name: str) -> str:
     return name[: -len(_TF2_SUFFIX)] if name.endswith(_TF2_SUFFIX) else name
 
 
+def canonical_tf_name(name: str) -> str:
+    """Strip the `:0` output suffix that Keras and the earlier port append."""
+    return name[:-2] if name.endswith(":0") else name
+
+
 def is_optimizer_state(name: str) -> bool:
-    """True for optimizer slots, Adam's beta powers and step counters, in TF1, TF2 and Keras names."""
-    base = strip_tf2_suffix(name)
+    """True for optimizer slots, Adam's beta powers and step counters, in TF1, TF2 and Keras names
+    (with or without the `:0` output suffix). The one rule extract, convert and detection share."""
+    base = strip_tf2_suffix(canonical_tf_name(name))
     if "/.OPTIMIZER_SLOT/" in name or base.startswith(("optimizer/", "optimizer_weights/")):
         return True
     if base in {"Variable", "global_step", "save_counter", "step"}:
@@ -83,20 +89,3 @@ def array_from_stream(info: TensorInfo, stream: Callable[[str, Sink], None]) -> 
 
     stream(info.name, sink)
     return out
-
-
-def open_checkpoint(path: Path | str) -> CheckpointReader:
-    """Open a TF1/TF2 checkpoint (prefix, any of its files or its folder) or a Keras `.h5` file.
-
-    Raises `CheckpointError` with a one-line message naming the file when it cannot be read.
-    """
-    from panoconv.converter.locate import locate
-
-    found = locate(Path(path))
-    if found.kind == "h5":
-        from panoconv.converter.keras_h5 import KerasH5Reader
-
-        return KerasH5Reader(found.path)
-    from panoconv.converter.tf_bundle import BundleReader
-
-    return BundleReader(found.path)
