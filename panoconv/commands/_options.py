@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 import click
@@ -20,3 +21,29 @@ def arch_option(help: str, default: str | None = None, **kwargs: Any) -> Callabl
         help=help,
         **kwargs,
     )
+
+
+class RangeType(click.ParamType):
+    """`LO,HI` -> (lo, hi) floats with LO < HI, or `auto` -> None; bad text is a usage error (exit 2)."""
+
+    name = "LO,HI|auto"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value is None or isinstance(value, tuple):
+            return value
+        text = str(value).strip()
+        if text.lower() == "auto":
+            return None
+        try:
+            low, high = (float(v) for v in text.split(","))
+        except ValueError:
+            self.fail(f"takes LO,HI (two numbers, e.g. 0,0.3) or auto, got {text!r}", param, ctx)
+        if not (math.isfinite(low) and math.isfinite(high) and low < high):
+            self.fail(f"needs finite LO < HI, got {text!r}", param, ctx)
+        return low, high
+
+
+def range_option(help: str) -> Callable:
+    """`--range LO,HI|auto` for colour-mapped pictures."""
+    return click.option("--range", "value_range", type=RangeType(), default="auto", show_default=True,
+                        help=help)

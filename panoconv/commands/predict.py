@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from panoconv.commands._options import arch_option
+from panoconv.commands._options import arch_option, range_option
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,8 @@ def _split(value: str) -> tuple[str, ...]:
               help="Converted weights (.safetensors or .pt).")
 @click.option("-o", "--out-dir", required=True, type=click.Path(path_type=Path), help="Output folder.")
 @click.option("--camera", type=click.Choice(["auto", "rectilinear", "equirectangular"]), default="auto",
-              show_default=True, help="auto: 2:1 images are equirectangular panoramas.")
+              show_default=True, help="auto: a list's `# camera:` line, the image's XMP ProjectionType, a synth meta.json, else 2:1 "
+              "images >= 1024 px wide are panoramas (512x256 is taken for a photo); the choice is logged.")
 @click.option("--save", default="disp,png", show_default=True,
               help="Comma list of disp (npy, width fractions), depth (npy, metres), png, ply.")
 @click.option("--postprocess", is_flag=True, help="Rectilinear: monodepth flip pass with edge blending.")
@@ -39,6 +40,9 @@ def _split(value: str) -> tuple[str, ...]:
               help="Panorama: network input width (multiple of 128).")
 @arch_option("Architecture [default: recorded in the weights, else detected from them].")
 @click.option("--cmap", default="magma", show_default=True, help="Matplotlib colormap of the PNGs.")
+@range_option("PNG colour range in output units (disparity: fraction of width, e.g. 0,0.3), the same for "
+              "every image so maps compare; auto: each image's 2-98 percentiles. Recorded in the PNG.")
+@click.option("--colorbar", is_flag=True, help="PNG: add a colour bar with the range and units below the map.")
 @click.option("--input-order", type=click.Choice(["rgb", "bgr"]), default=None,
               help="Channel order the network is fed [default: as the weights record it, else rgb].")
 @click.option("--skip-bad", is_flag=True, help="Report unreadable or unusable inputs and continue.")
@@ -46,7 +50,8 @@ def _split(value: str) -> tuple[str, ...]:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
 def command(inputs: tuple[Path, ...], pairs: tuple[tuple[Path, Path], ...], weights: Path, out_dir: Path,
             camera: str, save: str, postprocess: bool, raw: bool, batch_size: int, baseline: float | None,
-            focal: float | None, net_width: int, arch: str | None, cmap: str, input_order: str | None,
+            focal: float | None, net_width: int, arch: str | None, cmap: str,
+            value_range: tuple[float, float] | None, colorbar: bool, input_order: str | None,
             skip_bad: bool, force: bool, as_json: bool) -> None:
     """Predict disparity / depth for INPUTS (images, folders or .txt file lists).
 
@@ -59,11 +64,13 @@ def command(inputs: tuple[Path, ...], pairs: tuple[tuple[Path, Path], ...], weig
     req = PredictRequest(weights=weights, inputs=inputs, pairs=pairs, out_dir=out_dir, camera=camera,
                          save=_split(save), postprocess=postprocess, raw=raw, batch_size=batch_size,
                          baseline=baseline, focal=focal, recipe=PanoramaRecipe(net_width=net_width), arch=arch, cmap=cmap,
+                         value_range=value_range, colorbar=colorbar,
                          skip_bad=skip_bad, force=force, input_order=input_order)
     results = predict(req)
     failed = [r for r in results if not r.ok]
     if as_json:
-        click.echo(json.dumps([{"input": str(r.path), "camera": r.camera, "note": r.note, "error": r.error,
+        click.echo(json.dumps([{"input": str(r.path), "camera": r.camera,
+                                "camera_reason": r.camera_reason, "note": r.note, "error": r.error,
                                 "outputs": {k: str(v) for k, v in r.outputs.items()}} for r in results], indent=2))
     else:
         log.info("%d image(s) written to %s, %d skipped", len(results) - len(failed), out_dir, len(failed))

@@ -30,6 +30,9 @@ _DTYPES = {"float32": ("float32",), "float64": ("float64",), "both": ("float32",
 @click.option("--layers/--no-layers", default=True, show_default=True, help="Print the per-layer table.")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable report on stdout.")
 @click.option("--report", "report_dir", type=click.Path(path_type=Path), help="Write report.md + plot here.")
+@click.option("--plot-metric", type=click.Choice(["mse", "max_abs", "max_rel"]), default="mse", show_default=True,
+              help="What the --report plot shows per layer: mse (with the --tol line), max_abs, or max_rel "
+              "(relative to the reference's range).")
 @click.option("--loss", "loss_mode", is_flag=True,
               help="Instead: compare the training loss terms, every gradient and N Adam steps.")
 @click.option("--warp", type=click.Choice(["rectilinear", "equirectangular"]), default="rectilinear",
@@ -42,7 +45,7 @@ _DTYPES = {"float32": ("float32",), "float64": ("float64",), "both": ("float32",
 def command(checkpoint: Path, weights: Path | None, tol: float, dtype: str, images: tuple[Path, ...],
             pairs: tuple[tuple[Path, Path], ...], arch: str | None, height: int,
             width: int, ring_pad: bool, seed: int, random_images: int, layers: bool, as_json: bool,
-            report_dir: Path | None, loss_mode: bool, warp: str, fov: float, batch: int, adam_steps: int,
+            report_dir: Path | None, plot_metric: str, loss_mode: bool, warp: str, fov: float, batch: int, adam_steps: int,
             pipeline_mode: bool) -> None:
     """Run the TF reference (restored by TensorFlow itself) and the PyTorch model on identical inputs;
     report MSE, max abs and max relative error per output and per layer. Exit 0 only if every output's
@@ -65,7 +68,7 @@ def command(checkpoint: Path, weights: Path | None, tol: float, dtype: str, imag
                             random_images, seed, arch, tuple(pairs))
     report = run_network_parity(request)
     if report_dir is not None:
-        written = write_markdown(report, report_dir)
+        written = write_markdown(report, report_dir, plot_metric)
         click.echo(f"report written to {written}", err=True)
     if as_json:
         click.echo(json.dumps(to_json(report), indent=2))

@@ -8,7 +8,6 @@ files or its folder, TF2 checkpoint, Keras `.h5`).
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,8 +85,9 @@ def _open_checkpoint(path: Path) -> OpenedSource:
     index_files = [p for p in reader.source_files if p.suffix in _CHECKPOINT_SUFFIXES or p.suffix == ".h5"]
     step = reader.global_step
     if step is None:  # no step variable saved: upstream names its files `model-<step>`
-        match = re.search(r"-(\d+)$", Path(reader.path).name)
-        step = int(match.group(1)) if match else None
+        from panoconv.weights.naming import step_from_name
+
+        step = step_from_name(reader.path)
     return OpenedSource("checkpoint", Path(reader.path), False, step,
                         _sha256_files(index_files or list(reader.source_files)), names, reader)
 

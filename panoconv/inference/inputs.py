@@ -74,6 +74,25 @@ def gather_inputs(inputs: list[Path]) -> list[Path]:
     return found
 
 
+def declared_cameras(inputs: list[Path]) -> dict[Path, tuple[str, str]]:
+    """Image path -> (camera, list file) for the images of file lists that declare `# camera: NAME`."""
+    from panoconv.inference.camera import declared_list_camera
+
+    found: dict[Path, tuple[str, str]] = {}
+    for item in inputs:
+        item = Path(item)
+        if item.suffix.lower() in LIST_SUFFIXES and item.is_file():
+            camera = declared_list_camera(item)
+            if camera is not None:
+                for line in item.read_text(errors="replace").splitlines():
+                    fields = line.split()
+                    if fields and not fields[0].startswith("#"):
+                        for f in fields[:2]:  # monocular lists: first path; stereo lists: left and right
+                            p = Path(f)
+                            found[p if p.is_absolute() else item.parent / p] = (camera, str(item))
+    return found
+
+
 def output_stems(paths: list[Path]) -> list[str]:
     """Unique output name stems: the file stem, with `-2`, `-3`... for repeated stems."""
     seen: dict[str, int] = {}

@@ -24,8 +24,9 @@ from torch import nn
 from panoconv.arch import ArchCard, card_of
 from panoconv.errors import InputShapeError, OutputExistsError, PanoconvError
 from panoconv.inference import depth as depth_mod
-from panoconv.inference.inputs import gather_inputs, gather_pairs, output_stems
-from panoconv.inference.outputs import DEFAULT_CMAP, save_npy, save_png, write_ply
+from panoconv.inference.camera import choose_camera
+from panoconv.inference.inputs import declared_cameras, gather_inputs, gather_pairs, output_stems
+from panoconv.inference.outputs import DEFAULT_CMAP, SUFFIX, check_save_kinds, save_npy, save_png, write_ply
 from panoconv.inference.pipeline import (
     Plan,
     check_pair,
@@ -40,8 +41,6 @@ from panoconv.inference.resize import resize_numpy
 from panoconv.io.images import ImageReadError, load_rgb
 
 log = logging.getLogger(__name__)
-SAVE_KINDS = ("disp", "depth", "png", "ply")
-SUFFIX = {"disp": "_disp.npy", "depth": "_depth.npy", "png": "_disp.png", "ply": ".ply"}
 
 
 @dataclass(frozen=True)
@@ -60,6 +59,8 @@ class PredictRequest:
     recipe: PanoramaRecipe = PanoramaRecipe()
     arch: str | None = None
     cmap: str = DEFAULT_CMAP
+    value_range: tuple[float, float] | None = None  # PNG colour range (None: per-image percentiles)
+    colorbar: bool = False  # PNG: a colour bar with the range below the map
     skip_bad: bool = False
     force: bool = False
     progress: bool = True
@@ -72,6 +73,7 @@ class PredictResult:
     path: Path
     outputs: dict[str, Path] = field(default_factory=dict)
     camera: str | None = None
+    camera_reason: str | None = None  # why auto mode chose `camera` (e.g. "XMP ProjectionType=...")
     note: str | None = None
     error: str | None = None
 
@@ -90,9 +92,7 @@ class _Item:
 
 
 def check_request(req: PredictRequest) -> None:
-    bad = [s for s in req.save if s not in SAVE_KINDS]
-    if bad or not req.save:
-        raise PanoconvError(f"--save takes a comma list of {', '.join(SAVE_KINDS)}; got {','.join(req.save)}")
+    check_save_kinds(req.save)
     if req.batch_size < 1:
         raise PanoconvError(f"batch size must be at least 1, got {req.batch_size}")
     if req.baseline is not None and req.baseline <= 0:
@@ -119,6 +119,7 @@ def predict(req: PredictRequest) -> list[PredictResult]:
         paths = gather_inputs(list(req.inputs))
         rights = [None] * len(paths)
     stems = output_stems(paths)
+    declared = declared_cameras(list(req.inputs)) if req.camera == "auto" else {}
     if not req.force:
         for stem in stems:
             for path in planned_outputs(req.out_dir, stem, req.save).values():
@@ -131,7 +132,7 @@ def predict(req: PredictRequest) -> list[PredictResult]:
     # disable=None: no bar when stderr is not a terminal (pipes, CI, CliRunner)
     with tqdm(total=len(paths), desc="predict", unit="img", disable=None if req.progress else True) as bar:
         for path, right, stem in zip(paths, rights, stems):
-            item = _load_item(path, right, stem, req, card)
+            item = _load_item(path, right, stem, req, card, declared.get(path))
             if isinstance(item, _Item):
                 results.append(item.result)
                 pending.append(item)
@@ -157,24 +158,37 @@ def _load(req: PredictRequest) -> nn.Module:
 
 
 def _load_item(path: Path, right_path: Path | None, stem: str, req: PredictRequest,
-               card: ArchCard) -> _Item | PredictResult:
+               card: ArchCard, declared: tuple[str, str] | None = None) -> _Item | PredictResult:
     result = PredictResult(path)
     try:
         loaded = load_rgb(path)
         right = load_rgb(right_path).pixels if right_path is not None else None
         check_pair(card, loaded.pixels, right, str(path))
-        plan = make_plan(loaded.pixels.shape[0], loaded.pixels.shape[1], req.camera, card, req.recipe)
+        h, w = loaded.pixels.shape[:2]
+        choice = choose_camera(req.camera, path, h, w, declared=declared and declared[0],
+                               declared_by=declared and declared[1],
+                               panorama_only=card.name if card.fixed_size else None)
+        plan = make_plan(h, w, choice.camera, card, req.recipe)
     except (ImageReadError, InputShapeError) as err:
-        message = str(err) if str(err).startswith(str(path)) else f"{path}: {err}"
-        if not req.skip_bad:
-            raise PanoconvError(message) from None
-        log.warning("skipped %s", message)
-        result.error = message
-        return result
+        return _failed(result, str(err), req)
     if loaded.note:
         log.info("%s: %s", path, loaded.note)
-    result.note, result.camera = loaded.note, plan.camera
+    if choice.warning:
+        log.warning("%s", choice.warning)
+    log.info("%s: %s (%s), network input %dx%d", path, plan.camera, choice.reason, plan.net_size[1],
+             plan.net_size[0])
+    result.note, result.camera, result.camera_reason = loaded.note, plan.camera, choice.reason
     return _Item(result, stem, loaded.pixels, right, plan)
+
+
+def _failed(result: PredictResult, error: str, req: PredictRequest) -> PredictResult:
+    """Raise the one-line error, or with `skip_bad` report it and mark the result failed."""
+    message = error if error.startswith(str(result.path)) else f"{result.path}: {error}"
+    if not req.skip_bad:
+        raise PanoconvError(message) from None
+    log.warning("skipped %s", message)
+    result.error = message
+    return result
 
 
 def _run_batch(model: nn.Module, card: ArchCard, items: list[_Item], req: PredictRequest) -> None:
@@ -190,6 +204,11 @@ def _run_batch(model: nn.Module, card: ArchCard, items: list[_Item], req: Predic
         batch = torch.stack([network_input(card, it.image, it.right, it.plan, dtype) for it in group])
         out = run_network(model, batch, card, flip, [it.plan.flip_edge_blend for it in group])
         for it, net_out in zip(group, out):
+            bad = int((~torch.isfinite(net_out)).sum())
+            if bad:  # never written as if it were a result (the NaN outside a panorama's band comes later)
+                _failed(it.result, f"the network output holds {bad} non-finite values (NaN or inf) of "
+                        f"{net_out.numel()}: nothing written (check the weights and the input)", req)
+                continue
             _save(it, finish(net_out, it.plan, req.raw).numpy(), card, req)
 
 
@@ -208,11 +227,33 @@ def _save(item: _Item, values: np.ndarray, card: ArchCard, req: PredictRequest) 
     if "depth" in paths:
         save_npy(paths["depth"], depth)
     if "png" in paths:
-        save_png(paths["png"], disp if disp is not None else 1.0 / np.maximum(depth, 1e-6), req.cmap)
+        if disp is not None:
+            shown, quantity, units = disp, "disparity", "fraction of image width"
+        else:
+            shown, quantity, units = 1.0 / np.maximum(depth, 1e-6), "inverse depth", "1/m"
+        scale = save_png(paths["png"], shown, req.cmap, value_range=req.value_range, with_colorbar=req.colorbar,
+                         quantity=quantity, units=units)
+        log.debug("%s: PNG colour range %s", item.result.path, scale.describe())
     if "ply" in paths:
         points, colors = point_cloud(depth, item, req, focal)
-        write_ply(paths["ply"], points, colors)
+        write_ply(paths["ply"], points, colors, ply_comments(item, req, card, focal))
     item.result.outputs = {k: p for k, p in paths.items() if p.exists()}
+
+
+def ply_comments(item: _Item, req: PredictRequest, card: ArchCard, focal: float | None) -> list[str]:
+    """Header comments of a predicted point cloud: units, axes, camera and where the numbers came from."""
+    plan = item.plan
+    lines = [f"source {item.result.path.name}", f"generator panoconv predict ({card.name})", "units metres"]
+    if plan.camera == "equirectangular":
+        lines += ["camera equirectangular: radial distance along each pixel's ray",
+                  "axes x right, y up, z forward (longitude 0 = image centre column)"]
+    else:
+        lines += [f"camera rectilinear pinhole, focal {focal:.6g} px at width {plan.width}",
+                  "axes x right, y down, z forward (optical axis), origin at the camera"]
+    if card.output_kind == "disparity":
+        lines.append(f"depth from disparity with baseline {_baseline(plan, req):g} m")
+    lines.append("colour per vertex from the input image")
+    return lines
 
 
 def _baseline(plan: Plan, req: PredictRequest) -> float:

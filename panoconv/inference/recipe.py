@@ -24,6 +24,8 @@ MIN_RECTILINEAR_SIDE = 8
 MIN_PANORAMA_WIDTH = 32
 #: Accepted deviation of an equirectangular image's W / H from 2.
 ASPECT_TOLERANCE = 0.02
+#: Below this width a 2:1 image is not taken for a panorama by shape alone (monodepth's input is 512 x 256).
+MIN_AUTO_PANORAMA_WIDTH = 1024
 
 
 @dataclass(frozen=True)
@@ -105,9 +107,12 @@ def check_rectilinear(height: int, width: int) -> None:
 
 
 def resolve_camera(camera: str, height: int, width: int) -> Camera:
-    """`auto` -> equirectangular for 2:1 images, else rectilinear."""
+    """`auto` -> equirectangular for 2:1 images at least `MIN_AUTO_PANORAMA_WIDTH` wide, else rectilinear.
+
+    Shape only; `predict` first asks the input itself (`inference.camera.choose_camera`)."""
     if camera == "auto":
-        return "equirectangular" if abs(width / max(height, 1) - 2.0) <= ASPECT_TOLERANCE * 2.0 else "rectilinear"
+        two_to_one = abs(width / max(height, 1) - 2.0) <= ASPECT_TOLERANCE * 2.0
+        return "equirectangular" if two_to_one and width >= MIN_AUTO_PANORAMA_WIDTH else "rectilinear"
     if camera not in ("rectilinear", "equirectangular"):
         raise InputShapeError(f"unknown camera {camera!r}; use rectilinear, equirectangular or auto")
     return camera  # type: ignore[return-value]

@@ -71,31 +71,49 @@ def to_json(report: ParityReport) -> dict:
     }
 
 
-def write_markdown(report: ParityReport, out_dir: Path) -> Path:
-    """`out_dir/report.md` plus `out_dir/layer_errors.png` (per-layer max abs error, log scale)."""
+#: What the per-layer plot can show: the quantity the pass/fail tolerance applies to, or an error scale.
+PLOT_METRICS = {"mse": "MSE (PyTorch vs TensorFlow)", "max_abs": "max |PyTorch - TensorFlow|",
+                "max_rel": "max |PyTorch - TensorFlow| / max |TensorFlow|"}
+
+
+def layer_figure(report: ParityReport, metric: str = "mse"):
+    """Matplotlib figure of the per-layer `metric` (log scale), network order; `mse` adds the --tol line."""
+    if metric not in PLOT_METRICS:
+        raise ValueError(f"plot metric must be one of {', '.join(PLOT_METRICS)}, got {metric!r}")
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=(11, 4.5))
     for run in report.runs:
-        values = [max(e.max_abs, 1e-300) for e in run.layers]
+        values = [max(getattr(e, metric), 1e-300) for e in run.layers]
         line, = ax.semilogy(range(len(values)), values, marker="o", ms=3, label=f"{run.dtype} | {run.input_name}")
         if run.isolated:
             position = {e.name: i for i, e in enumerate(run.layers)}
-            iso = [(position[e.name], max(e.max_abs, 1e-300)) for e in run.isolated if e.name in position]
+            iso = [(position[e.name], max(getattr(e, metric), 1e-300)) for e in run.isolated if e.name in position]
             ax.semilogy([i for i, _ in iso], [v for _, v in iso], ls=":", color=line.get_color(), lw=1,
                         label=f"{run.dtype} | {run.input_name} (isolated)")
+    if metric == "mse" and report.runs:
+        ax.axhline(report.runs[0].tol, color="red", ls="--", lw=1, label=f"tolerance (--tol {report.runs[0].tol:g})")
     names = [e.name.split(".", 1)[-1] for e in report.runs[0].layers] if report.runs else []
     ax.set_xticks(range(len(names)), names, rotation=70, fontsize=7)
-    ax.set_ylabel("max |PyTorch - TensorFlow|")
-    ax.set_title("Per-layer error, network order")
+    ax.set_xlabel("layer (network order, input to output)")
+    ax.set_ylabel(PLOT_METRICS[metric])
+    ax.set_title(f"Per-layer {PLOT_METRICS[metric]}")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7)
     fig.tight_layout()
+    return fig
+
+
+def write_markdown(report: ParityReport, out_dir: Path, metric: str = "mse") -> Path:
+    """`out_dir/report.md` plus `out_dir/layer_errors.png` (`layer_figure`; `max_rel` = relative error)."""
+    import matplotlib.pyplot as plt
+
+    fig = layer_figure(report, metric)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     with atomic_path(out_dir / "layer_errors.png") as tmp:
         fig.savefig(tmp, dpi=120, format="png")
     plt.close(fig)

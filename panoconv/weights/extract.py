@@ -22,7 +22,7 @@ from panoconv.errors import CheckpointError
 from panoconv.io.atomic import atomic_dir, atomic_path, check_can_write
 from panoconv.weights import _writers
 from panoconv.weights.manifest import LeftOut, Manifest, SourceFile, file_sha256
-from panoconv.weights.naming import file_names
+from panoconv.weights.naming import file_names, step_from_name
 
 log = logging.getLogger(__name__)
 
@@ -91,10 +91,15 @@ def extract(req: ExtractRequest, progress: bool = True) -> Manifest:
     hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="panoconv-hash")
     source_files = hasher.submit(_hash_sources, reader)
     hasher.shutdown(wait=False)
+    step = reader.global_step
+    if step is None:
+        step = step_from_name(reader.path)
+        if step is not None:
+            log.info("%s: no step variable; global step %d taken from the name", reader.path, step)
     manifest = Manifest(
         layout=req.format, source=str(reader.path),
         source_files=[],
-        global_step=reader.global_step, panoconv_version=__version__,
+        global_step=step, panoconv_version=__version__,
         include_optimizer=req.include_optimizer, left_out=left_out,
     )
     log.info("%s: writing %d tensors to %s (%s), leaving out %d", reader.path, len(tensors), out,

@@ -14,7 +14,7 @@ from panoconv.inference.depth import (
     rectilinear_depth,
     spherical_points,
 )
-from panoconv.inference.outputs import colorize, read_ply, write_ply
+from panoconv.inference.outputs import INVALID_RGB, colorize, read_ply, save_png, write_ply
 
 
 def test_kitti_depth_from_disparity():
@@ -68,5 +68,37 @@ def test_colorize_robust_range_and_nan():
     v[9, 9] = np.nan
     rgb = colorize(v)
     assert rgb.dtype == np.uint8 and rgb.shape == (10, 10, 3)
-    assert (rgb[9, 9] == 0).all()
+    assert tuple(rgb[9, 9]) == INVALID_RGB  # NaN is grey, not black ("far")
     assert len({tuple(c) for c in rgb.reshape(-1, 3)}) > 50
+    assert INVALID_RGB not in {tuple(c) for c in rgb.reshape(-1, 3)[:-1]}
+    assert tuple(colorize(v, "gray")[9, 9]) == (255, 0, 255)
+
+
+def test_png_fixed_range_metadata_and_colorbar(tmp_path):
+    from PIL import Image
+
+    v = np.full((32, 64), 0.10)
+    v[:4] = np.nan
+    v[10, 10] = 0.102  # a 2% spread: with a fixed range it stays almost one colour
+    scale = save_png(tmp_path / "a.png", v, value_range=(0.0, 0.3))
+    with Image.open(tmp_path / "a.png") as img:
+        text, rgb = dict(img.text), np.asarray(img.convert("RGB"))
+    assert rgb.shape == (32, 64, 3) and (scale.low, scale.high, scale.source) == (0.0, 0.3, "given")
+    assert [float(x) for x in text["panoconv:range"].split()] == [0.0, 0.3]
+    assert text["panoconv:quantity"] == "disparity" and text["panoconv:units"] == "fraction of image width"
+    assert text["panoconv:invalid_rgb"] == "128,128,128" and (rgb[:4] == 128).all()
+    assert np.abs(rgb[10, 10].astype(int) - rgb[20, 20].astype(int)).max() <= 3
+    auto = save_png(tmp_path / "b.png", v, with_colorbar=True)
+    assert auto.source.startswith("percentiles") and auto.low < auto.high
+    with Image.open(tmp_path / "b.png") as img:
+        tall = np.asarray(img.convert("RGB"))
+    assert tall.shape[0] > 32 and tall.shape[1] == 64
+    bar = tall[34]  # the gradient: darkest left, brightest right for magma
+    assert bar[:3].astype(int).sum() < bar[-3:].astype(int).sum()
+
+
+def test_ply_comments_units_and_axes(tmp_path):
+    write_ply(tmp_path / "p.ply", np.zeros((2, 3)), None, ["units metres", "axes x right,\n y down"])
+    raw = (tmp_path / "p.ply").read_bytes()
+    assert b"comment units metres\ncomment axes x right, y down\nelement vertex 2" in raw
+    assert len(read_ply(tmp_path / "p.ply")) == 2

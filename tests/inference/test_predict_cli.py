@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 from panoconv.cli import main
 from panoconv.inference import PredictRequest, predict
@@ -65,7 +65,12 @@ def test_evaluate_missing_meta(tmp_path, weights):
 
 
 def test_library_outputs_skip_bad_notes_and_force(tmp_path, caplog):
-    Image.fromarray((np.arange(40 * 80) % 65535).astype(np.uint16).reshape(40, 80)).save(tmp_path / "g16.png")
+    from tests.inference.test_camera import XMP
+
+    xmp = PngImagePlugin.PngInfo()
+    xmp.add_itxt("XML:com.adobe.xmp", XMP.format("equirectangular"))  # a small panorama says what it is
+    Image.fromarray((np.arange(40 * 80) % 65535).astype(np.uint16).reshape(40, 80)).save(tmp_path / "g16.png",
+                                                                                         pnginfo=xmp)
     Image.fromarray(np.zeros((30, 50, 4), np.uint8)).save(tmp_path / "rgba.png")
     (tmp_path / "bad.jpg").write_text("x")
     (tmp_path / "list.txt").write_text("g16.png\nrgba.png\nbad.jpg\n")
@@ -95,7 +100,8 @@ def test_end_to_end_cli_panorama_ply(tmp_path, weights):
     rng = np.random.default_rng(0)
     Image.fromarray((rng.random((128, 256, 3)) * 255).astype(np.uint8)).save(tmp_path / "pano.png")
     code, out, err = run(["predict", "-w", str(weights), str(tmp_path), "-o", str(tmp_path / "o"),
-                          "--save", "disp,depth,png,ply", "--net-width", "256", "--json"])
+                          "--save", "disp,depth,png,ply", "--net-width", "256", "--json",
+                          "--camera", "equirectangular"])
     assert code == 0, err
     import json
 

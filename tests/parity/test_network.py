@@ -45,6 +45,17 @@ def test_report_files(tf_checkpoint, tmp_path):
     assert "PASS" in md.read_text() and (tmp_path / "rep" / "layer_errors.png").stat().st_size > 10_000
     data = to_json(report)
     assert data["passed"] and len(data["runs"][0]["layers"]) == 32
+    from panoconv.parity.report import layer_figure
+
+    ax = layer_figure(report, "mse").axes[0]
+    assert ax.get_xlabel().startswith("layer") and ax.get_ylabel().startswith("MSE")
+    tol_lines = [ln for ln in ax.get_lines() if "tolerance" in ln.get_label()]
+    assert len(tol_lines) == 1 and tol_lines[0].get_ydata()[0] == report.runs[0].tol
+    rel = layer_figure(report, "max_rel").axes[0]
+    assert "/ max |TensorFlow|" in rel.get_ylabel() and not [ln for ln in rel.get_lines()
+                                                              if "tolerance" in ln.get_label()]
+    np.testing.assert_allclose(rel.get_lines()[0].get_ydata(),
+                               [max(e.max_rel, 1e-300) for e in report.runs[0].layers])
 
 
 def test_cli_json_and_exit_codes(tf_checkpoint, tmp_path):

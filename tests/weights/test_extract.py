@@ -153,3 +153,15 @@ def test_keras_weights_h5_extracts(tmp_path):
     assert store.names() == ["layers/dense/vars/0", "layers/dense/vars/1"]
     for name, weight in zip(store.names(), model.get_weights()):
         np.testing.assert_array_equal(store.read(name), weight)
+
+
+def test_global_step_from_the_name_when_the_checkpoint_has_none(tmp_path):
+    from panoconv.weights.naming import step_from_name
+
+    values = {k: v for k, v in small_tensors().items() if k != "Variable"}
+    ckpt = write_bundle(tmp_path / "model-180000", values)
+    manifest = extract(ExtractRequest(ckpt, tmp_path / "w"), progress=False)
+    assert manifest.global_step == 180000
+    assert json.loads((tmp_path / "w" / "manifest.json").read_text())["global_step"] == 180000
+    assert step_from_name("a/model-42.index") == 42 and step_from_name("ckpt-3.data-00000-of-00001") == 3
+    assert step_from_name("model") is None and step_from_name("model-x") is None
