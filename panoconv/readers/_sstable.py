@@ -8,11 +8,16 @@ key suffix and the value), and the block ends with restart offsets and their cou
 The index block maps a separator key to the `BlockHandle` (offset, size varints) of each data block.
 
 We walk every block sequentially; restart points are only needed for binary search, which a
-reader that lists the whole table does not do.
+reader that lists the whole table does not do. The file is hostile until proven otherwise: data
+blocks must follow each other forwards (a handle pointing back, or at the index block, would make
+the walk revisit bytes forever), keys must be strictly increasing, and the total length of the
+expanded keys is bounded by the file size, so parsing is linear in the file.
 """
 
 from __future__ import annotations
 
+import os
+import stat
 import struct
 from pathlib import Path
 from typing import Iterator
@@ -20,6 +25,7 @@ from typing import Iterator
 import crc32c
 
 from panoconv.errors import CheckpointError
+from panoconv.readers import limits
 
 FOOTER_SIZE = 48
 TABLE_MAGIC = 0xDB4775248B80FB57
@@ -38,7 +44,7 @@ def unmask_crc(masked: int) -> int:
 
 
 def read_varint(buf: bytes | memoryview, pos: int) -> tuple[int, int]:
-    """Decode a base-128 varint at `pos`; returns (value, next position)."""
+    """Decode a base-128 varint at `pos` (at most 10 bytes, 64 bits); returns (value, next position)."""
     result = 0
     shift = 0
     while True:
@@ -48,10 +54,25 @@ def read_varint(buf: bytes | memoryview, pos: int) -> tuple[int, int]:
         pos += 1
         result |= (byte & 0x7F) << shift
         if not byte & 0x80:
-            return result, pos
+            return result & 0xFFFFFFFFFFFFFFFF, pos
         shift += 7
         if shift > 63:
             raise ValueError("varint longer than 10 bytes")
+
+
+def read_regular_file(path: Path, limit: int, what: str) -> bytes:
+    """The whole file, refusing FIFOs, devices and anything over `limit` before reading a byte."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as err:
+        raise CheckpointError(f"{path}: cannot read ({err.strerror})") from None
+    with os.fdopen(fd, "rb", buffering=0) as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise CheckpointError(f"{path}: not a regular file")
+        if st.st_size > limit:
+            raise CheckpointError(f"{path}: {what} is {st.st_size} bytes, over the {limit}-byte limit")
+        return f.read(st.st_size + 1)[: st.st_size]
 
 
 class SSTable:
@@ -59,20 +80,35 @@ class SSTable:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        try:
-            self._data = self.path.read_bytes()
-        except OSError as err:
-            raise CheckpointError(f"{self.path}: cannot read ({err.strerror})") from None
+        self._data = read_regular_file(self.path, limits.MAX_INDEX_BYTES, "checkpoint index")
 
     def _fail(self, what: str) -> CheckpointError:
         return CheckpointError(f"{self.path}: corrupt checkpoint index ({what})")
 
     def items(self) -> Iterator[tuple[bytes, bytes]]:
-        """Yield every entry of every data block."""
-        for _, handle in self._block_entries(self._index_handle()):
-            offset, pos = read_varint(handle, 0)
-            size, _ = read_varint(handle, pos)
-            yield from self._block_entries((offset, size))
+        """Yield every entry of every data block: keys strictly increasing, each block read once."""
+        index_offset, index_size = self._index_handle()
+        budget = max(limits.MIN_KEY_BUDGET, limits.KEY_GROWTH * len(self._data))
+        next_free = 0  # data blocks are written one after another, before the index block
+        previous: bytes | None = None
+        for _, handle in self._block_entries((index_offset, index_size)):
+            try:
+                offset, pos = read_varint(handle, 0)
+                size, _ = read_varint(handle, pos)
+            except ValueError as err:
+                raise self._fail(f"bad block handle: {err}") from None
+            if offset < next_free or offset + size + BLOCK_TRAILER_SIZE > index_offset:
+                raise self._fail(f"block handle ({offset}, +{size}) points back or past the data blocks")
+            next_free = offset + size + BLOCK_TRAILER_SIZE
+            for key, value in self._block_entries((offset, size)):
+                budget -= len(key)
+                if budget < 0:
+                    raise self._fail("keys expand far beyond the file size (shared-prefix growth)")
+                if previous is not None and key <= previous:
+                    what = "duplicate" if key == previous else "unsorted"
+                    raise self._fail(f"{what} key {key[:80]!r}")
+                previous = key
+                yield key, value
 
     def _index_handle(self) -> tuple[int, int]:
         data = self._data
@@ -108,6 +144,7 @@ class SSTable:
         return contents
 
     def _block_entries(self, handle: tuple[int, int]) -> Iterator[tuple[bytes, bytes]]:
+        """Entries of one block. Keys restart at each block (LevelDB's first entry shares nothing)."""
         block = self._block(*handle)
         if len(block) < 4:
             raise self._fail("block shorter than its restart count")
@@ -124,6 +161,8 @@ class SSTable:
                 value_len, pos = read_varint(block, pos)
                 if shared > len(key) or pos + non_shared + value_len > limit:
                     raise ValueError("entry runs past its block")
+                if shared + non_shared > limits.MAX_KEY_BYTES:
+                    raise ValueError(f"key of {shared + non_shared} bytes (limit {limits.MAX_KEY_BYTES})")
                 key = key[:shared] + block[pos:pos + non_shared]
                 pos += non_shared
                 yield key, block[pos:pos + value_len]

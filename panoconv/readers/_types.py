@@ -13,6 +13,8 @@ from typing import Callable, Protocol, runtime_checkable
 
 import numpy as np
 
+from panoconv.errors import CheckpointError
+
 #: Receives consecutive chunks of a tensor's raw little-endian C-order bytes.
 Sink = Callable[[bytes], object]
 
@@ -84,8 +86,13 @@ def array_from_stream(info: TensorInfo, stream: Callable[[str, Sink], None]) -> 
 
     def sink(chunk: bytes) -> None:
         nonlocal pos
+        if pos + len(chunk) > len(view):
+            raise CheckpointError(f"{info.name!r}: more bytes than its shape {list(info.shape)} holds")
         view[pos:pos + len(chunk)] = chunk
         pos += len(chunk)
 
     stream(info.name, sink)
+    if pos != len(view):
+        raise CheckpointError(f"{info.name!r}: {pos} bytes where its shape {list(info.shape)} "
+                              f"needs {len(view)}")
     return out

@@ -7,6 +7,7 @@ folder with exactly one checkpoint, and Keras HDF5 weights (`.h5`, `.weights.h5`
 
 from __future__ import annotations
 
+import codecs
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +37,7 @@ def _is_hdf5(path: Path) -> bool:
 
 def _bundle(prefix: Path, given: Path) -> Located:
     index = Path(f"{prefix}.index")
-    if not index.is_file():
+    if not index.exists():
         raise CheckpointError(f"{index}: checkpoint index is missing (given {given})")
     return Located("bundle", prefix)
 
@@ -50,7 +51,10 @@ def _from_state_file(folder: Path) -> Located:
     match = _STATE_LINE.search(text)
     if not match:
         raise CheckpointError(f"{state}: no model_checkpoint_path line")
-    target = Path(match.group(1).encode().decode("unicode_escape"))
+    try:  # text-format protobuf: C escapes (octal for non-ASCII bytes) of the UTF-8 path, or raw UTF-8
+        target = Path(codecs.escape_decode(match.group(1).encode("utf-8"))[0].decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as err:
+        raise CheckpointError(f"{state}: unreadable model_checkpoint_path ({err})") from None
     if not target.is_absolute():
         target = folder / target
     elif not Path(f"{target}.index").exists():
@@ -76,7 +80,7 @@ def locate(path: Path) -> Located:
     path = Path(path).expanduser()
     if path.is_dir():
         return _from_folder(path)
-    if Path(f"{path}.index").is_file():
+    if Path(f"{path}.index").exists():  # a FIFO or folder here is refused by the reader, in one line
         return Located("bundle", path)
     if path.suffix in _H5_SUFFIXES or (path.is_file() and _is_hdf5(path)):
         if not path.is_file():

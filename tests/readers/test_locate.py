@@ -60,3 +60,32 @@ def test_exception_bad_paths(tmp_path, case, match):
     with pytest.raises(CheckpointError, match=match) as err:
         locate(target)
     assert str(target) in str(err.value) or str(tmp_path) in str(err.value)
+
+
+@pytest.mark.parametrize("written", ["escaped", "raw"])
+def test_state_file_with_non_ascii_prefix(tmp_path, written):
+    """TF's text format writes non-ASCII bytes as octal escapes; a hand-written file has raw UTF-8."""
+    name = "modèle-été-7"
+    for ext in (".index", ".data-00000-of-00001"):
+        (tmp_path / f"{name}{ext}").write_bytes(b"")
+    path = "".join(f"\\{b:03o}" for b in name.encode()) if written == "escaped" else name
+    (tmp_path / "checkpoint").write_text(f'model_checkpoint_path: "{path}"\n', encoding="utf-8")
+    assert locate(tmp_path).path == tmp_path / name
+
+
+@pytest.mark.tf
+def test_state_file_written_by_tensorflow_with_non_ascii_prefix(tmp_path):
+    from panoconv.tf_reference._tf import import_tf
+
+    tf = import_tf()
+    name = "ckpt-ü-3"
+    for ext in (".index", ".data-00000-of-00001"):
+        (tmp_path / f"{name}{ext}").write_bytes(b"")
+    tf.compat.v1.train.update_checkpoint_state(str(tmp_path), str(tmp_path / name))
+    assert locate(tmp_path).path == tmp_path / name
+
+
+def test_exception_state_file_path_not_utf8(tmp_path):
+    (tmp_path / "checkpoint").write_text('model_checkpoint_path: "\\377\\376"\n')
+    with pytest.raises(CheckpointError, match="unreadable model_checkpoint_path"):
+        locate(tmp_path)
