@@ -35,7 +35,7 @@ def tree_digest(root: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory) -> Path:
     """A folder holding a tiny TF bundle and its `checkpoint` state file."""
-    from tests.converter._bundles import small_tensors, write_bundle
+    from tests.readers._bundles import small_tensors, write_bundle
 
     folder = tmp_path_factory.mktemp("ck")
     write_bundle(folder / "model-7", small_tensors())
