@@ -29,3 +29,7 @@ class OutputExistsError(PanoconvError):
 
 class NonFiniteError(PanoconvError, ValueError):
     """A tensor that must be finite (an input image, a disparity, a weight) holds NaN or inf."""
+
+
+class OutputError(PanoconvError):
+    """An output cannot be written: it would overwrite or delete an input, or the OS refused (full, read-only)."""

@@ -19,6 +19,7 @@ from panoconv.converter.name_map import MAPPING_VERSION, MappingReport, map_to_t
 from panoconv.converter.request import ConvertRequest, ConvertResult
 from panoconv.converter.sources import OpenedSource, open_source
 from panoconv.io.atomic import check_can_write
+from panoconv.io.overlap import argument_paths, check_not_input
 from panoconv.readers import canonical_tf_name, is_optimizer_state
 from panoconv.weights.files import save_weights
 
@@ -80,6 +81,7 @@ def convert(request: ConvertRequest) -> ConvertResult:
     """
     from panoconv.converter.pytorch_convert import convert_pytorch, is_pytorch_checkpoint
 
+    check_not_input(request.out, argument_paths(request.source))
     if is_pytorch_checkpoint(request.source):
         return convert_pytorch(request)
     if request.input_order is not None:

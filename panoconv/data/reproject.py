@@ -24,6 +24,7 @@ from panoconv.data.synth.cameras import lonlat_grid, lonlat_to_ray
 from panoconv.errors import PanoconvError
 from panoconv.io.atomic import atomic_dir
 from panoconv.io.images import load_rgb
+from panoconv.io.overlap import check_not_input
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,7 @@ def reproject(req: ReprojectRequest) -> Path:
     if (req.height is not None and req.height < 1) or (req.width is not None and req.width < 1):
         raise PanoconvError("--height and --width must be positive")
     pairs = read_pair_list(req.list_file, req.data_root)
+    check_not_input(req.out, [req.list_file, *(p for e in pairs.entries for p in (e.left, e.right))])
     _check_first_focal(pairs.entries[0].left, req.focal)  # fail before any output or progress bar
     root = Path(req.data_root).resolve()
     rows: list[str] = []

@@ -47,6 +47,7 @@ from panoconv.inference.pipeline import predict_array
 from panoconv.inference.recipe import PanoramaRecipe
 from panoconv.io.exr import ExrReadError
 from panoconv.io.images import ImageReadError, load_rgb
+from panoconv.io.overlap import check_not_input
 
 log = logging.getLogger(__name__)
 
@@ -231,6 +232,9 @@ def evaluate(req: EvaluateRequest) -> EvaluateReport:
     """Evaluate every model of the request on the same data."""
     from panoconv.weights import load_model
 
+    if req.skipped_file is not None:  # a file written beside the data: it must not replace one read
+        check_not_input(req.skipped_file, [req.data, req.root, req.gt_dir, *req.weights], "skipped-rows file",
+                        relations=("is", "contains"))
     data = open_data(req.kind, req.data, req.root, req.gt_dir, req.split,
                      ThreeD60Options(req.skip_bad, req.datasets, req.skipped_file))
     pairs = [(m, getattr(m, "arch_name", f"model{i}")) for i, m in enumerate(req.models)]

@@ -93,12 +93,23 @@ def declared_cameras(inputs: list[Path]) -> dict[Path, tuple[str, str]]:
     return found
 
 
-def output_stems(paths: list[Path]) -> list[str]:
-    """Unique output name stems: the file stem, with `-2`, `-3`... for repeated stems."""
-    seen: dict[str, int] = {}
-    stems = []
+def output_stems(paths: list[Path]) -> tuple[list[str], list[str]]:
+    """Unique output name stems, and a note per input that had to be renamed.
+
+    The file stem, with `-2`, `-3`... when an earlier input took it (`a.png` and `b/a.jpg`); a suffixed
+    name is never one that another input has (`a-2.png`). Compared case-insensitively, so the outputs
+    stay distinct on macOS and Windows file systems too.
+    """
+    taken = {p.stem.casefold() for p in paths}
+    used: set[str] = set()
+    stems, notes = [], []
     for p in paths:
-        n = seen.get(p.stem, 0) + 1
-        seen[p.stem] = n
-        stems.append(p.stem if n == 1 else f"{p.stem}-{n}")
-    return stems
+        stem, n = p.stem, 1
+        while stem.casefold() in used or (n > 1 and stem.casefold() in taken):
+            n += 1
+            stem = f"{p.stem}-{n}"
+        used.add(stem.casefold())
+        stems.append(stem)
+        if n > 1:
+            notes.append(f"{p}: output name {p.stem!r} is taken by an earlier input; writing it as {stem!r}")
+    return stems, notes

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from panoconv.arch import ArchCard, card_of
-from panoconv.errors import InputShapeError, OutputExistsError, PanoconvError
+from panoconv.errors import InputShapeError, OutputError, PanoconvError
 from panoconv.inference import depth as depth_mod
 from panoconv.inference.camera import choose_camera
 from panoconv.inference.inputs import declared_cameras, gather_inputs, gather_pairs, output_stems
@@ -38,7 +38,9 @@ from panoconv.inference.pipeline import (
 )
 from panoconv.inference.recipe import PanoramaRecipe, check_net_width
 from panoconv.inference.resize import resize_numpy
+from panoconv.io.atomic import check_can_write
 from panoconv.io.images import ImageReadError, load_rgb
+from panoconv.io.overlap import check_not_input, resolved
 
 log = logging.getLogger(__name__)
 
@@ -118,13 +120,12 @@ def predict(req: PredictRequest) -> list[PredictResult]:
             raise PanoconvError(f"{card.name} takes single images; --pair is for stereo networks")
         paths = gather_inputs(list(req.inputs))
         rights = [None] * len(paths)
-    stems = output_stems(paths)
+    paths, rights = _unique_inputs(paths, rights)
+    stems, renamed = output_stems(paths)
+    for note in renamed:
+        log.warning("%s", note)
     declared = declared_cameras(list(req.inputs)) if req.camera == "auto" else {}
-    if not req.force:
-        for stem in stems:
-            for path in planned_outputs(req.out_dir, stem, req.save).values():
-                if path.exists():
-                    raise OutputExistsError(f"{path}: already exists (use --force to overwrite)")
+    _check_outputs(req, stems, [*paths, *(r for r in rights if r is not None)])
     results: list[PredictResult] = []
     pending: list[_Item] = []
     from tqdm import tqdm
@@ -147,6 +148,40 @@ def predict(req: PredictRequest) -> list[PredictResult]:
             _run_batch(model, card, pending, req)
             bar.update(len(pending))
     return results
+
+
+def _unique_inputs(paths: list[Path], rights: list[Path | None]) -> tuple[list[Path], list[Path | None]]:
+    """Drop inputs given twice (same file, however spelled), saying so."""
+    seen: set[tuple[Path, Path | None]] = set()
+    kept_paths, kept_rights = [], []
+    for path, right in zip(paths, rights):
+        key = (resolved(path), None if right is None else resolved(right))
+        if key in seen:
+            log.warning("%s: given twice; predicted once", path)
+            continue
+        seen.add(key)
+        kept_paths.append(path)
+        kept_rights.append(right)
+    return kept_paths, kept_rights
+
+
+def _check_outputs(req: PredictRequest, stems: list[str], images: list[Path]) -> None:
+    """Before any work: no output may replace an input (even with --force), nor an existing file without it.
+
+    The output folder may hold the input images (outputs are written beside them under other names), but
+    it may not be a folder given as input: the next run would take the outputs for inputs.
+    """
+    inputs = {resolved(p) for p in [*images, req.weights, *req.inputs] if not Path(p).is_dir()}
+    for folder in (p for p in req.inputs if Path(p).is_dir()):
+        check_not_input(req.out_dir, [folder], "output folder", relations=("is",))
+    check_not_input(req.out_dir, [p for p in inputs], "output folder", relations=("is", "lies inside"))
+    for stem in stems:
+        for path in planned_outputs(req.out_dir, stem, req.save).values():
+            if resolved(path) in inputs:
+                raise OutputError(f"{path}: this output would replace an input of the same name; choose "
+                                  "another output folder (--force never replaces an input)")
+            if not req.force:
+                check_can_write(path, force=False)
 
 
 def _load(req: PredictRequest) -> nn.Module:

@@ -20,6 +20,7 @@ from panoconv import __version__
 from panoconv.readers import CheckpointReader, TensorInfo, is_optimizer_state, open_checkpoint
 from panoconv.errors import CheckpointError
 from panoconv.io.atomic import atomic_dir, atomic_path, check_can_write
+from panoconv.io.overlap import argument_paths, check_not_input
 from panoconv.weights import _writers
 from panoconv.weights.manifest import LeftOut, Manifest, SourceFile, file_sha256
 from panoconv.weights.naming import file_names, step_from_name
@@ -82,8 +83,9 @@ def extract(req: ExtractRequest, progress: bool = True) -> Manifest:
     if req.format not in FORMATS:
         raise CheckpointError(f"unknown store format {req.format!r}; choose one of {', '.join(FORMATS)}")
     out = Path(req.out)
-    check_can_write(out, req.force)
     reader = open_checkpoint(req.checkpoint)
+    check_not_input(out, argument_paths(req.checkpoint, [reader.path, *reader.source_files]))
+    check_can_write(out, req.force)
     tensors, left_out = _split(reader, req.include_optimizer)
     names = _check_names(reader, tensors)
     # Hashing every source file costs as much as reading it; hashlib releases the GIL, so it runs on a
