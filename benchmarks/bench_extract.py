@@ -1,8 +1,9 @@
-"""Speed and peak memory of `panoconv extract` on an upstream-sized checkpoint (with Adam state).
+"""Speed and peak memory of `panoconv extract` on upstream-sized checkpoints (with Adam state).
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_extract.py [--keep DIR]
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_extract.py [--arch monodepth-vgg ...] [--keep DIR]
 
-Writes a seeded checkpoint with optimizer state (~380 MB) in a temporary folder, then compares
+Per card (default: monodepth-vgg, ~380 MB with Adam, and monodepth-resnet50, ~700 MB), writes a seeded
+checkpoint with optimizer state in a temporary folder, then compares
 copying its `.data` file with `extract` (folder layout; default and --include-optimizer). Each
 extract runs in a fresh subprocess that imports panoconv first; memory is reported as tracemalloc's
 peak and as the growth of peak RSS over that post-import baseline (the high-water mark is reset via
@@ -50,10 +51,11 @@ print(json.dumps({"seconds": seconds, "tracemalloc_peak": peak, "rss_growth": rs
 """
 
 
-def _make_checkpoint(folder: Path) -> Path:
+def _make_checkpoint(folder: Path, arch: str) -> Path:
     from panoconv.tf_reference.checkpoint import CheckpointSpec, make_checkpoint
 
-    return make_checkpoint(CheckpointSpec(folder / "model", seed=0, step=180000, with_optimizer=True))
+    return make_checkpoint(CheckpointSpec(folder / "model", seed=0, step=180000, with_optimizer=True,
+                                          architecture=arch))
 
 
 def _copy_seconds(src: Path, dst: Path) -> float:
@@ -71,33 +73,43 @@ def _extract(prefix: Path, out: Path, include: bool) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def bench_one(arch: str, folder: Path, tmp: Path, keep: bool) -> None:
+    """Make (or reuse) the card's checkpoint in `folder`; print copy vs extract speed and memory."""
+    existing = sorted(folder.glob("model-*.index")) if keep else []
+    prefix = Path(str(existing[0])[:-6]) if existing else _make_checkpoint(folder, arch)
+    data = Path(f"{prefix}.data-00000-of-00001")
+    size = data.stat().st_size
+    copy = _copy_seconds(data, tmp / "copy.data")
+    (tmp / "copy.data").unlink()
+    rows = [("copy .data", copy, size, None)]
+    for include in (False, True):
+        r = _extract(prefix, tmp / f"out-{arch}-{include}", include)
+        shutil.rmtree(tmp / f"out-{arch}-{include}", ignore_errors=True)
+        rows.append((f"extract{' +opt' if include else ''}", r["seconds"], r["bytes_written"], r))
+    largest = rows[1][3]["largest_tensor"]
+    print(f"{arch}: checkpoint .data {size / 2**20:.1f} MiB; largest tensor {largest / 2**20:.1f} MiB")
+    print(f"{'run':<14}{'seconds':>9}{'MiB out':>9}{'x copy':>8}{'tracemalloc MiB':>17}{'x largest':>10}"
+          f"{'peak RSS +MiB':>15}{'x largest':>10}")
+    for name, seconds, written, r in rows:
+        line = f"{name:<14}{seconds:>9.2f}{written / 2**20:>9.1f}{seconds / copy:>8.2f}"
+        if r:
+            line += (f"{r['tracemalloc_peak'] / 2**20:>17.2f}{r['tracemalloc_peak'] / largest:>10.2f}"
+                     f"{r['rss_growth'] / 2**20:>15.2f}{r['rss_growth'] / largest:>10.2f}")
+        print(line, flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--keep", type=Path, help="Use (or create) the checkpoint in this folder.")
+    parser.add_argument("--arch", nargs="+", default=["monodepth-vgg", "monodepth-resnet50"])
+    parser.add_argument("--keep", type=Path, help="Use (or create) the checkpoints in <KEEP>/<arch>.")
     args = parser.parse_args()
+    print(f"load average {os.getloadavg()[0]:.2f}; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}")
     tmp = Path(tempfile.mkdtemp(prefix="bench-extract-"))
     try:
-        folder = args.keep or tmp
-        existing = sorted(folder.glob("model-*.index")) if args.keep else []
-        prefix = Path(str(existing[0])[:-6]) if existing else _make_checkpoint(folder)
-        data = Path(f"{prefix}.data-00000-of-00001")
-        size = data.stat().st_size
-        copy = _copy_seconds(data, tmp / "copy.data")
-        (tmp / "copy.data").unlink()
-        rows = [("copy .data", copy, size, None)]
-        for include in (False, True):
-            r = _extract(prefix, tmp / f"out-{include}", include)
-            rows.append((f"extract{' +opt' if include else ''}", r["seconds"], r["bytes_written"], r))
-        largest = rows[1][3]["largest_tensor"]
-        print(f"checkpoint .data: {size / 2**20:.1f} MiB; largest tensor {largest / 2**20:.1f} MiB")
-        print(f"{'run':<14}{'seconds':>9}{'MiB out':>9}{'x copy':>8}{'tracemalloc MiB':>17}{'x largest':>10}"
-              f"{'peak RSS +MiB':>15}{'x largest':>10}")
-        for name, seconds, written, r in rows:
-            line = f"{name:<14}{seconds:>9.2f}{written / 2**20:>9.1f}{seconds / copy:>8.2f}"
-            if r:
-                line += (f"{r['tracemalloc_peak'] / 2**20:>17.2f}{r['tracemalloc_peak'] / largest:>10.2f}"
-                         f"{r['rss_growth'] / 2**20:>15.2f}{r['rss_growth'] / largest:>10.2f}")
-            print(line)
+        for arch in args.arch:
+            folder = (args.keep or tmp) / arch
+            folder.mkdir(parents=True, exist_ok=True)
+            bench_one(arch, folder, tmp, args.keep is not None)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

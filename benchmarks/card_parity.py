@@ -3,7 +3,8 @@
 For each card (default: every TF-born card registered), writes a seeded upstream-format checkpoint
 (`make_checkpoint`, seed `--seed`) in a temporary folder and runs `verify` (`run_network_parity`: TF
 restores the checkpoint itself, PyTorch gets the weights through panoconv's reader and converter) at each
-`--size`, with plain and ring padding, in float32 and float64, on one seeded random input and on
+`--size` (default: 256x512 and one other valid size per card, 384x1280 for VGG and 192x640 for
+ResNet50, which needs multiples of 64 only), with plain and ring padding, in float32 and float64, on one seeded random input and on
 `--image` (a photo; for a stereo card the photo is the left image and the same photo shifted `--shift`
 columns to the left the right image, a plausible pair). Prints the worst output MSE per (card, size,
 padding, dtype, input) and the targets float32 <= 1e-12, float64 <= 1e-24.
@@ -25,6 +26,8 @@ from panoconv.parity.network import VerifyRequest, run_network_parity
 from panoconv.tf_reference._tf import onednn_setting, tf_thread_counts
 
 TARGETS = {"float32": 1e-12, "float64": 1e-24}
+#: The second size per card (by its size multiple) when --size is not given; 256x512 is always run.
+OTHER_SIZE = {128: (384, 1280), 64: (192, 640)}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -33,7 +36,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--arch", nargs="+", default=[c.name for c in all_cards() if c.tf_born])
     parser.add_argument(
-        "--size", nargs="+", default=["256x512", "384x1280"], help="HxW, multiples of the card's"
+        "--size", nargs="+", default=None,
+        help="HxW, multiples of the card's [default: 256x512 and the card's other size]",
     )
     parser.add_argument(
         "--image", type=Path, default=None, help="A real photo (also fed, resized to the size)."
@@ -58,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     from panoconv.tf_reference.checkpoint import CheckpointSpec, make_checkpoint
 
     args = parse_args(argv)
-    sizes = [tuple(int(v) for v in s.lower().split("x")) for s in args.size]
+    given = [tuple(int(v) for v in s.lower().split("x")) for s in args.size] if args.size else None
     print(f"TF oneDNN {onednn_setting()}, {tf_thread_counts()}; seed {args.seed}")
     print(f"{'card':30} {'size':>9} {'pad':>5} {'dtype':>8} {'input':>7} {'worst MSE':>10} {'target':>7}  ok")
     failed = 0
@@ -75,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
                     pairs = (stereo_pair(args.image, args.shift, folder),)
                 else:
                     images = (args.image,)
+            sizes = given or [(256, 512), OTHER_SIZE.get(card.size_multiple, (256, 512))]
             for h, w in sizes:
                 for ring in (False, True):
                     report = run_network_parity(

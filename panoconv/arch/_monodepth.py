@@ -16,12 +16,15 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Iterable, Literal
 
+from panoconv.arch._card import ArchCard
 from panoconv.arch._mapping import Layout, TensorMapping
 
 Activation = Literal["elu", "disp", "linear"]
 
 #: get_disp: `DISP_SCALE * sigmoid(conv(x))`; disparities are fractions of the image width.
 DISP_SCALE = 0.3
+#: Names of every monodepth network's outputs, full resolution first (as upstream returns them).
+OUTPUTS: tuple[str, ...] = ("disp1", "disp2", "disp3", "disp4")
 #: Root variable scope of the upstream graph.
 TF_ROOT_SCOPE = "model"
 #: slim's default scope names: `slim.conv2d` -> Conv, `slim.conv2d_transpose` -> Conv2d_transpose.
@@ -125,3 +128,60 @@ def conv_name_table(layers: Iterable[ConvSpec]) -> tuple[TensorMapping, ...]:
 
 def total_parameters(layers: Iterable[ConvSpec]) -> int:
     return sum(spec.num_parameters for spec in layers)
+
+
+def decoder_layers(deepest: int, skips: tuple[int, ...], deconv: bool = False) -> list[ConvSpec]:
+    """monodepth's decoder for an encoder whose deepest output has `deepest` channels and whose skips
+    skip1 .. skip_{L-1} have `skips` channels (L = len(skips) + 1 levels: 7 for VGG, 6 for ResNet50).
+
+    Level i = L .. 1, in upstream creation order: upconv_i (out min(512, 16 * 2^(i-1)) channels),
+    iconv_i over concat[upconv_i, skip_{i-1} (i >= 2), udisp_{i+1} (i <= 3)], then disp_i (i <= 4).
+    `deconv`: the upconvs are upstream `deconv` (`use_deconv`).
+    """
+    d = "decoder"
+    layers: list[ConvSpec] = []
+    cin = deepest
+    for i in range(len(skips) + 1, 0, -1):
+        out = min(512, 16 << (i - 1))
+        layers.append(ConvSpec(d, f"upconv{i}", 3, cin, out, transposed=deconv))
+        concat = out + (skips[i - 2] if i >= 2 else 0) + (2 if i <= 3 else 0)
+        layers.append(ConvSpec(d, f"iconv{i}", 3, concat, out))
+        if i <= 4:
+            layers.append(ConvSpec(d, f"disp{i}", 3, out, 2, activation="disp"))
+        cin = out
+    return layers
+
+
+def monodepth_card(
+    name: str,
+    description: str,
+    layers: tuple[ConvSpec, ...],
+    *,
+    size_multiple: int,
+    num_parameters: int,
+    factory: str,
+    tf_forward: str,
+    checkpoints: tuple[str, ...] = (),
+) -> ArchCard:
+    """The card of one monodepth variant (any encoder): disparity outputs, ring padding, stereo training;
+    stereo (6 input channels) when the first layer says so."""
+    if total_parameters(layers) != num_parameters:
+        raise ValueError(f"{name}: layers hold {total_parameters(layers)} parameters, not {num_parameters}")
+    return ArchCard(
+        name=name,
+        description=description,
+        origin="tensorflow",
+        output_kind="disparity",
+        outputs=OUTPUTS,
+        size_multiple=size_multiple,
+        num_parameters=num_parameters,
+        factory=factory,
+        input_channels=layers[0].in_channels,
+        ring_pad=True,
+        options=frozenset({"ring_pad"}),
+        layers=layers,
+        tf_name_table=conv_name_table(layers),
+        tf_forward=tf_forward,
+        task="stereo",
+        checkpoints=checkpoints,
+    )

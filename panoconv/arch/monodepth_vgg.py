@@ -20,12 +20,18 @@ from __future__ import annotations
 
 from panoconv.arch._card import ArchCard, register_card
 from panoconv.arch._mapping import TensorMapping
-from panoconv.arch._monodepth import ConvSpec, conv_name_table, slim_scoped, total_parameters
+from panoconv.arch._monodepth import (
+    OUTPUTS,
+    ConvSpec,
+    conv_name_table,
+    decoder_layers,
+    monodepth_card,
+    slim_scoped,
+    total_parameters,
+)
 
 #: Spatial sizes must be multiples of this (seven stride-2 stages).
 SIZE_MULTIPLE = 128
-#: Names of the network outputs, full resolution first (as upstream returns them).
-OUTPUTS: tuple[str, ...] = ("disp1", "disp2", "disp3", "disp4")
 #: Trainable parameter counts of graphs built by upstream code (monodepth.md section 1b).
 NUM_PARAMETERS = 31_600_072
 NUM_PARAMETERS_STEREO = 31_604_776
@@ -50,37 +56,9 @@ def _encoder(in_channels: int) -> list[ConvSpec]:
     return layers
 
 
-def _decoder(deconv: bool) -> list[ConvSpec]:
-    d = "decoder"
-
-    def up(name: str, cin: int, cout: int) -> ConvSpec:
-        return ConvSpec(d, name, 3, cin, cout, transposed=deconv)
-
-    return [
-        up("upconv7", 512, 512),
-        ConvSpec(d, "iconv7", 3, 512 + 512, 512),  # concat skip6
-        up("upconv6", 512, 512),
-        ConvSpec(d, "iconv6", 3, 512 + 512, 512),  # concat skip5
-        up("upconv5", 512, 256),
-        ConvSpec(d, "iconv5", 3, 256 + 256, 256),  # concat skip4
-        up("upconv4", 256, 128),
-        ConvSpec(d, "iconv4", 3, 128 + 128, 128),  # concat skip3
-        ConvSpec(d, "disp4", 3, 128, 2, activation="disp"),
-        up("upconv3", 128, 64),
-        ConvSpec(d, "iconv3", 3, 64 + 64 + 2, 64),  # concat skip2, udisp4
-        ConvSpec(d, "disp3", 3, 64, 2, activation="disp"),
-        up("upconv2", 64, 32),
-        ConvSpec(d, "iconv2", 3, 32 + 32 + 2, 32),  # concat skip1, udisp3
-        ConvSpec(d, "disp2", 3, 32, 2, activation="disp"),
-        up("upconv1", 32, 16),
-        ConvSpec(d, "iconv1", 3, 16 + 2, 16),  # concat udisp2
-        ConvSpec(d, "disp1", 3, 16, 2, activation="disp"),
-    ]
-
-
 def vgg_layers(stereo: bool = False, deconv: bool = False) -> tuple[ConvSpec, ...]:
     """Every layer of a VGG variant with its TF scope, in TensorFlow creation order (encoder, decoder)."""
-    return slim_scoped(_encoder(6 if stereo else 3) + _decoder(deconv))
+    return slim_scoped(_encoder(6 if stereo else 3) + decoder_layers(512, (32, 64, 128, 256, 512, 512), deconv))
 
 
 #: The plain network (`monodepth-vgg`): layers and its 64-row TF <-> PyTorch name table.
@@ -92,24 +70,9 @@ assert total_parameters(LAYERS) == NUM_PARAMETERS, "layer table disagrees with t
 
 def _card(name: str, description: str, stereo: bool, deconv: bool) -> ArchCard:
     layers = vgg_layers(stereo, deconv)
-    return ArchCard(
-        name=name,
-        description=description,
-        origin="tensorflow",
-        output_kind="disparity",
-        outputs=OUTPUTS,
-        size_multiple=SIZE_MULTIPLE,
-        num_parameters=NUM_PARAMETERS_STEREO if stereo else NUM_PARAMETERS,
-        factory=FACTORY,
-        input_channels=6 if stereo else 3,
-        ring_pad=True,
-        options=frozenset({"ring_pad"}),
-        layers=layers,
-        tf_name_table=conv_name_table(layers),
-        tf_forward=TF_FORWARD,
-        task="stereo",
-        checkpoints=(RELEASED_STEREO if stereo else RELEASED) if not deconv else (),
-    )
+    return monodepth_card(name, description, layers, size_multiple=SIZE_MULTIPLE,
+                          num_parameters=NUM_PARAMETERS_STEREO if stereo else NUM_PARAMETERS, factory=FACTORY,
+                          tf_forward=TF_FORWARD, checkpoints=(RELEASED_STEREO if stereo else RELEASED) if not deconv else ())
 
 
 CARD = register_card(_card(

@@ -37,7 +37,7 @@ def _split(value: str) -> tuple[str, ...]:
 @click.option("--focal", type=float, default=None, help="Rectilinear focal length in px at the input width "
               "[default: KITTI's for the width].")
 @click.option("--net-width", default=1024, show_default=True, type=int,
-              help="Panorama: network input width (multiple of 128).")
+              help="Panorama: network input width (a multiple of the card's size multiple: 128 VGG, 64 ResNet50).")
 @arch_option("Architecture [default: recorded in the weights, else detected from them].")
 @click.option("--cmap", default="magma", show_default=True, help="Matplotlib colormap of the PNGs.")
 @range_option("PNG colour range in output units (disparity: fraction of width, e.g. 0,0.3), the same for "

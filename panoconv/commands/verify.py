@@ -58,7 +58,7 @@ def command(checkpoint: Path, weights: Path | None, tol: float, dtype: str, imag
     if loss_mode and pipeline_mode:
         raise click.UsageError("--loss and --pipeline are separate checks; give one")
     if loss_mode:
-        _verify_loss(checkpoint, _DTYPES[dtype], height, width, warp, fov, batch, seed, adam_steps, as_json)
+        _verify_loss(checkpoint, arch, _DTYPES[dtype], height, width, warp, fov, batch, seed, adam_steps, as_json)
     if pipeline_mode:
         _verify_pipeline(checkpoint, _DTYPES[dtype], images, seed, as_json)
     from panoconv.parity.network import VerifyRequest, run_network_parity
@@ -77,22 +77,25 @@ def command(checkpoint: Path, weights: Path | None, tol: float, dtype: str, imag
     sys.exit(0 if report.passed else 1)
 
 
-def _verify_loss(checkpoint: Path, dtypes: tuple[str, ...], height: int, width: int, warp: str, fov: float,
-                 batch: int, seed: int, adam_steps: int, as_json: bool) -> None:
+def _verify_loss(checkpoint: Path, arch: str | None, dtypes: tuple[str, ...], height: int, width: int, warp: str,
+                 fov: float, batch: int, seed: int, adam_steps: int, as_json: bool) -> None:
+    from panoconv.errors import PanoconvError
     from panoconv.parity.loss import LossParityRequest, run_loss_parity
-    from panoconv.parity.network import check_size
+    from panoconv.parity.network import resolve_checkpoint_card
     from panoconv.parity.weights import tf_reference_weights
 
-    _require_default_card(checkpoint, "--loss")
-    check_size(height, width)
-    report = run_loss_parity(LossParityRequest(tf_reference_weights(checkpoint), warp, fov, dtypes, height, width,
-                                               batch, seed, adam_steps))
+    card = resolve_checkpoint_card(checkpoint, arch)
+    if not card.tf_born or card.task != "stereo":
+        raise PanoconvError(f"{checkpoint}: --loss compares monodepth networks; this is a {card.name}")
+    card.check_size(height, width)
+    report = run_loss_parity(LossParityRequest(tf_reference_weights(checkpoint, card), warp, fov, dtypes, height,
+                                               width, batch, seed, adam_steps, arch=card.name))
     click.echo(report.to_json() if as_json else report.to_table())
     sys.exit(0 if report.passed else 1)
 
 
 def _require_default_card(checkpoint: Path, mode: str) -> None:
-    """--loss / --pipeline compare the monodepth-vgg network only (so far): refuse other cards in one line."""
+    """--pipeline compares the monodepth-vgg network only (so far): refuse other cards in one line."""
     from panoconv.arch import DEFAULT_ARCH
     from panoconv.errors import PanoconvError
     from panoconv.parity.network import resolve_checkpoint_card

@@ -4,7 +4,9 @@
 to both frameworks, per dtype:
 - TF: eager, `tf_reference.monodepth.forward` over `tf.Variable`s + `tf_reference.loss`, gradients by
   `tf.GradientTape`, N steps of the real `tf.compat.v1.train.AdamOptimizer`;
-- PyTorch: `create_model("monodepth-vgg")` + `losses.monodepth_loss`, autograd, N steps of `TF1Adam`.
+- PyTorch: the card's model (`arch`, default monodepth-vgg; any monodepth card: VGG or ResNet50 encoder,
+  stereo cards fed left and right concatenated on channels) + `losses.monodepth_loss`, autograd, N steps
+  of `TF1Adam`.
 Each framework computes its own gradients for its own Adam steps (nothing is copied across).
 
 float32 staged checks (each stage fed identical inputs, so accumulated drift does not count):
@@ -59,7 +61,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import torch
 
-from panoconv.arch import monodepth_vgg as arch
+from panoconv.arch import DEFAULT_ARCH, ArchCard, get_card
 from panoconv.parity._synthetic import stereo_pair
 from panoconv.parity.environment import environment
 from panoconv.parity.loss_report import DtypeParity, LossParityReport, TensorDiff, tensor_diff
@@ -71,7 +73,8 @@ TOLERANCES: dict[str, float] = {"float64": 1e-10, "float32": 1e-5}
 
 @dataclass(frozen=True)
 class LossParityRequest:
-    """What to compare. `weights`: TF name -> array (None = `seeded_weights(seed)`)."""
+    """What to compare. `weights`: TF name -> array (None = `seeded_weights(seed, arch)`); `arch`: the card
+    (a monodepth network: one trained by the monodepth loss)."""
 
     weights: Mapping[str, np.ndarray] | None = None
     warp: str = "rectilinear"
@@ -83,6 +86,11 @@ class LossParityRequest:
     seed: int = 0
     adam_steps: int = 5
     lr: float = 1e-4
+    arch: str = DEFAULT_ARCH
+
+    @property
+    def card(self) -> ArchCard:
+        return get_card(self.arch)
 
     def __post_init__(self) -> None:
         if self.warp not in ("rectilinear", "equirectangular"):
@@ -91,15 +99,24 @@ class LossParityRequest:
         bad = [d for d in self.dtypes if d not in TOLERANCES]
         if bad:
             raise ValueError(f"unsupported dtypes {bad}; use {list(TOLERANCES)}")
-        if self.height % arch.SIZE_MULTIPLE or self.width % arch.SIZE_MULTIPLE:
-            raise ValueError(f"height and width must be multiples of {arch.SIZE_MULTIPLE}")
+        card = self.card
+        if not card.tf_born or card.task != "stereo":
+            raise ValueError(f"loss parity compares monodepth networks (trained by the monodepth loss); "
+                             f"{card.name} is not one")
+        if self.height % card.size_multiple or self.width % card.size_multiple:
+            raise ValueError(f"height and width must be multiples of {card.size_multiple}")
         if self.adam_steps < 0 or self.batch < 1:
             raise ValueError("adam_steps must be >= 0 and batch >= 1")
 
 
-def _torch_model(weights: Mapping[str, np.ndarray], dtype: torch.dtype) -> torch.nn.Module:
+def _torch_model(weights: Mapping[str, np.ndarray], dtype: torch.dtype, card: ArchCard) -> torch.nn.Module:
     """The PyTorch network holding `weights`, in training mode (dropout-free, so only for clarity)."""
-    return torch_model_from_tf(weights, dtype).train()
+    return torch_model_from_tf(weights, dtype, architecture=card).train()
+
+
+def _torch_input(card: ArchCard, left: torch.Tensor, right: torch.Tensor) -> torch.Tensor:
+    """What the network sees (NCHW): the left image, or left and right on channels for stereo cards."""
+    return torch.cat([left, right], 1) if card.stereo else left
 
 
 def _check_dtype(name: str, arr: np.ndarray, dtype: str) -> None:
@@ -113,6 +130,7 @@ def _run_dtype(req: LossParityRequest, weights: Mapping[str, np.ndarray], dtype:
     from panoconv.training.optim import TF1Adam
 
     tf = tft.tf
+    card = req.card
     tol = TOLERANCES[dtype]
     result = DtypeParity(dtype, tol, warp=req.warp)
     left, right = stereo_pair(req.seed, req.batch, req.height, req.width)
@@ -126,7 +144,7 @@ def _run_dtype(req: LossParityRequest, weights: Mapping[str, np.ndarray], dtype:
 
     # --- TF: loss terms, gradients, Adam.
     t0 = time.perf_counter()
-    params = tft.VariableParams(weights, dtype)
+    params = tft.VariableParams(weights, dtype, card)
     tf_terms, tf_grads = tft.loss_and_gradients(params, tf_left, tf_right, **kw)
     tf_terms = {k: v.numpy() for k, v in tf_terms.items()}
     tf_grads = {k: g.numpy() for k, g in tf_grads.items()}
@@ -140,8 +158,9 @@ def _run_dtype(req: LossParityRequest, weights: Mapping[str, np.ndarray], dtype:
 
     # --- PyTorch: the same.
     t0 = time.perf_counter()
-    model = _torch_model(weights, pt_dtype)
-    out = monodepth_loss(model(pt_left), pt_left, pt_right, config)
+    model = _torch_model(weights, pt_dtype, card)
+    pt_input = _torch_input(card, pt_left, pt_right)
+    out = monodepth_loss(model(pt_input), pt_left, pt_right, config)
     out.total.backward()
     pt_terms = {"total": out.total.detach().numpy(), **{k: v.detach().numpy() for k, v in out.terms.items()}}
     named = dict(model.named_parameters())
@@ -151,7 +170,7 @@ def _run_dtype(req: LossParityRequest, weights: Mapping[str, np.ndarray], dtype:
     optimizer = TF1Adam(model.parameters(), lr=req.lr)
     for _ in range(req.adam_steps):
         optimizer.zero_grad(set_to_none=True)
-        monodepth_loss(model(pt_left), pt_left, pt_right, config).total.backward()
+        monodepth_loss(model(pt_input), pt_left, pt_right, config).total.backward()
         optimizer.step()
     pt_after = {name: p.detach().numpy() for name, p in model.named_parameters()}
     result.seconds["torch_adam"] = time.perf_counter() - t0
@@ -160,7 +179,7 @@ def _run_dtype(req: LossParityRequest, weights: Mapping[str, np.ndarray], dtype:
         _check_dtype(f"TF term {name}", ref, dtype)
         _check_dtype(f"torch term {name}", pt_terms[name], dtype)
         result.terms.append(tensor_diff(name, name, pt_terms[name], ref, tol))
-    for row in arch.NAME_TABLE:
+    for row in card.tf_name_table:
         _check_dtype(f"TF gradient {row.tf_name}", tf_grads[row.tf_name], dtype)
         ref_grad = row.layout.to_torch(tf_grads[row.tf_name])
         result.gradients.append(tensor_diff(row.torch_name, row.tf_name, pt_grads[row.torch_name], ref_grad, tol))
@@ -168,7 +187,7 @@ def _run_dtype(req: LossParityRequest, weights: Mapping[str, np.ndarray], dtype:
             ref_w = row.layout.to_torch(tf_after[row.tf_name])
             result.adam.append(tensor_diff(row.torch_name, row.tf_name, pt_after[row.torch_name], ref_w, tol))
     if req.adam_steps:
-        result.adam_isolated = _adam_isolated(weights, tf_grads, dtype, req.lr, tol)
+        result.adam_isolated = _adam_isolated(weights, tf_grads, dtype, req.lr, tol, card)
     if dtype == "float32":
         t0 = time.perf_counter()
         _staged_float32(req, weights, left, right, result)
@@ -181,7 +200,7 @@ def run_staged_float32(req: LossParityRequest) -> DtypeParity:
     without the end-to-end comparison: a quick float32 check of the loss and network backward."""
     from panoconv.tf_reference.checkpoint import seeded_weights
 
-    weights = seeded_weights(req.seed) if req.weights is None else req.weights
+    weights = seeded_weights(req.seed, req.card) if req.weights is None else req.weights
     left, right = stereo_pair(req.seed, req.batch, req.height, req.width)
     result = DtypeParity("float32", TOLERANCES["float32"], warp=req.warp)
     _staged_float32(req, weights, left, right, result)
@@ -213,9 +232,10 @@ def _staged_float32(req: LossParityRequest, weights: Mapping[str, np.ndarray], l
     from panoconv.losses.monodepth import MonodepthLossConfig, monodepth_loss
     from panoconv.tf_reference import training as tft
     from panoconv.tf_reference.loss import monodepth_loss as tf_monodepth_loss
-    from panoconv.tf_reference.monodepth import forward
 
     tf = tft.tf
+    card = req.card
+    forward = card.load_tf_forward()
     tol = result.tolerance
     kw = dict(mode=req.warp, fov=req.fov)
     nhwc = {d: (tf.constant(left.transpose(0, 2, 3, 1).astype(d)), tf.constant(right.transpose(0, 2, 3, 1).astype(d)))
@@ -231,10 +251,11 @@ def _staged_float32(req: LossParityRequest, weights: Mapping[str, np.ndarray], l
         return grads
 
     def tf_net_grad(upstream: Sequence[np.ndarray], dtype: str) -> tuple[list[np.ndarray], dict[str, np.ndarray]]:
-        params = tft.VariableParams(weights, dtype)
+        params = tft.VariableParams(weights, dtype, card)
         names = list(params.variables)
+        left_nhwc, right_nhwc = nhwc[dtype]
         with tf.GradientTape() as tape:
-            disps = forward(nhwc[dtype][0], params)
+            disps = forward(tf.concat([left_nhwc, right_nhwc], 3) if card.stereo else left_nhwc, params)
         grads = tape.gradient(disps, [params.variables[n] for n in names],
                               output_gradients=[tf.constant(np.asarray(u, dtype=dtype)) for u in upstream])
         return [d.numpy() for d in disps], {n: g.numpy() for n, g in zip(names, grads)}
@@ -265,13 +286,13 @@ def _staged_float32(req: LossParityRequest, weights: Mapping[str, np.ndarray], l
         saved = torch.backends.mkldnn.enabled
         torch.backends.mkldnn.enabled = onednn  # (`mkldnn.flags` warns about TF32 on Intel GPUs)
         try:
-            model = _torch_model(weights, torch.float32)
-            outs = model(torch.from_numpy(left).float())
+            model = _torch_model(weights, torch.float32, card)
+            outs = model(_torch_input(card, torch.from_numpy(left).float(), torch.from_numpy(right).float()))
             torch.autograd.backward(outs, [torch.from_numpy(u.transpose(0, 3, 1, 2).copy()) for u in up32])
         finally:
             torch.backends.mkldnn.enabled = saved
         named = dict(model.named_parameters())
-        for row in arch.NAME_TABLE:
+        for row in card.tf_name_table:
             diffs.append(staged(row.torch_name, row.tf_name, named[row.torch_name].grad.numpy(),
                                 row.layout.to_torch(net32[row.tf_name]), row.layout.to_torch(net64[row.tf_name])))
     if req.warp == "rectilinear":
@@ -280,7 +301,7 @@ def _staged_float32(req: LossParityRequest, weights: Mapping[str, np.ndarray], l
 
 
 def _adam_isolated(weights: Mapping[str, np.ndarray], tf_grads: Mapping[str, np.ndarray], dtype: str, lr: float,
-                   tol: float) -> list[TensorDiff]:
+                   tol: float, card: ArchCard) -> list[TensorDiff]:
     """One Adam step from the same weights with the same (TF) gradients in both optimizers.
 
     Separates the optimizer from gradient drift: Adam's update lr * m / (sqrt(v) + eps) is about
@@ -298,7 +319,7 @@ def _adam_isolated(weights: Mapping[str, np.ndarray], tf_grads: Mapping[str, np.
         p.grad = torch.from_numpy(np.asarray(tf_grads[n]).copy())
     TF1Adam(list(params.values()), lr=lr).step()
     return [tensor_diff(row.torch_name, row.tf_name, row.layout.to_torch(params[row.tf_name].detach().numpy()),
-                        row.layout.to_torch(variables[row.tf_name].numpy()), tol) for row in arch.NAME_TABLE]
+                        row.layout.to_torch(variables[row.tf_name].numpy()), tol) for row in card.tf_name_table]
 
 
 def run_loss_parity(req: LossParityRequest) -> LossParityReport:
@@ -306,10 +327,10 @@ def run_loss_parity(req: LossParityRequest) -> LossParityReport:
     if req.weights is None:
         from panoconv.tf_reference.checkpoint import seeded_weights
 
-        weights: Mapping[str, np.ndarray] = seeded_weights(req.seed)
+        weights: Mapping[str, np.ndarray] = seeded_weights(req.seed, req.card)
     else:
         weights = req.weights
-        missing = [row.tf_name for row in arch.NAME_TABLE if row.tf_name not in weights]
+        missing = [row.tf_name for row in req.card.tf_name_table if row.tf_name not in weights]
         if missing:
             raise KeyError(f"weights lack {len(missing)} variables, e.g. {missing[:3]}")
     request = {f.name: getattr(req, f.name) for f in fields(req) if f.name != "weights"}

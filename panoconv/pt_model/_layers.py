@@ -3,6 +3,7 @@
 - `MonoConv`: upstream `conv` (symmetric pad of (k-1)//2, zeros or ring; VALID conv; ELU / get_disp / none).
 - `MonoDeconv`: upstream `deconv` (pad 1, `slim.conv2d_transpose(n, 3, stride 2, 'SAME')` + ELU, crop
   rows and columns [3:-1]).
+- `MonoMaxPool`: ResNet50's `maxpool` (pad 1 with zeros or ring, 3x3 max pool stride 2 VALID).
 - `make_layer(spec)`: the module a `ConvSpec` describes; `add_layers`: a card's layers of one part.
 
 Each module's output is what the TF reference records for the layer, so per-layer parity hooks them.
@@ -105,6 +106,26 @@ class MonoDeconv(nn.ConvTranspose2d):
         return super().extra_repr() + f", ring_pad={self.ring_pad}, act={self.spec.activation}"
 
 
+class MonoMaxPool(nn.Module):
+    """upstream `maxpool(x, 3)` of the ResNet50 encoder: pad 1 on every side, then 3x3 max pool, stride 2,
+    VALID: (B, C, h, w) -> (B, C, h/2, w/2) for even h, w.
+
+    The pad is zeros (or ring padding), not -inf: after ELU activations can be negative, so a border
+    window whose real values are all < 0 gives 0 here and not what `MaxPool2d(padding=1)` gives.
+    """
+
+    def __init__(self, ring_pad: bool = False) -> None:
+        super().__init__()
+        self.ring_pad = ring_pad
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        padded = ring_pad(x, 1) if self.ring_pad else F.pad(x, (1, 1, 1, 1))
+        return F.max_pool2d(padded, 3, stride=2)
+
+    def extra_repr(self) -> str:
+        return f"kernel=3, stride=2, pad=1 (zeros), ring_pad={self.ring_pad}"
+
+
 def make_layer(spec: ConvSpec, ring_pad: bool = False) -> nn.Module:
     """The module of one layer spec."""
     return MonoDeconv(spec, ring_pad) if spec.transposed else MonoConv(spec, ring_pad)
@@ -120,7 +141,7 @@ def add_layers(module: nn.Module, card: object, part: str, ring_pad: bool = Fals
 def set_ring_pad(model: nn.Module, enabled: bool) -> None:
     """Switch ring padding of every monodepth layer of `model` in place."""
     for module in model.modules():
-        if isinstance(module, (MonoConv, MonoDeconv)):
+        if isinstance(module, (MonoConv, MonoDeconv, MonoMaxPool)):
             module.ring_pad = enabled
 
 

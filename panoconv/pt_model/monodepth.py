@@ -60,15 +60,18 @@ class VGGEncoder(nn.Module):
         return features
 
 
-class MonodepthVGG(nn.Module):
-    """The full network of one VGG card; module paths match `card.layers[i].torch_name`."""
+class MonodepthNet(nn.Module):
+    """A monodepth network of one card: `encoder_class` (VGG or ResNet50) + the shared decoder; module
+    paths match `card.layers[i].torch_name`. Subclasses name the encoder."""
+
+    encoder_class: type[nn.Module]
 
     def __init__(self, card: ArchCard, config: MonodepthConfig = MonodepthConfig()) -> None:
         super().__init__()
         self.card = card
         self.arch_name = card.name
         self.config = config
-        self.encoder = VGGEncoder(card, config.ring_pad)
+        self.encoder = self.encoder_class(card, config.ring_pad)
         self.decoder = MonodepthDecoder(card, config.ring_pad)
 
     @property
@@ -83,6 +86,12 @@ class MonodepthVGG(nn.Module):
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         check_input(x, self.card)
         return self.decoder(self.encoder(x))
+
+
+class MonodepthVGG(MonodepthNet):
+    """The full network of one VGG card."""
+
+    encoder_class = VGGEncoder
 
 
 def monodepth_vgg(card: ArchCard, *, ring_pad: bool = False) -> MonodepthVGG:

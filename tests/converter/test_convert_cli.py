@@ -129,9 +129,8 @@ def test_arch_that_does_not_fit_the_source(tf_checkpoint, tmp_path):
         _invoke("verify", stereo, "--height", "128", "--image", tmp_path / "x.png"),
         "monodepth-vgg-stereo is a stereo network: give images as --pair LEFT RIGHT",
     )
-    for mode in ("--loss", "--pipeline"):
-        _assert_user_error(_invoke("verify", stereo, mode), f"{mode} compares monodepth-vgg only; this is a "
-                                                           "monodepth-vgg-stereo")
+    _assert_user_error(_invoke("verify", stereo, "--pipeline"), "--pipeline compares monodepth-vgg only; this is a "
+                                                               "monodepth-vgg-stereo")
     assert _invoke("convert", stereo, "-o", out).exit_code == 0
     _assert_user_error(
         _invoke("predict", tmp_path / "x.png", "-w", out, "-o", tmp_path / "p", "--arch", "monodepth-vgg"),
@@ -171,7 +170,7 @@ def _verify_within_targets(checkpoint, weights, *extra) -> dict:
     import json
 
     result = _invoke("verify", checkpoint, "--weights", weights, "--height", "128", "--width", "256", "--json",
-                     "--tol", "1e-12", *extra)
+                     "--tol", "1e-12", *extra)  # a later --height / --width in `extra` wins
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     runs = {r["dtype"]: r for r in report["runs"]}
@@ -205,3 +204,30 @@ def test_end_to_end_for_a_variant_card_detected_at_every_step(arch, tmp_path):
     assert report["arch"] == arch
     layers = {r["dtype"]: r for r in report["runs"]}["float64"]["layers"]
     assert max(e["max_abs"] for e in layers) < 1e-12 and len(layers) == 32
+
+
+@pytest.mark.slow
+def test_end_to_end_resnet50(tmp_path):
+    """ResNet50 through the CLI: make-checkpoint -> extract -> convert -> verify (each step detects the card),
+    then predict with the converted weights."""
+    from panoconv.arch import get_card
+    from panoconv.io.images import save_rgb
+
+    arch = "monodepth-resnet50"
+    out = _invoke("reference", "make-checkpoint", tmp_path / "model", "--arch", arch, "--step", "3")
+    assert out.exit_code == 0, out.output
+    ckpt, store, weights = tmp_path / "model-3", tmp_path / "store", tmp_path / "w.safetensors"
+    extracted = _invoke("extract", ckpt, "-o", store, "--json")
+    assert extracted.exit_code == 0, extracted.output
+    converted = _invoke("convert", store, "-o", weights)
+    assert converted.exit_code == 0 and f"arch        {arch} (detected)" in converted.stdout
+    assert load_weights(weights)[1]["architecture"] == arch
+    report = _verify_within_targets(ckpt, weights, "--height", "64", "--width", "192")
+    assert report["arch"] == arch
+    layers = {r["dtype"]: r for r in report["runs"]}["float64"]["layers"]
+    assert max(e["max_abs"] for e in layers) < 1e-12 and len(layers) == len(get_card(arch).layers) == 81
+    save_rgb(tmp_path / "x.png", np.random.default_rng(0).random((60, 100, 3)))
+    predicted = _invoke("predict", tmp_path / "x.png", "-w", weights, "-o", tmp_path / "pred", "--save", "disp")
+    assert predicted.exit_code == 0, predicted.output
+    disp = np.load(tmp_path / "pred" / "x_disp.npy")
+    assert disp.shape == (60, 100) and 0 < disp.min() and disp.max() < 0.3

@@ -75,3 +75,26 @@ def test_equirectangular_report_says_how_upstream_reads_rows_outside_the_image()
     assert "neighbouring image of the batch" in table and "train --upstream-loss" in table
     assert report.to_dict()["notes"] == report.notes() and len(report.notes()) == 1
     assert LossParityReport({**request, "warp": "rectilinear"}, {}, []).notes() == []
+
+
+@pytest.mark.slow
+def test_resnet50_encoder_stereo_deconv_card_float64():
+    """The ResNet50 encoder, with the deconv decoder and stereo input (both views fed to both networks),
+    through loss, every gradient and Adam (58M parameters in float64: about 35 s of CPU)."""
+    from panoconv.arch import get_card
+
+    arch = "monodepth-resnet50-stereo-deconv"
+    report = run_loss_parity(LossParityRequest(arch=arch, dtypes=("float64",), adam_steps=1, height=64,
+                                               width=128, batch=1))
+    (r,) = report.results
+    assert len(r.gradients) == len(r.adam) == 162 == len(get_card(arch).tf_name_table)
+    for kind in ("terms", "gradients", "adam", "adam_isolated"):
+        assert r.worst(kind).max_rel <= 1e-10, (kind, r.worst(kind))
+    assert report.passed and report.request["arch"] == arch
+
+
+def test_loss_parity_refuses_networks_without_the_monodepth_loss():
+    with pytest.raises(ValueError, match="rectnet is not one"):
+        LossParityRequest(arch="rectnet")
+    with pytest.raises(ValueError, match="multiples of 64"):
+        LossParityRequest(arch="monodepth-resnet50", height=96)
