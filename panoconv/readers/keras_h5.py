@@ -44,8 +44,72 @@ def _decode(value) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
-class _Refused(ValueError):
+class H5Refused(ValueError):
     """A file structure panoconv will not follow; the message says what and where."""
+
+
+def follow(group: h5py.Group, key: str):
+    """`group[key]` if the link is a hard one; external and soft links are refused, saying so."""
+    link = group.get(key, getlink=True)
+    where = f"{group.name.rstrip('/')}/{key}"
+    if link is None:
+        raise KeyError(f"{where} does not exist")
+    if isinstance(link, h5py.ExternalLink):
+        raise H5Refused(f"{where} is an external link to {link.filename}:{link.path}; panoconv does not "
+                       "follow links out of the file")
+    if isinstance(link, h5py.SoftLink):
+        raise H5Refused(f"{where} is a soft link to {link.path}; Keras weights have none, not followed")
+    return group[key]
+
+
+def check_dataset(dataset: h5py.Dataset, file_size: int) -> None:
+    """Refuse data kept outside the file and sizes the file cannot hold, before anything is read."""
+    where = dataset.name
+    if dataset.is_virtual:
+        raise H5Refused(f"{where} is a virtual dataset (its data lives in other files); not read")
+    if dataset.external:
+        raise H5Refused(f"{where} keeps its data in external files ({dataset.external[0][0]}, ...); not read")
+    if dataset.shape is None:
+        raise H5Refused(f"{where} is an empty dataset (null dataspace)")
+    try:
+        nbytes = limits.tensor_nbytes(tuple(dataset.shape), dataset.dtype.itemsize)
+    except ValueError as err:
+        raise H5Refused(f"{where}: {err}") from None
+    stored = dataset.id.get_storage_size()
+    if nbytes > _FILL_ALLOWANCE and (nbytes > _MAX_COMPRESSION * stored or stored > file_size):
+        raise H5Refused(f"{where} declares {nbytes} bytes ({list(dataset.shape)}) but the file stores "
+                       f"{stored} bytes of it")
+
+
+def dataset_at(f: h5py.File, path: str, file_size: int) -> h5py.Dataset:
+    """The dataset at an absolute in-file path, every link on the way and the dataset itself checked.
+    Raises `ValueError` (`KeyError` if absent) with a message naming the object."""
+    node = f
+    parts = [p for p in path.split("/") if p]
+    for i, key in enumerate(parts):
+        node = follow(node, key)
+        if i < len(parts) - 1 and not isinstance(node, h5py.Group):
+            raise H5Refused(f"{node.name} is a dataset where a group was expected")
+    if not isinstance(node, h5py.Dataset):
+        raise H5Refused(f"{node.name} is a group where a dataset was expected")
+    check_dataset(node, file_size)
+    return node
+
+
+def read_dataset(path: Path, in_file: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """One dataset, checked as `dataset_at` does, read into one preallocated array. `shape`: what the
+    caller was told when it indexed the file (a file changed since is refused)."""
+    try:
+        with h5py.File(path, "r") as f:
+            dataset = dataset_at(f, in_file, path.stat().st_size)
+            if shape is not None and tuple(dataset.shape) != tuple(shape):
+                raise H5Refused(f"{in_file} changed since the file was opened")
+            out = np.empty(dataset.shape, dtype=dataset.dtype)
+            if math.prod(dataset.shape):
+                dataset.read_direct(out)
+            return out
+    except OSError as err:
+        raise CheckpointError(f"{path}: cannot read {in_file} ({err})") from None
 
 
 class KerasH5Reader:
@@ -68,7 +132,7 @@ class KerasH5Reader:
                     self._index_legacy(root)
                 else:
                     self._index_group(root, "", 0)
-        except _Refused as err:
+        except H5Refused as err:
             raise CheckpointError(f"{self.path}: {err}") from None
         except OSError as err:
             raise CheckpointError(f"{self.path}: cannot read HDF5 file ({err})") from None
@@ -83,54 +147,33 @@ class KerasH5Reader:
 
     def _child(self, group: h5py.Group, key: str, once: bool = True):
         """`group[key]` through hard links only; with `once`, each object at most once in the file."""
-        link = group.get(key, getlink=True)
-        where = f"{group.name.rstrip('/')}/{key}"
-        if link is None:
-            raise KeyError(f"{where} does not exist")
-        if isinstance(link, h5py.ExternalLink):
-            raise _Refused(f"{where} is an external link to {link.filename}:{link.path}; panoconv does "
-                           "not follow links out of the file")
-        if isinstance(link, h5py.SoftLink):
-            raise _Refused(f"{where} is a soft link to {link.path}; Keras weights have none, not followed")
-        item = group[key]
+        item = follow(group, key)
         if not once:
             return item
         if item.id in self._seen:
-            raise _Refused(f"{where} is reached twice (a link cycle or shared object); not Keras weights")
+            raise H5Refused(f"{item.name} is reached twice (a link cycle or shared object); "
+                            "not Keras weights")
         self._seen.add(item.id)
         if len(self._seen) > limits.MAX_H5_OBJECTS:
-            raise _Refused(f"more than {limits.MAX_H5_OBJECTS} objects")
+            raise H5Refused(f"more than {limits.MAX_H5_OBJECTS} objects")
         return item
 
     def _add(self, name: str, dataset) -> None:
-        where = dataset.name
         if not isinstance(dataset, h5py.Dataset):
-            raise _Refused(f"{where} is a group where a weight dataset was expected")
-        if dataset.is_virtual:
-            raise _Refused(f"{where} is a virtual dataset (its data lives in other files); not read")
-        if dataset.external:
-            raise _Refused(f"{where} keeps its data in external files ({dataset.external[0][0]}, ...); "
-                           "not read")
+            raise H5Refused(f"{dataset.name} is a group where a weight dataset was expected")
         if dataset.shape is None:
             self.skipped[name] = "empty HDF5 dataset (null dataspace)"
             return
         if dataset.dtype.kind not in "biufc":
             self.skipped[name] = f"non-numeric HDF5 dataset (dtype {dataset.dtype})"
             return
-        try:
-            nbytes = limits.tensor_nbytes(tuple(dataset.shape), dataset.dtype.itemsize)
-        except ValueError as err:
-            raise _Refused(f"{where}: {err}") from None
-        stored = dataset.id.get_storage_size()
-        if nbytes > _FILL_ALLOWANCE and (nbytes > _MAX_COMPRESSION * stored or stored > self._file_size):
-            raise _Refused(f"{where} declares {nbytes} bytes ({list(dataset.shape)}) but the file stores "
-                           f"{stored} bytes of it")
+        check_dataset(dataset, self._file_size)
         self._datasets[name] = dataset.name
         self._infos.append(TensorInfo(name, tuple(dataset.shape), dataset.dtype.newbyteorder("<")))
 
     def _index_group(self, group: h5py.Group, prefix: str, depth: int) -> None:
         if depth > limits.MAX_H5_DEPTH:
-            raise _Refused(f"{group.name} is nested more than {limits.MAX_H5_DEPTH} groups deep")
+            raise H5Refused(f"{group.name} is nested more than {limits.MAX_H5_DEPTH} groups deep")
         for key in sorted(group.keys(), key=_natural_key):
             item = self._child(group, key)
             name = f"{prefix}{key}"
@@ -145,14 +188,14 @@ class KerasH5Reader:
         for key in path.split("/")[:-1]:
             group = self._child(group, key, once=False)
             if not isinstance(group, h5py.Group):
-                raise _Refused(f"{group.name} is a dataset where a group was expected")
+                raise H5Refused(f"{group.name} is a dataset where a group was expected")
         return self._child(group, path.split("/")[-1])
 
     def _index_legacy(self, root: h5py.Group) -> None:
         for layer in map(_decode, np.atleast_1d(root.attrs["layer_names"])):
             group = self._child(root, layer)
             if not isinstance(group, h5py.Group):
-                raise _Refused(f"{group.name}: layer {layer!r} is not a group")
+                raise H5Refused(f"{group.name}: layer {layer!r} is not a group")
             for weight in map(_decode, np.atleast_1d(group.attrs.get("weight_names", []))):
                 name = weight[:-2] if weight.endswith(":0") else weight
                 self._add(name, self._path(group, weight))
@@ -165,15 +208,9 @@ class KerasH5Reader:
             raise CheckpointError(f"{self.path}: no tensor named {name!r}")
         info = self._by_name[name]
         try:
-            with h5py.File(self.path, "r") as f:
-                dataset = f[self._datasets[name]]
-                if dataset.is_virtual or dataset.external or tuple(dataset.shape) != info.shape:
-                    raise CheckpointError(f"{self.path}: {name!r} changed since the file was opened")
-                out = np.empty(info.shape, dtype=dataset.dtype)
-                if math.prod(info.shape):
-                    dataset.read_direct(out)
-        except OSError as err:
-            raise CheckpointError(f"{self.path}: cannot read {name!r} ({err})") from None
+            out = read_dataset(self.path, self._datasets[name], info.shape)
+        except (H5Refused, KeyError) as err:
+            raise CheckpointError(f"{self.path}: {err}") from None
         return out.astype(info.dtype, copy=False)
 
     def stream(self, name: str, sink: Sink) -> None:
