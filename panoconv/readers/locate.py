@@ -84,7 +84,7 @@ def locate(path: Path) -> Located:
         return Located("bundle", path)
     if path.suffix in _H5_SUFFIXES or (path.is_file() and _is_hdf5(path)):
         if not path.is_file():
-            raise CheckpointError(f"{path}: no such file")
+            raise CheckpointError(f"{path}: {'not a regular file' if path.exists() else 'no such file'}")
         if not _is_hdf5(path):
             raise CheckpointError(f"{path}: not an HDF5 file")
         return Located("h5", path)

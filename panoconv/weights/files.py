@@ -1,11 +1,15 @@
 """Converted weights on disk: safetensors (default, with provenance metadata) or a plain `.pt` state dict.
 
-Never unpickles: `.pt` files are read with `torch.load(..., weights_only=True)`.
+Never unpickles: `.pt` files are read with `torch.load(..., weights_only=True)`. A safetensors file
+records the SHA-256 of its tensors (`tensors_sha256`); loading verifies it where it is recorded, and
+refuses an `architecture` that is not a plain card name (metadata is as hostile as the tensors).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Mapping
 
@@ -17,6 +21,28 @@ from panoconv.io.atomic import atomic_path, check_can_write
 from panoconv.weights.pytorch_source import read_pytorch_checkpoint, strip_wrappers
 
 WEIGHT_SUFFIXES = (".safetensors", ".pt", ".pth")
+CONTENT_KEY = "tensors_sha256"
+_ARCH_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def tensors_sha256(tensors: Mapping[str, torch.Tensor]) -> str:
+    """SHA-256 over every tensor's name, dtype, shape and bytes, in name order (what is recorded)."""
+    digest = hashlib.sha256()
+    for name in sorted(tensors):
+        t = tensors[name].detach().cpu().contiguous()
+        digest.update(f"{name}\0{t.dtype}\0{list(t.shape)}\0".encode())
+        digest.update(memoryview(t.reshape(-1).view(torch.uint8).numpy()))
+    return digest.hexdigest()
+
+
+def _check_metadata(path: Path, tensors: Mapping[str, torch.Tensor], metadata: Mapping[str, str]) -> None:
+    arch = metadata.get("architecture")
+    if arch is not None and not _ARCH_NAME.fullmatch(arch):
+        raise CheckpointError(f"{path}: metadata architecture {arch[:60]!r} is not an architecture name")
+    recorded = metadata.get(CONTENT_KEY)
+    if recorded is not None and tensors_sha256(tensors) != recorded:
+        raise CheckpointError(f"{path}: tensors differ from the SHA-256 recorded in its metadata; the file "
+                              "is corrupt or was edited")
 
 
 def save_weights(state: Mapping[str, np.ndarray | torch.Tensor], path: Path, metadata: Mapping[str, object],
@@ -31,7 +57,9 @@ def save_weights(state: Mapping[str, np.ndarray | torch.Tensor], path: Path, met
         if suffix == ".safetensors":
             from safetensors.torch import save_file
 
-            meta = {k: v if isinstance(v, str) else json.dumps(v, sort_keys=True) for k, v in metadata.items()}
+            meta = {k: v if isinstance(v, str) else json.dumps(v, sort_keys=True)
+                    for k, v in metadata.items()}
+            meta[CONTENT_KEY] = tensors_sha256(tensors)
             save_file(tensors, str(tmp), metadata=meta)
         elif suffix in (".pt", ".pth"):
             torch.save(tensors, tmp)
@@ -53,6 +81,7 @@ def load_weights(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
             with safe_open(str(path), framework="pt") as f:
                 metadata = dict(f.metadata() or {})
                 state = {k: f.get_tensor(k) for k in f.keys()}
+            _check_metadata(path, state, metadata)
         elif suffix in (".pt", ".pth"):  # any project's checkpoint container (pytorch_source.py)
             ckpt = read_pytorch_checkpoint(path)
             state = ckpt.state

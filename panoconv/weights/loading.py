@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from panoconv.arch import ArchCard, UnsupportedOptionError, get_card
+from panoconv.arch import ArchCard, UnknownArchitectureError, UnsupportedOptionError, get_card
 from panoconv.arch._detect import ArchitectureMismatchError, detect_card, mismatch_message
 from panoconv.errors import CheckpointError
 from panoconv.weights.files import load_weights
@@ -76,6 +76,11 @@ def _recorded_input(path: Path | str, metadata: dict[str, str]) -> tuple[str, fl
 def resolve_weights(path: Path | str, state: dict[str, torch.Tensor], metadata: dict[str, str],
                     architecture: str | None = None) -> ResolvedWeights:
     """The card and the state in its naming: a third-party naming renamed, else the card's own (checked)."""
+    if architecture is None and metadata.get("architecture") is not None:
+        try:
+            get_card(metadata["architecture"])
+        except UnknownArchitectureError as err:
+            raise CheckpointError(f"{path}: metadata names an {err}") from None
     found = match_key_maps(path, state, architecture or metadata.get("architecture"))
     if found is not None:
         card, mapping = found

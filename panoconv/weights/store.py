@@ -4,20 +4,27 @@
 with a manifest are verified (shape, dtype, SHA-256) on every read. A folder of `.npy` files without
 a manifest is the earlier port's layout ("numpy_weight"): names come from the file names, arrays are
 returned as stored (flattened to (1, N)) and `legacy` is True; reshaping is the converter's job.
-Nothing is ever unpickled.
+Nothing is ever unpickled. A store may come from elsewhere, so every `.npy` header is checked before
+its array is allocated: the declared shape must fit `readers.limits` and the bytes the member or file
+really holds (a deflate bomb or a 2^40-element entry is one line, not a MemoryError), and an npz
+member may not inflate far beyond what weights compress to. A store with no tensors is refused.
 """
 
 from __future__ import annotations
 
+import os
 import pickle
+import stat
 import zipfile
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 import h5py
 import numpy as np
 
 from panoconv.errors import CheckpointError
+from panoconv.readers import limits
+from panoconv.readers.keras_h5 import H5Refused, read_dataset
 from panoconv.weights._writers import H5_MANIFEST_ATTR, MANIFEST_NAME
 from panoconv.weights.extract import ExtractRequest, extract
 from panoconv.weights.manifest import Manifest, TensorRecord, array_sha256
@@ -26,6 +33,47 @@ from panoconv.weights.naming import child, tf_name_from_file
 __all__ = ["ExtractRequest", "WeightStore", "extract", "open_store"]
 
 _LOAD_ERRORS = (ValueError, OSError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, KeyError)
+#: A manifest is a few KB per thousand tensors.
+MAX_MANIFEST_BYTES = 64 << 20
+#: Weights hardly compress (float noise): a member inflating more than this many times over, beyond
+#: a small allowance, is a bomb (zeros deflate 1:1000, 1 MB of file becoming 1 GiB of memory).
+_MAX_INFLATE = 16
+_INFLATE_ALLOWANCE = 64 << 20
+
+
+def read_npy(f: BinaryIO, available: int) -> np.ndarray:
+    """An `.npy` stream whose header is checked before allocating: no objects (pickles), a shape within
+    `limits`, and no more data than the `available` bytes after the header. `ValueError` otherwise."""
+    version = np.lib.format.read_magic(f)
+    if version == (1, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+    elif version == (2, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+    else:
+        raise ValueError(f".npy format version {version} is not read")
+    if dtype.hasobject or dtype.kind not in "biufc":
+        raise ValueError(f"dtype {dtype} is not a numeric array")
+    nbytes = limits.tensor_nbytes(tuple(shape), dtype.itemsize)
+    if nbytes > available - f.tell():
+        raise ValueError(f"header declares {list(shape)} {dtype} ({nbytes} bytes) but only "
+                         f"{max(available - f.tell(), 0)} bytes follow")
+    flat = np.empty(nbytes // max(dtype.itemsize, 1), dtype=dtype)
+    view = memoryview(flat.view(np.uint8))
+    pos = 0
+    while pos < nbytes:
+        got = f.readinto(view[pos:])
+        if not got:
+            raise ValueError(f"truncated: {pos} of {nbytes} bytes")
+        pos += got
+    return flat.reshape(shape[::-1]).transpose() if fortran else flat.reshape(shape)
+
+
+def _regular_size(path: Path) -> int:
+    """Size of a regular file (a FIFO or device named `x.npy` would block the reader)."""
+    st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode):
+        raise ValueError("not a regular file")
+    return st.st_size
 
 
 class WeightStore(Protocol):
@@ -48,6 +96,8 @@ class _Store:
         self.legacy = manifest is None
         self._records: dict[str, TensorRecord] = {t.name: t for t in manifest.tensors} if manifest else {}
         self._order = order
+        if not order:
+            raise CheckpointError(f"{path}: the weight store holds no tensors")
 
     def names(self) -> list[str]:
         return list(self._order)
@@ -82,6 +132,8 @@ class FolderStore(_Store):
     def __init__(self, path: Path) -> None:
         manifest_file = path / MANIFEST_NAME
         if manifest_file.is_file():
+            if manifest_file.stat().st_size > MAX_MANIFEST_BYTES:
+                raise CheckpointError(f"{manifest_file}: over {MAX_MANIFEST_BYTES} bytes; not a manifest")
             manifest = Manifest.from_json(manifest_file.read_bytes(), manifest_file)
             self._files = {t.name: t.file for t in manifest.tensors}
         else:
@@ -102,7 +154,10 @@ class FolderStore(_Store):
         return str(self.path / self._files[name])
 
     def _load(self, name: str) -> np.ndarray:
-        return np.load(child(self.path, self._files[name]), allow_pickle=False)
+        file = child(self.path, self._files[name])
+        size = _regular_size(file)
+        with open(file, "rb") as f:
+            return read_npy(f, size)
 
 
 class NpzStore(_Store):
@@ -110,8 +165,12 @@ class NpzStore(_Store):
         try:
             self._zip = zipfile.ZipFile(path)
             members = set(self._zip.namelist())
-            raw = self._zip.read(MANIFEST_NAME) if MANIFEST_NAME in members else None
-        except (zipfile.BadZipFile, OSError) as err:
+            raw = None
+            if MANIFEST_NAME in members:
+                if self._zip.getinfo(MANIFEST_NAME).file_size > MAX_MANIFEST_BYTES:
+                    raise CheckpointError(f"{path}:{MANIFEST_NAME}: over {MAX_MANIFEST_BYTES} bytes")
+                raw = self._zip.read(MANIFEST_NAME)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as err:
             raise CheckpointError(f"{path}: not a readable .npz file ({err})") from None
         manifest = Manifest.from_json(raw, f"{path}:{MANIFEST_NAME}") if raw is not None else None
         if manifest:
@@ -127,8 +186,15 @@ class NpzStore(_Store):
         return f"{self.path}:{self._files[name]}"
 
     def _load(self, name: str) -> np.ndarray:
-        with self._zip.open(self._files[name]) as member:
-            return np.lib.format.read_array(member, allow_pickle=False)
+        info = self._zip.getinfo(self._files[name])
+        if info.file_size > max(_INFLATE_ALLOWANCE, _MAX_INFLATE * info.compress_size):
+            raise ValueError(f"member inflates {info.compress_size} bytes to {info.file_size} "
+                             "(a compression bomb)")
+        with self._zip.open(info) as member:
+            array = read_npy(member, info.file_size)
+            if member.read(1):  # also reaches the end, where zipfile checks the member's CRC
+                raise ValueError("data after the array")
+        return array
 
 
 class H5Store(_Store):
@@ -147,8 +213,11 @@ class H5Store(_Store):
         return f"{self.path}:{name}"
 
     def _load(self, name: str) -> np.ndarray:
-        with h5py.File(self.path, "r") as f:
-            return np.asarray(f[self._records[name].file][()])
+        record = self._records[name]
+        try:
+            return read_dataset(self.path, record.file, tuple(record.shape))
+        except H5Refused as err:
+            raise ValueError(str(err)) from None
 
 
 def open_store(path: Path | str) -> WeightStore:
