@@ -119,11 +119,24 @@ def build_specs(task: str, data: tuple[Path, ...], roots: tuple[Path, ...], warp
               help="The loss exactly as upstream computes it, to compare with an upstream-trained run: "
               "supervised = OmniDepth-PyTorch's (unmasked L2 on masked depth, zero-padded gradients); "
               "stereo equirectangular = the TF sampler's GPU gather across the batch (README).")
+@click.option("--freeze", "freeze", multiple=True, metavar="PART",
+              help="Keep these parameters exactly as loaded: encoder, decoder, or a glob over parameter "
+              "names ('decoder.disp*'); repeatable.")
+@click.option("--lr-schedule", type=click.Choice(["recipe", "constant", "halving", "cosine"]), default=None,
+              help="lr shape over the schedule [default: the task's recipe].")
+@click.option("--lr-warmup", type=int, default=0, show_default=True, metavar="STEPS",
+              help="Linear lr warm-up over the first STEPS updates.")
+@click.option("--lr-schedule-steps", type=int, default=None, metavar="STEPS",
+              help="Where the lr schedule ends [default: epochs x batches per epoch].")
+@click.option("--disp-init", default=None, metavar="scan|K",
+              help="Shift the disparity head so the start predicts about K x its disparities; 'scan' picks K "
+              "by the photometric loss on the first training samples (for a new camera: README).")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its latest checkpoint.")
 @click.option("--force", is_flag=True, help="Replace the run in --out.")
 def command(data, roots, warps, fovs, val, task, arch, init, out, epochs, batch_size, lr, height, width, seed,
             num_workers, threads, device, checkpoint_minutes, checkpoint_every, keep_checkpoints, log_every,
-            val_every, max_steps, no_augment, skip_bad, datasets, upstream_loss, resume, force) -> None:
+            val_every, max_steps, no_augment, skip_bad, datasets, upstream_loss, freeze, lr_schedule,
+            lr_warmup, lr_schedule_steps, disp_init, resume, force) -> None:
     """Train with the task's published recipe; checkpoints, TensorBoard logs, model.safetensors in --out."""
     from panoconv.data.threed60_paths import parse_datasets
     from panoconv.training import TrainConfig, train
@@ -134,7 +147,9 @@ def command(data, roots, warps, fovs, val, task, arch, init, out, epochs, batch_
                          init=None if init is None else str(init), epochs=epochs, batch_size=batch_size,
                          lr=lr,
                          height=height, width=width, seed=seed, augment=not no_augment, skip_bad=skip_bad,
-                         datasets=parse_datasets(datasets), upstream_loss=upstream_loss,
+                         datasets=parse_datasets(datasets), upstream_loss=upstream_loss, freeze=tuple(freeze),
+                         lr_schedule=lr_schedule, lr_warmup=lr_warmup, lr_schedule_steps=lr_schedule_steps,
+                         disp_init=disp_init,
                          out=str(out), max_steps=max_steps, checkpoint_every=checkpoint_every,
                          checkpoint_minutes=checkpoint_minutes or None, keep_checkpoints=keep_checkpoints,
                          log_every=log_every, val_every=val_every, num_workers=num_workers, threads=threads,

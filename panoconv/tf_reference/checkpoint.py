@@ -61,9 +61,11 @@ def checkpoint_files(prefix: Path) -> list[Path]:
     return [Path(f"{prefix}.index"), Path(f"{prefix}.data-00000-of-00001"), Path(f"{prefix}.meta")]
 
 
-def make_checkpoint(spec: CheckpointSpec) -> Path:
+def make_checkpoint(spec: CheckpointSpec, values: dict[str, np.ndarray] | None = None) -> Path:
     """Write the checkpoint; returns the prefix written (`<out_prefix>-<step>`).
 
+    `values` (TF name -> HWIO float32 array, every variable of the card) are the weights to save, e.g.
+    a PyTorch-trained model through `converter.name_map.torch_to_tf`; default `seeded_weights(seed)`.
     All files are written in a temporary folder beside the target and moved in at the end, so an
     interrupted run leaves nothing half-written.
     """
@@ -77,7 +79,7 @@ def make_checkpoint(spec: CheckpointSpec) -> Path:
     if existing and not spec.force:
         raise OutputExistsError(f"{existing[0]}: already exists (use --force to overwrite)")
     out_dir.mkdir(parents=True, exist_ok=True)
-    values = seeded_weights(spec.seed, card)
+    values = seeded_weights(spec.seed, card) if values is None else _checked(card, values)
     rng = np.random.default_rng(spec.seed + 1)
 
     graph = tf.Graph()
@@ -104,6 +106,18 @@ def make_checkpoint(spec: CheckpointSpec) -> Path:
                     os.replace(src, dst)
     _write_state_file(out_dir, final_prefix.name)
     return final_prefix
+
+
+def _checked(card: ArchCard, values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """`values` as float32, exactly the card's variables with the card's TF shapes."""
+    want = {row.tf_name: tuple(row.tf_shape) for row in card.tf_name_table}
+    got = {name: tuple(np.shape(v)) for name, v in values.items()}
+    if got != want:
+        missing, extra = sorted(set(want) - set(got)), sorted(set(got) - set(want))
+        shapes = sorted(n for n in set(want) & set(got) if want[n] != got[n])
+        raise ValueError(f"values do not fit {card.name}: missing {missing[:3]}, unexpected {extra[:3]}, "
+                         f"shape mismatch {shapes[:3]}")
+    return {name: np.asarray(v, dtype=np.float32) for name, v in values.items()}
 
 
 def _load_all(sess, assignments: dict[str, np.ndarray]) -> None:

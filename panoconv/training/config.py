@@ -22,6 +22,7 @@ from typing import Any, Mapping
 from panoconv.errors import PanoconvError
 
 WARPS = ("rectilinear", "equirectangular", "panorama")
+LR_SCHEDULES = ("recipe", "constant", "halving", "cosine")
 CONFIG_VERSION = 1
 
 #: fields that do not change what is computed; ignored when comparing runs
@@ -78,6 +79,12 @@ class TrainConfig:
     skip_bad: bool = False
     datasets: tuple[str, ...] | None = None  # 3D60 splits: keep rows of these source data sets
     upstream_loss: bool = False  # the loss exactly as upstream computes it (see the task's loss docs)
+    # fine-tuning (panoconv.training.freeze / schedule / disp_init)
+    freeze: tuple[str, ...] = ()  # parameter parts or globs left exactly as loaded
+    lr_schedule: str | None = None  # None / "recipe": the task's; constant | halving | cosine
+    lr_warmup: int = 0  # linear warm-up steps
+    lr_schedule_steps: int | None = None  # where the schedule ends [epochs x batches per epoch]
+    disp_init: str | None = None  # "scan" or a factor: shift the disparity head (disp_init.py)
     # runtime (see RUNTIME_FIELDS)
     out: str = "runs/train"
     max_steps: int | None = None
@@ -102,13 +109,15 @@ class TrainConfig:
         object.__setattr__(self, "val_data", tuple(_spec(d) for d in self.val_data))
         if self.datasets is not None:  # JSON gives a list
             object.__setattr__(self, "datasets", tuple(self.datasets))
+        object.__setattr__(self, "freeze", tuple(self.freeze))
         self.validate()
 
     def validate(self) -> None:
         """Raise `ConfigError` (one line, names the option) for values no run could use."""
         positive = {"height": self.height, "width": self.width, "keep_checkpoints": self.keep_checkpoints,
                     "log_every": self.log_every, "image_every": self.image_every}
-        for name in ("epochs", "batch_size", "max_steps", "threads", "checkpoint_every", "val_every"):
+        for name in ("epochs", "batch_size", "max_steps", "threads", "checkpoint_every", "val_every",
+                     "lr_schedule_steps"):
             if getattr(self, name) is not None:
                 positive[name] = getattr(self, name)
         for name, value in positive.items():
@@ -117,14 +126,36 @@ class TrainConfig:
         if self.checkpoint_minutes is not None and not float(self.checkpoint_minutes) > 0.0:
             raise ConfigError(f"--checkpoint-minutes must be positive (0 on the command line turns it off), "
                               f"got {self.checkpoint_minutes}")
-        if self.lr is not None and not float(self.lr) > 0.0:
-            raise ConfigError(f"--lr must be positive, got {self.lr}")
+        if self.lr is not None and not 0.0 <= float(self.lr) < float("inf"):  # 0: a run that changes nothing
+            raise ConfigError(f"--lr must be positive (or 0 to check that training changes nothing), got "
+                              f"{self.lr}")
+        self._validate_finetune()
         if self.seed < 0:
             raise ConfigError(f"--seed must be >= 0, got {self.seed}")
         if self.num_workers < 0:
             raise ConfigError(f"--num-workers must be >= 0, got {self.num_workers}")
         if self.version != CONFIG_VERSION:
             raise ConfigError(f"config version {self.version} is not supported (expected {CONFIG_VERSION})")
+
+    def _validate_finetune(self) -> None:
+        if self.lr_schedule not in (None, *LR_SCHEDULES):
+            raise ConfigError(f"--lr-schedule {self.lr_schedule!r}: expected one of "
+                              f"{', '.join(LR_SCHEDULES)}")
+        if int(self.lr_warmup) < 0:
+            raise ConfigError(f"--lr-warmup must be >= 0 steps, got {self.lr_warmup}")
+        if self.lr_schedule_steps is not None and int(self.lr_warmup) >= int(self.lr_schedule_steps):
+            raise ConfigError(f"the lr schedule ends at step {self.lr_schedule_steps} before its warm-up of "
+                              f"{self.lr_warmup} steps finishes; lower --lr-warmup or raise "
+                              "--lr-schedule-steps")
+        if any(not isinstance(p, str) or not p.strip() for p in self.freeze):
+            raise ConfigError("--freeze needs a part name (encoder, decoder) or a glob over parameter names")
+        if self.disp_init is not None and self.disp_init != "scan":
+            try:
+                factor = float(self.disp_init)
+            except ValueError:
+                factor = float("nan")
+            if not 0.0 < factor < float("inf"):
+                raise ConfigError(f"--disp-init must be 'scan' or a positive factor, got {self.disp_init!r}")
 
     # --- JSON ------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

@@ -130,6 +130,12 @@ class _SupervisedAdapter:
     def make_scheduler(self, optimizer: Any, steps_per_epoch: int) -> Any:
         return self.inner.make_scheduler(optimizer, steps_per_epoch)
 
+    def lr_factor(self, steps_per_epoch: int, total_steps: int) -> Callable[[int], float]:
+        """The recipe's StepLR as a factor per step (for `--lr-warmup` etc.; `total_steps` unused)."""
+        recipe = self.inner.recipe
+        every = recipe.lr_step_epochs * steps_per_epoch
+        return lambda step: recipe.lr_gamma ** (step // every)
+
 
 @register_task("supervised", TaskDefaults(arch="rectnet", lr=2e-4, batch_size=10, epochs=10))
 def _supervised(config: TrainConfig) -> TrainableTask:

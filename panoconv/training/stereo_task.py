@@ -28,6 +28,7 @@ from panoconv.losses import LossOutput
 from panoconv.losses.monodepth import MonodepthLossConfig, monodepth_loss
 from panoconv.training.config import DataSpec
 from panoconv.training.optim import TF1Adam
+from panoconv.training.schedule import halving as halving_schedule
 from panoconv.training.sizes import check_train_size
 
 
@@ -42,16 +43,6 @@ class StereoRecipe:
     batch_size: int = 8
     epochs: int = 50
     loss: MonodepthLossConfig = MonodepthLossConfig()
-
-
-def halving_schedule(total_steps: int) -> Callable[[int], float]:
-    """lr factor of the update at 0-based step s: 1, then 1/2 after int(3/5 T), then 1/4 after int(4/5 T)."""
-    first, second = int(0.6 * total_steps), int(0.8 * total_steps)
-
-    def factor(step: int) -> float:
-        return 1.0 if step <= first else (0.5 if step <= second else 0.25)
-
-    return factor
 
 
 class _WarpTagged(Dataset):
@@ -122,6 +113,10 @@ class StereoTask:
     def make_scheduler(self, optimizer: torch.optim.Optimizer,
                        steps_per_epoch: int) -> torch.optim.lr_scheduler.LambdaLR:
         return torch.optim.lr_scheduler.LambdaLR(optimizer, halving_schedule(steps_per_epoch * self.epochs))
+
+    def lr_factor(self, steps_per_epoch: int, total_steps: int) -> Callable[[int], float]:
+        """The recipe's lr factor per step over a schedule of `total_steps` (for `--lr-warmup` etc.)."""
+        return halving_schedule(total_steps)
 
     @torch.no_grad()
     def sample_images(self, model: nn.Module, batch: Mapping[str, Any]) -> dict[str, torch.Tensor]:

@@ -33,13 +33,16 @@ from panoconv.training import distributed as ddp
 from panoconv.training.cadence import CheckpointCadence
 from panoconv.training.checkpoint import find_resume_checkpoint, latest_checkpoint
 from panoconv.training.config import ConfigError, TrainConfig
+from panoconv.training.disp_init import apply_disp_init
 from panoconv.training.export import write_weights
+from panoconv.training.freeze import freeze
 from panoconv.training.finite import describe_rows, nonfinite_samples, nonfinite_tensors, summarise
 from panoconv.training.interrupt import StopRequest, TrainingInterrupted, ignore_stop_signals
 from panoconv.training.monitor import Monitor
 from panoconv.training.registry import create_task, resolve_config
 from panoconv.training.rundir import WEIGHTS_FILE, RunLock, check_run_dir, prepare_run_dir
 from panoconv.training.sampler import InterleavedBatchSampler
+from panoconv.training.schedule import build_scheduler
 from panoconv.training.state import RunState
 from panoconv.training.validate import validate
 
@@ -96,12 +99,17 @@ def _train(config: TrainConfig, ctx: ddp.DistContext) -> TrainResult:
     state = _build_state(config, task, len(sampler), ctx)
     run = Path(config.out)
     resumed_step = None
-    if plan.resume:
-        found = find_resume_checkpoint(run)
-        if found is not None:
-            state.restore(found.path, found.state)
-        else:
+    found = find_resume_checkpoint(run) if plan.resume else None
+    if found is not None:
+        state.restore(found.path, found.state)
+    else:
+        if plan.resume:
             log.warning("%s: no checkpoint yet; starting from the beginning", run)
+        if config.disp_init:  # a fresh start only: a checkpoint already holds the shifted head
+            apply_disp_init(config.disp_init, task, state.model,
+                            [task.build_dataset(spec, False) for spec in config.data],
+                            config.batch_size // ctx.world_size)
+    if plan.resume:
         resumed_step = state.step
     with RunLock(run, enabled=ctx.is_main):
         ddp.barrier(ctx)
@@ -152,11 +160,12 @@ def _build_state(config: TrainConfig, task: Any, steps_per_epoch: int, ctx: ddp.
     model = task.build_model()
     if config.init:
         _load_init(model, Path(config.init))
+    freeze(model, config.freeze)
     # channels_last sends PyTorch's CPU convolutions through oneDNN's blocked kernels (~12-20% faster
     # training steps here, see benchmarks/bench_train_step.py); weights are saved contiguous as usual.
     model.to(ctx.device, memory_format=torch.channels_last)
     optimizer = task.make_optimizer(model)
-    scheduler = task.make_scheduler(optimizer, steps_per_epoch)
+    scheduler = build_scheduler(config, task, optimizer, steps_per_epoch)
     return RunState(config, model, optimizer, scheduler, steps_per_epoch, world_size=ctx.world_size)
 
 
