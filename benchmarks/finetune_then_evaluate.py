@@ -221,6 +221,7 @@ def table(scores: dict[str, dict]) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("panoconv.training.disp_init").setLevel(logging.INFO)  # the scanned factor and its losses
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     args.threads = torch.get_num_threads()
