@@ -1,24 +1,30 @@
 """Fine-tuning converted weights: a new camera and domain, then full 360-degree panoramas, held out.
 
-    # the run reported in the README (2 shared cores, one torch thread):
+    # the run reported in the README (2 cores shared at load 11-13, one torch thread; 45 min of training):
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/finetune_then_evaluate.py
+    # new-domain targets need a source model that has learned (~30 min on an idle 2-core box):
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/finetune_then_evaluate.py --size 128x256 --source-steps 600 \
+        --crop-steps 300 --pano-steps 300
 
 The user path, end to end, every stage with fixed seeds (`--seed` for model init and sampling, data
 seeds 0 / 1 / 2 for the three domains):
 
 1. Source model: monodepth-vgg trained from scratch on synthetic street scenes seen by a rectilinear
    82.5-degree camera with a 1 m baseline (`--source-steps`, lr 3e-4: what trains from scratch in minutes,
-   see train_then_evaluate.py).
+   see train_then_evaluate.py). Street domains at `--size` (128x128), panoramas at `--pano-size`
+   (128x256) with `--pano-batch` 1, so every step sees the same number of pixels.
 2. The TF path: its weights are written as an upstream-format TF1 checkpoint (`model-<step>.index/.data/
    .meta` + `checkpoint`, with Adam slots) by the TF reference, then `extract` and `convert` turn that into
    `converted.safetensors`, checked bitwise equal to the trained weights. Everything after starts from it.
 3. New camera and domain: equirectangular crops (`--crop-fov` degrees, 0.54 m baseline, other scenes and
-   textures). `crop_finetune` = `--init converted` with lr 1e-4, `--lr-warmup`, halving schedule;
-   `crop_scratch` = the same length from scratch at lr 3e-4 (the from-scratch setting that learns fastest).
+   textures). `crop_finetune` = `--init converted --disp-init scan` with lr 1e-4, `--lr-warmup`, halving
+   schedule; `crop_scratch` = the same length from scratch at lr 3e-4 (the from-scratch setting that
+   learns fastest), also with `--disp-init scan`.
 4. Full 360-degree panoramas (indoor rooms, 0.26 m baseline, the panorama warp with wrap-around):
    `pano_finetune` = `--init crop_finetune --disp-init scan`; `pano_finetune_nodisp` = the same without
    `--disp-init` (the measurement that decides the disparity-range initialisation); `pano_scratch` = the
-   same length from scratch with `--disp-init scan`; `pano_scratch_nodisp` = from scratch as is.
+   same length from scratch with `--disp-init scan`; `pano_scratch_nodisp` = from scratch as is (skipped
+   by default).
 
 Every model is scored on the held-out test split of each domain it matters for, with the training size
 fed whole (as train_then_evaluate.py `--eval-size train`), at metric scale and with per-image median
@@ -215,6 +221,7 @@ def table(scores: dict[str, dict]) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("panoconv.training.disp_init").setLevel(logging.INFO)  # the scanned factor and its losses
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     args.threads = torch.get_num_threads()

@@ -1,11 +1,10 @@
 """`--disp-init`: start a disparity network at the new camera's disparity range.
 
-Why: a monodepth network outputs disparity as a fraction of the image width, `0.3 * sigmoid(z)`. The
-same scene point has a disparity proportional to baseline / field of view, so a model trained on a
-82.5-degree pinhole camera with a 1 m baseline predicts, on 360-degree panoramas with a 0.26 m baseline,
-disparities about (1 / 0.26) * (360 / 82.5) = 17x too large (an untrained one: 0.155 W against a true
-median of 0.023 W). The photometric loss only pulls a disparity towards the truth from within a pixel
-or two, so such a run does not recover in minutes (README, "Fine-tuning").
+Why: a monodepth network outputs disparity as a fraction of the image width, `0.3 * sigmoid(z)`, and
+the same scene point's disparity scales with baseline / field of view. An untrained net outputs about
+0.155 W everywhere; on the synthetic 360-degree panoramas (0.26 m baseline) the true median is 0.024 W.
+The photometric loss only pulls a disparity towards the truth from within a pixel or two, so a run that
+starts that far off does not recover in minutes (README, "Fine-tuning converted weights").
 
 What: every disparity-head bias (the card's layers with the `disp` activation, all four scales) is
 shifted by log(k). Since 0.3 * sigmoid(z + log k) = 0.3 * k e^z / (1 + k e^z) ~ k * 0.3 * sigmoid(z)

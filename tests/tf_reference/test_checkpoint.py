@@ -62,3 +62,20 @@ def test_seed_changes_weights(tmp_path):
     name = "model/encoder/Conv/weights"
     assert not np.array_equal(a[name], b[name])
     np.testing.assert_array_equal(a[name], seeded_weights(0)[name])
+
+
+def test_given_weights_are_written_as_they_are(tmp_path):
+    """State dict -> torch_to_tf -> upstream checkpoint holds exactly those values (the benchmark path)."""
+    from panoconv.converter.name_map import torch_to_tf
+
+    rng = np.random.default_rng(7)
+    state = {row.torch_name: rng.normal(size=row.torch_shape).astype(np.float32) for row in arch.NAME_TABLE}
+    values = torch_to_tf(state, arch.NAME_TABLE)
+    prefix = make_checkpoint(CheckpointSpec(tmp_path / "model", step=7), values)
+    reader = _reader(prefix)
+    for row in arch.NAME_TABLE:
+        back = row.layout.to_torch(reader.get_tensor(row.tf_name))
+        np.testing.assert_array_equal(back, state[row.torch_name])
+    values.pop("model/decoder/Conv_17/biases")
+    with pytest.raises(ValueError, match=r"missing \['model/decoder/Conv_17/biases'\]"):
+        make_checkpoint(CheckpointSpec(tmp_path / "other", step=7), values)
