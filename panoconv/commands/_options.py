@@ -47,3 +47,12 @@ def range_option(help: str) -> Callable:
     """`--range LO,HI|auto` for colour-mapped pictures."""
     return click.option("--range", "value_range", type=RangeType(), default="auto", show_default=True,
                         help=help)
+
+
+def max_pixels_option() -> Callable:
+    """`--max-pixels N`: images whose header declares more pixels are refused before any decoding."""
+    from panoconv.io.images import DEFAULT_MAX_PIXELS
+
+    return click.option("--max-pixels", type=click.IntRange(min=1), default=DEFAULT_MAX_PIXELS, show_default=True,
+                        help="Refuse images larger than this many pixels (read from the header, before "
+                        "decoding).")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from panoconv.commands._options import arch_option, range_option
+from panoconv.commands._options import arch_option, max_pixels_option, range_option
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,7 @@ def _split(value: str) -> tuple[str, ...]:
 @click.option("--colorbar", is_flag=True, help="PNG: add a colour bar with the range and units below the map.")
 @click.option("--input-order", type=click.Choice(["rgb", "bgr"]), default=None,
               help="Channel order the network is fed [default: as the weights record it, else rgb].")
+@max_pixels_option()
 @click.option("--skip-bad", is_flag=True, help="Report unreadable or unusable inputs and continue.")
 @click.option("--force", is_flag=True, help="Overwrite existing outputs.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
@@ -52,7 +53,7 @@ def command(inputs: tuple[Path, ...], pairs: tuple[tuple[Path, Path], ...], weig
             camera: str, save: str, postprocess: bool, raw: bool, batch_size: int, baseline: float | None,
             focal: float | None, net_width: int, arch: str | None, cmap: str,
             value_range: tuple[float, float] | None, colorbar: bool, input_order: str | None,
-            skip_bad: bool, force: bool, as_json: bool) -> None:
+            max_pixels: int, skip_bad: bool, force: bool, as_json: bool) -> None:
     """Predict disparity / depth for INPUTS (images, folders or .txt file lists).
 
     Stereo networks take left/right pairs: --pair LEFT RIGHT, or .txt lists of `left right` lines.
@@ -65,7 +66,8 @@ def command(inputs: tuple[Path, ...], pairs: tuple[tuple[Path, Path], ...], weig
                          save=_split(save), postprocess=postprocess, raw=raw, batch_size=batch_size,
                          baseline=baseline, focal=focal, recipe=PanoramaRecipe(net_width=net_width), arch=arch, cmap=cmap,
                          value_range=value_range, colorbar=colorbar,
-                         skip_bad=skip_bad, force=force, input_order=input_order)
+                         skip_bad=skip_bad, force=force, input_order=input_order,
+                         max_pixels=max_pixels)
     results = predict(req)
     failed = [r for r in results if not r.ok]
     if as_json:

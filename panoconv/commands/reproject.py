@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from panoconv.commands._options import max_pixels_option
+
 
 @click.command("reproject")
 @click.argument("list_file", type=click.Path(path_type=Path))
@@ -18,11 +20,12 @@ import click
               help="Source focal length in pixels [default: KITTI's, chosen by image width].")
 @click.option("--height", type=int, default=None, help="Output height [default: source height].")
 @click.option("--width", type=int, default=None, help="Output width [default: source width].")
+@max_pixels_option()
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
 def command(list_file: Path, data_root: Path, out: Path, fov_deg: float, focal: float | None,
-            height: int | None, width: int | None, force: bool) -> None:
+            height: int | None, width: int | None, max_pixels: int, force: bool) -> None:
     """Reproject both views of every pair of LIST onto equirectangular crops of --fov degrees."""
     from panoconv.data.reproject import ReprojectRequest, reproject
 
-    req = ReprojectRequest(list_file, data_root, out, fov_deg, focal, height, width, force)
+    req = ReprojectRequest(list_file, data_root, out, fov_deg, focal, height, width, force, max_pixels=max_pixels)
     click.echo(str(reproject(req)))

@@ -23,7 +23,7 @@ from panoconv.data.filelist import read_pair_list
 from panoconv.data.synth.cameras import lonlat_grid, lonlat_to_ray
 from panoconv.errors import PanoconvError
 from panoconv.io.atomic import atomic_dir
-from panoconv.io.images import load_rgb
+from panoconv.io.images import ImageReadError, image_size, load_rgb
 from panoconv.io.overlap import check_not_input
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,7 @@ class ReprojectRequest:
     width: int | None = None
     force: bool = False
     progress: bool = True
+    max_pixels: int | None = None  # refuse larger images from their header (None: DEFAULT_MAX_PIXELS)
 
 
 def focal_for(width: int, focal: float | None) -> float:
@@ -104,20 +105,21 @@ def reproject(req: ReprojectRequest) -> Path:
         raise PanoconvError("--height and --width must be positive")
     pairs = read_pair_list(req.list_file, req.data_root)
     check_not_input(req.out, [req.list_file, *(p for e in pairs.entries for p in (e.left, e.right))])
-    _check_first_focal(pairs.entries[0].left, req.focal)  # fail before any output or progress bar
+    _check_first_focal(pairs.entries[0].left, req.focal, req.max_pixels)  # fail before any output or progress bar
     root = Path(req.data_root).resolve()
     rows: list[str] = []
     focals: set[float] = set()
     with atomic_dir(req.out, force=req.force) as tmp:
         done: set[str] = set()
-        for entry in tqdm(pairs.entries, desc="reproject", unit="pair", disable=not req.progress):
+        for entry in tqdm(pairs.entries, desc="reproject", unit="pair",
+                          disable=None if req.progress else True):  # None: no bar off a terminal
             names = []
             for src in (entry.left, entry.right):
                 rel = _relative_png(src, root, entry.where())
                 names.append(rel)
                 if rel in done:
                     continue
-                image = load_rgb(src).pixels
+                image = load_rgb(src, req.max_pixels).pixels
                 f = focal_for(image.shape[1], req.focal)
                 focals.add(f)
                 out_h, out_w = req.height or image.shape[0], req.width or image.shape[1]
@@ -136,12 +138,11 @@ def reproject(req: ReprojectRequest) -> Path:
     return Path(req.out)
 
 
-def _check_first_focal(path: Path, focal: float | None) -> None:
+def _check_first_focal(path: Path, focal: float | None, max_pixels: int | None) -> None:
     """Cheap header read of the first image so a missing --focal is reported up front."""
     try:
-        with Image.open(path) as img:
-            width = img.size[0]
-    except OSError:
+        width = image_size(path, max_pixels)[0]
+    except ImageReadError:
         return  # the real load reports the unreadable file with its line
     focal_for(width, focal)
 

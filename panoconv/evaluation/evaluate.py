@@ -71,6 +71,7 @@ class EvaluateRequest:
     skip_bad: bool = False  # skip unreadable / empty samples (and bad 3D60 rows), each reported
     datasets: tuple[str, ...] | None = None  # 3D60: keep rows of these source data sets
     skipped_file: Path | None = None  # 3D60: write every skipped split row here
+    max_pixels: int | None = None  # refuse larger images from their header (None: DEFAULT_MAX_PIXELS)
     upstream_protocol: bool = False  # infinite predicted depth -> 1e-3 m and kept, as upstream (protocols.py)
     models: tuple[nn.Module, ...] = field(default=(), compare=False)  # preloaded, instead of weights
 
@@ -166,8 +167,8 @@ def _score_sample(model: nn.Module, card: ArchCard, sample: Sample, data: EvalDa
     """One sample (a stereo card also gets its right image)."""
     where = sample.label()
     try:
-        image = load_rgb(sample.image)
-        right = load_rgb(sample.right).pixels if card.stereo else None
+        image = load_rgb(sample.image, req.max_pixels)
+        right = load_rgb(sample.right, req.max_pixels).pixels if card.stereo else None
         gt = data.read_gt(sample.gt)
     except (ImageReadError, ExrReadError, GroundTruthError) as err:
         raise GroundTruthError(f"{sample.where}: {err}" if sample.where else str(err)) from None

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Callable, Literal
 
 import numpy as np
-from PIL import Image
 
 from panoconv.evaluation.protocols import GroundTruthError
+from panoconv.io.images import ImageReadError, open_image
 
 Protocol = Literal["kitti-stereo", "eigen", "panorama"]
 #: how a monodepth disparity (fraction of width) becomes metric depth
@@ -65,8 +65,10 @@ class EvalData:
 def read_png16(path: Path, scale: float = 256.0) -> np.ndarray:
     """A 16-bit png (KITTI disparity or depth) as float32 / scale; 0 stays 0 (invalid)."""
     try:
-        with Image.open(path) as img:
+        with open_image(path) as img:
             arr = np.asarray(img)
+    except ImageReadError as err:
+        raise GroundTruthError(str(err)) from None
     except (OSError, ValueError) as err:
         raise GroundTruthError(f"{path}: unreadable ground truth ({err})") from None
     if arr.dtype != np.uint16 and arr.dtype != np.int32:

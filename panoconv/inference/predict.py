@@ -67,6 +67,7 @@ class PredictRequest:
     force: bool = False
     progress: bool = True
     input_order: str | None = None  # override the channel order the weights record (rgb | bgr)
+    max_pixels: int | None = None  # refuse larger images from their header (None: DEFAULT_MAX_PIXELS)
     model: nn.Module | None = field(default=None, compare=False)  # an already loaded model
 
 
@@ -196,8 +197,8 @@ def _load_item(path: Path, right_path: Path | None, stem: str, req: PredictReque
                card: ArchCard, declared: tuple[str, str] | None = None) -> _Item | PredictResult:
     result = PredictResult(path)
     try:
-        loaded = load_rgb(path)
-        right = load_rgb(right_path).pixels if right_path is not None else None
+        loaded = load_rgb(path, req.max_pixels)
+        right = load_rgb(right_path, req.max_pixels).pixels if right_path is not None else None
         check_pair(card, loaded.pixels, right, str(path))
         h, w = loaded.pixels.shape[:2]
         choice = choose_camera(req.camera, path, h, w, declared=declared and declared[0],

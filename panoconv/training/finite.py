@@ -10,27 +10,11 @@ trainer turns into `TrainingDiverged` naming the parameters that went non-finite
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 import torch
 
 from panoconv.losses._finite import all_finite
-
-
-def nonfinite_tensors(tensors: Iterable[tuple[str, Any]]) -> list[str]:
-    """`name (k of n)` for every floating tensor holding NaN or inf."""
-    found = []
-    for name, value in tensors:
-        if isinstance(value, torch.Tensor) and value.is_floating_point():
-            bad = int((~torch.isfinite(value)).sum())
-            if bad:
-                found.append(f"{name} ({bad} of {value.numel()})")
-    return found
-
-
-def summarise(names: list[str], limit: int = 3) -> str:
-    more = f" and {len(names) - limit} more" if len(names) > limit else ""
-    return ", ".join(names[:limit]) + more
 
 
 def nonfinite_samples(batch: Mapping[str, Any]) -> tuple[list[str], list[int]]:

@@ -35,8 +35,8 @@ from panoconv.training.checkpoint import find_resume_checkpoint, latest_checkpoi
 from panoconv.training.config import ConfigError, TrainConfig
 from panoconv.training.disp_init import apply_disp_init
 from panoconv.training.export import write_weights
+from panoconv.training.finite import describe_rows, nonfinite_samples
 from panoconv.training.freeze import freeze
-from panoconv.training.finite import describe_rows, nonfinite_samples, nonfinite_tensors, summarise
 from panoconv.training.interrupt import StopRequest, TrainingInterrupted, ignore_stop_signals
 from panoconv.training.monitor import Monitor
 from panoconv.training.registry import create_task, resolve_config
@@ -45,6 +45,7 @@ from panoconv.training.sampler import InterleavedBatchSampler
 from panoconv.training.schedule import build_scheduler
 from panoconv.training.state import RunState
 from panoconv.training.validate import validate
+from panoconv.weights.finite import nonfinite_tensors, summarise
 
 log = logging.getLogger(__name__)
 

@@ -25,6 +25,7 @@ from panoconv.arch import ArchCard, UnknownArchitectureError, UnsupportedOptionE
 from panoconv.arch._detect import ArchitectureMismatchError, detect_card, mismatch_message
 from panoconv.errors import CheckpointError
 from panoconv.weights.files import load_weights
+from panoconv.weights.finite import check_finite_weights
 from panoconv.weights.pytorch_source import match_key_maps
 
 log = logging.getLogger(__name__)
@@ -118,6 +119,7 @@ def load_model(path: Path | str, *, architecture: str | None = None, ring_pad: b
     """
     state, metadata = load_weights(Path(path))
     resolved = resolve_weights(path, state, metadata, architecture)
+    check_finite_weights(path, resolved.state)
     card = resolved.card
     model = card.build(**model_options(card, metadata, ring_pad))
     model.load_state_dict(resolved.state, strict=True)
