@@ -6,6 +6,9 @@ ResNet50 encoder: `panoconv.pt_model._decoder`). Input (B, C, H, W) with H, W mu
 of 128, RGB in [0, 1]; C = 3, or 6 for the stereo variant (left and right concatenated on channels).
 Output: four disparity maps `[disp1 (B,2,H,W), disp2 (H/2), disp3 (H/4), disp4 (H/8)]`; channel 0 is
 the left disparity, channel 1 the right, both as fractions of the image width in (0, 0.3).
+
+`MonodepthNet` (card + encoder + shared decoder, ring-padding switch, input check) is the base of both
+encoders' networks; the ResNet50 one is `panoconv.pt_model.monodepth_resnet`.
 """
 
 from __future__ import annotations

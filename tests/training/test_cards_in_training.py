@@ -39,7 +39,8 @@ def _batch(h: int = 128, w: int = 128) -> dict:
     }
 
 
-@pytest.mark.parametrize("arch, channels", [("monodepth-vgg", 3), ("monodepth-vgg-stereo", 6)])
+@pytest.mark.parametrize("arch, channels", [("monodepth-vgg", 3), ("monodepth-vgg-stereo", 6),
+                                            ("monodepth-resnet50", 3), ("monodepth-resnet50-stereo-deconv", 6)])
 def test_the_model_sees_what_the_card_takes(arch, channels):
     task = StereoTask(StereoRecipe(arch=arch), height=128, width=128)
     model, batch = _Pyramid(), _batch()
@@ -57,6 +58,9 @@ def test_size_not_a_multiple_of_the_card_is_refused():
     with pytest.raises(PanoconvError, match="100x256 do not suit monodepth-vgg-stereo: both must be positive multiples "
                                             "of 128"):
         StereoTask(StereoRecipe(arch="monodepth-vgg-stereo"), height=100, width=256)
+    StereoTask(StereoRecipe(arch="monodepth-resnet50"), height=192, width=640)  # ResNet50: multiples of 64
+    with pytest.raises(PanoconvError, match="do not suit monodepth-resnet50: both must be positive multiples of 64"):
+        StereoTask(StereoRecipe(arch="monodepth-resnet50"), height=96, width=200)
 
 
 def _weights(tmp_path, arch: str, metadata: bool = True):
@@ -71,6 +75,8 @@ def test_init_weights_choose_the_card(tmp_path):
     assert (
         resolve_config(TrainConfig(data=spec, init=str(stereo), arch="monodepth-vgg")).arch == "monodepth-vgg"
     )
+    resnet = _weights(tmp_path, "monodepth-resnet50", metadata=False)
+    assert resolve_config(TrainConfig(data=spec, init=str(resnet))).arch == "monodepth-resnet50"
     with pytest.raises(ConfigError, match="rectnet is trained with --task supervised, not --task stereo"):
         resolve_config(TrainConfig(data=spec, arch="rectnet"))
 
