@@ -30,8 +30,28 @@ COMMANDS: list[tuple[str, str]] = [
 ]
 
 
+class OneLineUsageError(click.UsageError):
+    """A usage error shown as one line (the usage text is one `-h` away), exit code 2."""
+
+    def show(self, file=None) -> None:
+        where = self.ctx.command_path if self.ctx is not None else "panoconv"
+        click.echo(f"Error: {self.format_message()} (see '{where} -h')", file=file or sys.stderr)
+
+
+def _one_line(err: click.UsageError) -> click.UsageError:
+    if isinstance(err, click.exceptions.NoArgsIsHelpError):  # a bare group: its help is the answer
+        return err
+    return OneLineUsageError(err.format_message(), err.ctx)
+
+
 class PanoconvGroup(click.Group):
     """Loads commands on first use (TensorFlow is heavy) and turns user errors into one-line exits."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as err:
+            raise _one_line(err) from None
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return [name for name, _ in COMMANDS]
@@ -47,6 +67,8 @@ class PanoconvGroup(click.Group):
             return super().invoke(ctx)
         except PanoconvError as err:
             raise click.ClickException(str(err)) from None
+        except click.UsageError as err:
+            raise _one_line(err) from None
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             sys.exit(130)

@@ -153,6 +153,13 @@ class ArchCard:
                 f"got {height}x{width} (e.g. {hint})"
             )
 
+    def check_inputs(self, images: bool, pairs: bool) -> None:
+        """Single images (`--image`) for monocular cards, left/right pairs (`--pair`) for stereo ones."""
+        if self.stereo and images:
+            raise PanoconvError(f"{self.name} is a stereo network: give images as --pair LEFT RIGHT, not --image")
+        if not self.stereo and pairs:
+            raise PanoconvError(f"{self.name} takes single images: give --image, not --pair")
+
     def require_tf(self) -> None:
         if not self.tf_born:
             raise PanoconvError(

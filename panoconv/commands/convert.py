@@ -28,6 +28,14 @@ def command(source: Path, out: Path, arch: str | None, ring_pad: bool, allow_mis
     """Map SOURCE (an `extract` store, the earlier port's numpy folder, a TF checkpoint, or another
     project's PyTorch .pth such as OmniDepth-PyTorch's) onto the PyTorch model. Strict: every parameter
     filled exactly once and every model tensor used."""
+    from panoconv.readers.locate import locate
+    from panoconv.errors import PanoconvError
+    from panoconv.io.paths import WEIGHT_SUFFIXES
+
+    if not source.exists():
+        locate(source)  # a TF prefix (model-180000) names no file itself; else one line, before torch loads
+    if out.suffix.lower() not in WEIGHT_SUFFIXES:
+        raise PanoconvError(f"{out}: unknown weights format; name it .safetensors (recommended) or .pt")
     from panoconv.converter.convert import ConvertRequest, convert
 
     result = convert(ConvertRequest(source, out, arch, ring_pad, allow_missing, force, input_order))

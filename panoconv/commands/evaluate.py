@@ -22,14 +22,15 @@ from panoconv.commands._options import arch_option, max_pixels_option
 @click.option("--split", default="test", show_default=True, help="synth: which split list.")
 @click.option("--crop", type=click.Choice(["garg", "eigen", "none"]), default=None,
               help="Depth-map crop [default: garg for --kind eigen, none otherwise].")
-@click.option("--max-depth", type=float, default=None, help="Depth cap [default: 80 m KITTI, 8 m panoramas].")
+@click.option("--max-depth", type=click.FloatRange(min=0, min_open=True), default=None, help="Depth cap [default: 80 m KITTI, 8 m panoramas].")
 @click.option("--median-scaling/--no-median-scaling", default=None,
               help="Per-image median scaling [default: on for panoramas, off otherwise].")
 @click.option("--postprocess/--no-postprocess", default=True, show_default=True,
               help="Rectilinear: monodepth flip pass with edge blending.")
-@click.option("--net-width", default=1024, show_default=True, type=int, help="Panorama network input width.")
+@click.option("--net-width", default=1024, show_default=True, type=click.IntRange(min=1),
+              help="Panorama network input width.")
 @arch_option("Architecture [default: recorded in the weights, else detected from them].")
-@click.option("--limit", type=int, default=None, help="Evaluate only the first N images.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Evaluate only the first N images.")
 @max_pixels_option()
 @click.option("--skip-bad", is_flag=True,
               help="Skip bad split rows and unreadable or empty samples (each reported) instead of stopping.")
@@ -49,8 +50,12 @@ def command(data: Path, weights: tuple[Path, ...], kind: str, root: Path | None,
     """Evaluate depth predictions on DATA: abs_rel, sq_rel, rmse, rmse_log, a1-a3 (and d1_all on KITTI,
     printed in percent). 3D60 data also gets one row per source data set beside each model's overall row."""
     from panoconv.data.threed60_paths import parse_datasets
-    from panoconv.evaluation.evaluate import EvaluateRequest, evaluate
     from panoconv.inference.recipe import PanoramaRecipe
+    from panoconv.io.paths import weights_file
+
+    weights = tuple(weights_file(w, "-w") for w in weights)  # before torch is imported: fails fast
+    only = parse_datasets(datasets)
+    from panoconv.evaluation.evaluate import EvaluateRequest, evaluate
 
     if skip_bad and skipped_rows is None and kind == "3d60":
         stem = (data / f"3d60_{split}.txt").stem if data.is_dir() else data.stem
@@ -59,6 +64,6 @@ def command(data: Path, weights: tuple[Path, ...], kind: str, root: Path | None,
                                       split=split, crop=crop, max_depth=max_depth, median_scaling=median_scaling,
                                       postprocess=postprocess, recipe=PanoramaRecipe(net_width=net_width),
                                       arch=arch, limit=limit, skip_bad=skip_bad,
-                                      datasets=parse_datasets(datasets), skipped_file=skipped_rows,
+                                      datasets=only, skipped_file=skipped_rows,
                                       upstream_protocol=upstream_protocol, max_pixels=max_pixels))
     click.echo(report.to_json() if as_json else report.to_table())

@@ -21,6 +21,9 @@ import click
 def command(checkpoint: Path, out: Path, fmt: str, include_optimizer: bool, force: bool,
             as_json: bool) -> None:
     """Copy CHECKPOINT's variables (TF1/TF2 prefix, file or folder; Keras .h5) into OUT, verified."""
+    from panoconv.readers.locate import locate
+
+    locate(checkpoint)  # a missing or wrong path fails here, before torch is imported
     from panoconv.weights.extract import ExtractRequest, extract
 
     show_progress = not as_json and logging.getLogger().isEnabledFor(logging.INFO)  # off under -q

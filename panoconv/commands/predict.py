@@ -17,6 +17,24 @@ def _split(value: str) -> tuple[str, ...]:
     return tuple(s.strip() for s in value.split(",") if s.strip())
 
 
+def _check_arguments(inputs: tuple[Path, ...], pairs: tuple[tuple[Path, Path], ...], weights: Path, out_dir: Path,
+                     save: tuple[str, ...]) -> Path:
+    """What can be checked before torch is imported; returns the weights file (`-w FOLDER`: its only one)."""
+    from panoconv.errors import PanoconvError
+    from panoconv.inference.outputs import check_save_kinds
+    from panoconv.io.paths import existing_file, existing_path, weights_file
+
+    check_save_kinds(save)
+    for item in inputs:
+        existing_path(item, "file (INPUTS are images, folders or .txt lists)")
+    for pair in pairs:
+        for image in pair:
+            existing_file(image, "image")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise PanoconvError(f"{out_dir}: exists and is not a folder (-o takes an output folder)")
+    return weights_file(weights, "-w")
+
+
 @click.command("predict")
 @click.argument("inputs", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--pair", "pairs", nargs=2, multiple=True, type=click.Path(path_type=Path),
@@ -31,12 +49,12 @@ def _split(value: str) -> tuple[str, ...]:
               help="Comma list of disp (npy, width fractions), depth (npy, metres), png, ply.")
 @click.option("--postprocess", is_flag=True, help="Rectilinear: monodepth flip pass with edge blending.")
 @click.option("--raw", is_flag=True, help="Keep the network-resolution output (no resize back).")
-@click.option("--batch-size", "-b", default=4, show_default=True, type=int)
-@click.option("--baseline", type=float, default=None,
+@click.option("--batch-size", "-b", default=4, show_default=True, type=click.IntRange(min=1))
+@click.option("--baseline", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Stereo baseline in metres [default: 0.54 rectilinear, 0.472 panorama].")
-@click.option("--focal", type=float, default=None, help="Rectilinear focal length in px at the input width "
+@click.option("--focal", type=click.FloatRange(min=0, min_open=True), default=None, help="Rectilinear focal length in px at the input width "
               "[default: KITTI's for the width].")
-@click.option("--net-width", default=1024, show_default=True, type=int,
+@click.option("--net-width", default=1024, show_default=True, type=click.IntRange(min=1),
               help="Panorama: network input width (a multiple of the card's size multiple: 128 VGG, 64 ResNet50).")
 @arch_option("Architecture [default: recorded in the weights, else detected from them].")
 @click.option("--cmap", default="magma", show_default=True, help="Matplotlib colormap of the PNGs.")
@@ -58,10 +76,11 @@ def command(inputs: tuple[Path, ...], pairs: tuple[tuple[Path, Path], ...], weig
 
     Stereo networks take left/right pairs: --pair LEFT RIGHT, or .txt lists of `left right` lines.
     """
-    from panoconv.inference import PanoramaRecipe, PredictRequest, predict
-
     if not inputs and not pairs:
         raise click.UsageError("give INPUTS (images, folders, .txt lists) or --pair LEFT RIGHT")
+    weights = _check_arguments(inputs, pairs, weights, out_dir, _split(save))
+    from panoconv.inference import PanoramaRecipe, PredictRequest, predict
+
     req = PredictRequest(weights=weights, inputs=inputs, pairs=pairs, out_dir=out_dir, camera=camera,
                          save=_split(save), postprocess=postprocess, raw=raw, batch_size=batch_size,
                          baseline=baseline, focal=focal, recipe=PanoramaRecipe(net_width=net_width), arch=arch, cmap=cmap,

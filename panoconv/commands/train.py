@@ -10,6 +10,7 @@ a line saying how to continue (`--resume`); a second Ctrl-C aborts at once.
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -17,6 +18,8 @@ import click
 
 from panoconv.commands._options import arch_option
 from panoconv.errors import PanoconvError
+
+log = logging.getLogger(__name__)
 
 
 def _per_data(name: str, values: tuple, count: int) -> list:
@@ -44,11 +47,35 @@ def _warp_from_meta(root: Path) -> str | None:
         return None
 
 
+#: The list a data-set folder given as --data / --val-data stands for, by task (first one present).
+_FOLDER_LISTS = {("stereo", True): ("train.txt",), ("stereo", False): ("val.txt",),
+                 ("supervised", True): ("3d60_train.txt", "train.txt"),
+                 ("supervised", False): ("3d60_val.txt", "val.txt")}
+
+
+def data_list(path: Path, task: str, training: bool) -> Path:
+    """--data LIST (a file), or a data-set folder such as `panoconv synth`'s: its train / val list."""
+    option = "--data" if training else "--val-data"
+    if path.is_file():
+        return path
+    if not path.exists():
+        raise PanoconvError(f"{path}: no such file list ({option} takes a list file or a data-set folder)")
+    names = _FOLDER_LISTS.get((task, training), ("train.txt",) if training else ("val.txt",))
+    for name in names:
+        if (path / name).is_file():
+            log.info("%s %s: using %s", option, path, path / name)
+            return path / name
+    raise PanoconvError(f"{path}: is a folder without {' or '.join(names)}; give the list file, e.g. "
+                        f"{option} {path / names[0]}")
+
+
 def build_specs(task: str, data: tuple[Path, ...], roots: tuple[Path, ...], warps: tuple[str, ...],
                 fovs: tuple[float, ...], val: tuple[Path, ...]) -> tuple[list, list]:
     """`DataSpec`s of the training and validation lists from the repeated options."""
     from panoconv.training.config import DataSpec
 
+    data = tuple(data_list(Path(d), task, True) for d in data)
+    val = tuple(data_list(Path(v), task, False) for v in val)
     n = len(data)
     root_list = _per_data("data-root", roots, n)
     warp_list = _per_data("warp", warps, n)
@@ -69,6 +96,16 @@ def build_specs(task: str, data: tuple[Path, ...], roots: tuple[Path, ...], warp
     twins = [specs[i] if len(val) == n else specs[0] for i in range(len(val))]
     val_specs = [DataSpec(str(v), t.root, t.warp, t.fov_deg) for v, t in zip(val, twins)]
     return specs, val_specs
+
+
+def _check_size(config) -> None:
+    """--height/--width against the architecture, when it is known without reading weights."""
+    from panoconv.arch import DEFAULT_ARCH
+    from panoconv.training.sizes import check_train_size
+
+    arch = config.arch or (DEFAULT_ARCH if config.task == "stereo" and not config.init else None)
+    if arch is not None:
+        check_train_size(arch, config.height, config.width)
 
 
 @click.command("train")
@@ -139,10 +176,12 @@ def command(data, roots, warps, fovs, val, task, arch, init, out, epochs, batch_
             lr_warmup, lr_schedule_steps, disp_init, resume, force) -> None:
     """Train with the task's published recipe; checkpoints, TensorBoard logs, model.safetensors in --out."""
     from panoconv.data.threed60_paths import parse_datasets
-    from panoconv.training import TrainConfig, train
-    from panoconv.training.interrupt import EXIT_INTERRUPTED, TrainingInterrupted
+    from panoconv.io.paths import weights_file
+    from panoconv.training.config import TrainConfig  # torch-free: arguments are checked before torch loads
 
     specs, val_specs = build_specs(task, data, roots, warps, fovs, val)
+    if init is not None:
+        init = weights_file(init, "--init")
     config = TrainConfig(data=tuple(specs), val_data=tuple(val_specs), task=task, arch=arch,
                          init=None if init is None else str(init), epochs=epochs, batch_size=batch_size,
                          lr=lr,
@@ -154,6 +193,10 @@ def command(data, roots, warps, fovs, val, task, arch, init, out, epochs, batch_
                          checkpoint_minutes=checkpoint_minutes or None, keep_checkpoints=keep_checkpoints,
                          log_every=log_every, val_every=val_every, num_workers=num_workers, threads=threads,
                          device=device, resume=resume, force=force)
+    _check_size(config)
+    from panoconv.training import train
+    from panoconv.training.interrupt import EXIT_INTERRUPTED, TrainingInterrupted
+
     try:
         result = train(config)
     except TrainingInterrupted as stopped:

@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from panoconv.commands._options import arch_option
+
+if TYPE_CHECKING:
+    from panoconv.arch import ArchCard
 
 _DTYPES = {"float32": ("float32",), "float64": ("float64",), "both": ("float32", "float64")}
 
@@ -16,7 +20,8 @@ _DTYPES = {"float32": ("float32",), "float64": ("float64",), "both": ("float32",
 @click.command("verify")
 @click.argument("checkpoint", type=click.Path(path_type=Path))
 @click.option("--weights", type=click.Path(path_type=Path), help="Converted weights (default: convert in memory).")
-@click.option("--tol", default=1e-6, show_default=True, help="Pass when every output's MSE <= tol.")
+@click.option("--tol", default=1e-6, show_default=True, type=click.FloatRange(min=0),
+              help="Pass when every output's MSE <= tol.")
 @click.option("--dtype", "dtype", type=click.Choice(list(_DTYPES)), default="both", show_default=True)
 @click.option("--image", "images", multiple=True, type=click.Path(path_type=Path), help="Also feed this image.")
 @click.option("--pair", "pairs", nargs=2, multiple=True, type=click.Path(path_type=Path),
@@ -26,7 +31,8 @@ _DTYPES = {"float32": ("float32",), "float64": ("float64",), "both": ("float32",
 @click.option("--width", default=512, show_default=True)
 @click.option("--ring-pad", is_flag=True, help="Ring padding on both sides (panorama mode).")
 @click.option("--seed", default=0, show_default=True, help="Seed for the random input images.")
-@click.option("--random-images", default=1, show_default=True, help="How many seeded random inputs.")
+@click.option("--random-images", default=1, show_default=True, type=click.IntRange(min=0),
+              help="How many seeded random inputs.")
 @click.option("--layers/--no-layers", default=True, show_default=True, help="Print the per-layer table.")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable report on stdout.")
 @click.option("--report", "report_dir", type=click.Path(path_type=Path), help="Write report.md + plot here.")
@@ -38,8 +44,10 @@ _DTYPES = {"float32": ("float32",), "float64": ("float64",), "both": ("float32",
 @click.option("--warp", type=click.Choice(["rectilinear", "equirectangular"]), default="rectilinear",
               show_default=True, help="With --loss: the warp of the stereo reconstruction.")
 @click.option("--fov", default=82.5, show_default=True, help="With --loss --warp equirectangular: fov in degrees.")
-@click.option("--batch", default=2, show_default=True, help="With --loss: stereo pairs per batch.")
-@click.option("--adam-steps", default=5, show_default=True, help="With --loss: optimiser steps to compare.")
+@click.option("--batch", default=2, show_default=True, type=click.IntRange(min=1),
+              help="With --loss: stereo pairs per batch.")
+@click.option("--adam-steps", default=5, show_default=True, type=click.IntRange(min=0),
+              help="With --loss: optimiser steps to compare.")
 @click.option("--pipeline", "pipeline_mode", is_flag=True,
               help="Instead: compare the whole predict pipeline on a panorama (--image, else a seeded one).")
 def command(checkpoint: Path, weights: Path | None, tol: float, dtype: str, images: tuple[Path, ...],
@@ -57,16 +65,27 @@ def command(checkpoint: Path, weights: Path | None, tol: float, dtype: str, imag
     """
     if loss_mode and pipeline_mode:
         raise click.UsageError("--loss and --pipeline are separate checks; give one")
+    # Everything the user can get wrong is checked before TensorFlow and torch are imported (seconds).
+    from panoconv.converter.cards import resolve_card
+    from panoconv.converter.sources import open_source
+    from panoconv.io.paths import existing_file, weights_file
+
+    card = resolve_card(open_source(checkpoint), arch)
+    weights = weights_file(weights, "--weights") if weights is not None else None
+    card.check_inputs(bool(images), bool(pairs))
+    for image in [*images, *(p for pair in pairs for p in pair)]:
+        existing_file(image, "image")
     if loss_mode:
-        _verify_loss(checkpoint, arch, _DTYPES[dtype], height, width, warp, fov, batch, seed, adam_steps, as_json)
+        _verify_loss(checkpoint, card, _DTYPES[dtype], height, width, warp, fov, batch, seed, adam_steps, as_json)
     if pipeline_mode:
-        _verify_pipeline(checkpoint, _DTYPES[dtype], images, seed, as_json)
+        _verify_pipeline(checkpoint, card, _DTYPES[dtype], images, seed, as_json)
+    card.check_size(height, width)
     from panoconv.parity.network import VerifyRequest, run_network_parity
     from panoconv.parity.report import to_json, to_table, write_markdown
 
     request = VerifyRequest(checkpoint, weights, tol, _DTYPES[dtype], height, width, ring_pad, tuple(images),
                             random_images, seed, arch, tuple(pairs))
-    report = run_network_parity(request)
+    report = run_network_parity(request, card=card)
     if report_dir is not None:
         written = write_markdown(report, report_dir, plot_metric)
         click.echo(f"report written to {written}", err=True)
@@ -77,42 +96,39 @@ def command(checkpoint: Path, weights: Path | None, tol: float, dtype: str, imag
     sys.exit(0 if report.passed else 1)
 
 
-def _verify_loss(checkpoint: Path, arch: str | None, dtypes: tuple[str, ...], height: int, width: int, warp: str,
+def _verify_loss(checkpoint: Path, card: ArchCard, dtypes: tuple[str, ...], height: int, width: int, warp: str,
                  fov: float, batch: int, seed: int, adam_steps: int, as_json: bool) -> None:
     from panoconv.errors import PanoconvError
-    from panoconv.parity.loss import LossParityRequest, run_loss_parity
-    from panoconv.parity.network import resolve_checkpoint_card
-    from panoconv.parity.weights import tf_reference_weights
 
-    card = resolve_checkpoint_card(checkpoint, arch)
     if not card.tf_born or card.task != "stereo":
         raise PanoconvError(f"{checkpoint}: --loss compares monodepth networks; this is a {card.name}")
     card.check_size(height, width)
+    from panoconv.parity.loss import LossParityRequest, run_loss_parity
+    from panoconv.parity.weights import tf_reference_weights
+
     report = run_loss_parity(LossParityRequest(tf_reference_weights(checkpoint, card), warp, fov, dtypes, height,
                                                width, batch, seed, adam_steps, arch=card.name))
     click.echo(report.to_json() if as_json else report.to_table())
     sys.exit(0 if report.passed else 1)
 
 
-def _require_default_card(checkpoint: Path, mode: str) -> None:
+def _require_default_card(checkpoint: Path, card: ArchCard, mode: str) -> None:
     """--pipeline compares the monodepth-vgg network only (so far): refuse other cards in one line."""
     from panoconv.arch import DEFAULT_ARCH
     from panoconv.errors import PanoconvError
-    from panoconv.parity.network import resolve_checkpoint_card
 
-    card = resolve_checkpoint_card(checkpoint)
     if card.name != DEFAULT_ARCH:
         raise PanoconvError(f"{checkpoint}: {mode} compares {DEFAULT_ARCH} only; this is a {card.name}")
 
 
-def _verify_pipeline(checkpoint: Path, dtypes: tuple[str, ...], images: tuple[Path, ...], seed: int,
+def _verify_pipeline(checkpoint: Path, card: ArchCard, dtypes: tuple[str, ...], images: tuple[Path, ...], seed: int,
                      as_json: bool) -> None:
+    if len(images) > 1:
+        raise click.UsageError("--pipeline takes one --image (a 2:1 panorama)")
+    _require_default_card(checkpoint, card, "--pipeline")
     from panoconv.parity.pipeline import PipelineParityRequest, run_pipeline_parity
     from panoconv.parity.weights import tf_reference_weights
 
-    if len(images) > 1:
-        raise click.UsageError("--pipeline takes one --image (a 2:1 panorama)")
-    _require_default_card(checkpoint, "--pipeline")
     report = run_pipeline_parity(PipelineParityRequest(weights=tf_reference_weights(checkpoint),
                                                        image=images[0] if images else None, dtypes=dtypes,
                                                        seed=seed))

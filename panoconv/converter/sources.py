@@ -85,7 +85,7 @@ def _open_checkpoint(path: Path) -> OpenedSource:
     index_files = [p for p in reader.source_files if p.suffix in _CHECKPOINT_SUFFIXES or p.suffix == ".h5"]
     step = reader.global_step
     if step is None:  # no step variable saved: upstream names its files `model-<step>`
-        from panoconv.weights.naming import step_from_name
+        from panoconv.readers.locate import step_from_name
 
         step = step_from_name(reader.path)
     return OpenedSource("checkpoint", Path(reader.path), False, step,

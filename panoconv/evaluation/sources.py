@@ -159,9 +159,12 @@ def synth(root: Path, split: str = "test", options: ThreeD60Options = ThreeD60Op
     meta_path = root / "meta.json"
     if not meta_path.is_file():
         raise GroundTruthError(f"{root}: no meta.json (not a `panoconv synth` folder)")
-    meta = json.loads(meta_path.read_text())
-    kind = meta.get("kind")
-    baseline = float(meta.get("baseline_m", 0.54))
+    try:
+        meta = json.loads(meta_path.read_text())
+        kind = meta.get("kind")
+        baseline = float(meta.get("baseline_m", 0.54))
+    except (ValueError, AttributeError, TypeError) as err:
+        raise GroundTruthError(f"{meta_path}: not a synth meta.json ({type(err).__name__}: {err})") from None
     if kind == "panorama":
         data = threed60(root / f"3d60_{split}.txt", root, name=f"synth-panorama/{split}", options=options)
         return EvalData(data.name, "panorama", "equirectangular", data.samples, read_depth, "fov", baseline,
@@ -176,11 +179,18 @@ def synth(root: Path, split: str = "test", options: ThreeD60Options = ThreeD60Op
         raise GroundTruthError(f"{list_file}: empty split (generate more scenes)")
     if kind == "rectilinear":
         return EvalData(f"synth-rectilinear/{split}", "eigen", "rectilinear", samples, read_depth, "pinhole",
-                        baseline, focal=float(meta["focal_px"]))
+                        baseline, focal=_meta_number(meta, "focal_px", meta_path))
     if kind == "equirect":
         return EvalData(f"synth-equirect/{split}", "eigen", "rectilinear", samples, read_depth, "fov", baseline,
-                        fov_rad=float(meta["fov_rad"]))
+                        fov_rad=_meta_number(meta, "fov_rad", meta_path))
     raise GroundTruthError(f"{meta_path}: unknown kind {kind!r}")
+
+
+def _meta_number(meta: dict, key: str, where: Path) -> float:
+    try:
+        return float(meta[key])
+    except (KeyError, TypeError, ValueError):
+        raise GroundTruthError(f"{where}: no number {key!r} (was it written by `panoconv synth`?)") from None
 
 
 def open_data(kind: str, path: Path, root: Path | None = None, gt_dir: Path | None = None,

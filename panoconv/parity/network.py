@@ -82,7 +82,7 @@ class ParityReport:
 
 def resolve_checkpoint_card(checkpoint: Path, arch: str | None = None) -> ArchCard:
     """The card of `checkpoint`: `arch` (checked to fit), else detected from its tensor names and shapes."""
-    from panoconv.converter.convert import resolve_card
+    from panoconv.converter.cards import resolve_card
     from panoconv.converter.sources import open_source
 
     return resolve_card(open_source(checkpoint), arch)
@@ -117,10 +117,7 @@ def _load_resized(path: Path, request: VerifyRequest) -> np.ndarray:
 def make_inputs(request: VerifyRequest, card: ArchCard) -> list[tuple[str, np.ndarray]]:
     """Seeded random inputs and the user's images (stereo cards: pairs), (H, W, C) float64 in [0, 1],
     identical for both sides."""
-    if card.stereo and request.images:
-        raise PanoconvError(f"{card.name} is a stereo network: give images as --pair LEFT RIGHT, not --image")
-    if not card.stereo and request.pairs:
-        raise PanoconvError(f"{card.name} takes single images: give --image, not --pair")
+    card.check_inputs(bool(request.images), bool(request.pairs))
     rng = np.random.default_rng(request.seed)
     shape = (request.height, request.width, card.input_channels)
     inputs = [(f"random[{i}] seed={request.seed}", rng.random(shape)) for i in range(request.random_images)]

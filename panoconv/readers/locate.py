@@ -95,3 +95,12 @@ def locate(path: Path) -> Located:
         raise CheckpointError(f"{path}: no such checkpoint (expected a prefix with .index/.data files, "
                               "a checkpoint folder or a .h5 file)")
     raise CheckpointError(f"{path}: not a TensorFlow checkpoint or Keras .h5 file")
+
+
+def step_from_name(path: Path | str) -> int | None:
+    """The global step in a checkpoint's name (`model-180000`, `model-180000.index`, `ckpt-7.data-...`):
+    upstream training names its files `model-<step>`, while a checkpoint may hold no step variable."""
+    name = Path(path).name
+    name = re.sub(r"\.(index|meta|data-\d+-of-\d+|h5|hdf5)$", "", name)
+    match = re.search(r"-(\d+)$", name)
+    return int(match.group(1)) if match else None

@@ -18,12 +18,13 @@ from tqdm import tqdm
 
 from panoconv import __version__
 from panoconv.readers import CheckpointReader, TensorInfo, is_optimizer_state, open_checkpoint
+from panoconv.readers.locate import step_from_name
 from panoconv.errors import CheckpointError
 from panoconv.io.atomic import atomic_dir, atomic_path, check_can_write
 from panoconv.io.overlap import argument_paths, check_not_input
 from panoconv.weights import _writers
 from panoconv.weights.manifest import LeftOut, Manifest, SourceFile, file_sha256
-from panoconv.weights.naming import file_names, step_from_name
+from panoconv.weights.naming import file_names
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ import torch
 
 from panoconv.errors import CheckpointError
 from panoconv.io.atomic import atomic_path, check_can_write
+from panoconv.io.paths import weights_file
 from panoconv.weights.pytorch_source import read_pytorch_checkpoint, strip_wrappers
 
-WEIGHT_SUFFIXES = (".safetensors", ".pt", ".pth")
 CONTENT_KEY = "tensors_sha256"
 _ARCH_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
@@ -70,9 +70,7 @@ def save_weights(state: Mapping[str, np.ndarray | torch.Tensor], path: Path, met
 
 def load_weights(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
     """Read a state dict and its metadata (empty for `.pt`). Wrapper prefixes are stripped."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: no such weights file")
+    path = weights_file(path)  # a folder holding exactly one weights file (a training run's) is accepted
     suffix = path.suffix.lower()
     try:
         if suffix == ".safetensors":

@@ -8,7 +8,6 @@ map to the same file (also on case-insensitive file systems).
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from panoconv.errors import CheckpointError
@@ -16,15 +15,6 @@ from panoconv.io.atomic import safe_child
 
 SUFFIX = ":0.npy"
 MAX_NAME_BYTES = 255
-
-
-def step_from_name(path: Path | str) -> int | None:
-    """The global step in a checkpoint's name (`model-180000`, `model-180000.index`, `ckpt-7.data-...`):
-    upstream training names its files `model-<step>`, while a checkpoint may hold no step variable."""
-    name = Path(path).name
-    name = re.sub(r"\.(index|meta|data-\d+-of-\d+|h5|hdf5)$", "", name)
-    match = re.search(r"-(\d+)$", name)
-    return int(match.group(1)) if match else None
 
 
 class UnsafeNameError(CheckpointError):

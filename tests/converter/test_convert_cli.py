@@ -132,6 +132,9 @@ def test_arch_that_does_not_fit_the_source(tf_checkpoint, tmp_path):
     _assert_user_error(_invoke("verify", stereo, "--pipeline"), "--pipeline compares monodepth-vgg only; this is a "
                                                                "monodepth-vgg-stereo")
     assert _invoke("convert", stereo, "-o", out).exit_code == 0
+    from PIL import Image
+
+    Image.new("RGB", (64, 32)).save(tmp_path / "x.png")  # an existing input: the weights are what is wrong
     _assert_user_error(
         _invoke("predict", tmp_path / "x.png", "-w", out, "-o", tmp_path / "p", "--arch", "monodepth-vgg"),
         "o.safetensors: does not fit monodepth-vgg",

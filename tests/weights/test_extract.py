@@ -156,7 +156,7 @@ def test_keras_weights_h5_extracts(tmp_path):
 
 
 def test_global_step_from_the_name_when_the_checkpoint_has_none(tmp_path):
-    from panoconv.weights.naming import step_from_name
+    from panoconv.readers.locate import step_from_name
 
     values = {k: v for k, v in small_tensors().items() if k != "Variable"}
     ckpt = write_bundle(tmp_path / "model-180000", values)

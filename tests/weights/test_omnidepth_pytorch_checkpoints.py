@@ -137,6 +137,7 @@ def test_predict_cli_input_order_override(tmp_path, monkeypatch):
     from panoconv.io.images import save_rgb
 
     save_rgb(tmp_path / "p.png", np.zeros((H, W, 3)))
+    (tmp_path / "w.pth").write_bytes(b"")  # must exist (checked before torch is imported); never read
     result = _cli("predict", tmp_path / "p.png", "-w", tmp_path / "w.pth", "-o", tmp_path / "o",
                   "--input-order", "bgr")
     assert result.exit_code == 1 and seen == {"input_order": "bgr"}
