@@ -47,3 +47,16 @@ def range_option(help: str) -> Callable:
     """`--range LO,HI|auto` for colour-mapped pictures."""
     return click.option("--range", "value_range", type=RangeType(), default="auto", show_default=True,
                         help=help)
+
+
+def resample_option(**kwargs: Any) -> Callable:
+    """`--resample float|upstream`: the resizes of the predict recipe (see README, "Reproducing upstream")."""
+    return click.option(
+        "--resample",
+        type=click.Choice(["float", "upstream"]),
+        default="float",
+        show_default=True,
+        help="Image/disparity resizes: float Lanczos-3 in and anti-aliased bilinear back, or upstream's "
+        "8-bit Pillow Lanczos in (uint8 after each pass) and cv2 bilinear back.",
+        **kwargs,
+    )

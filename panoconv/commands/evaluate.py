@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from panoconv.commands._options import arch_option
+from panoconv.commands._options import arch_option, resample_option
 
 
 @click.command("evaluate")
@@ -28,6 +28,7 @@ from panoconv.commands._options import arch_option
 @click.option("--postprocess/--no-postprocess", default=True, show_default=True,
               help="Rectilinear: monodepth flip pass with edge blending.")
 @click.option("--net-width", default=1024, show_default=True, type=int, help="Panorama network input width.")
+@resample_option()
 @arch_option("Architecture [default: recorded in the weights, else detected from them].")
 @click.option("--limit", type=int, default=None, help="Evaluate only the first N images.")
 @click.option("--skip-bad", is_flag=True,
@@ -43,7 +44,7 @@ from panoconv.commands._options import arch_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout instead of a table.")
 def command(data: Path, weights: tuple[Path, ...], kind: str, root: Path | None, gt_dir: Path | None, split: str,
             crop: str, max_depth: float | None, median_scaling: bool | None, postprocess: bool, net_width: int,
-            arch: str | None, limit: int | None, skip_bad: bool, datasets: str | None,
+            resample: str, arch: str | None, limit: int | None, skip_bad: bool, datasets: str | None,
             skipped_rows: Path | None, upstream_protocol: bool, as_json: bool) -> None:
     """Evaluate depth predictions on DATA: abs_rel, sq_rel, rmse, rmse_log, a1-a3 (and d1_all on KITTI,
     printed in percent). 3D60 data also gets one row per source data set beside each model's overall row."""
@@ -56,7 +57,7 @@ def command(data: Path, weights: tuple[Path, ...], kind: str, root: Path | None,
         skipped_rows = Path(f"{stem}.skipped.txt")
     report = evaluate(EvaluateRequest(weights=weights, data=data, kind=kind, root=root, gt_dir=gt_dir,
                                       split=split, crop=crop, max_depth=max_depth, median_scaling=median_scaling,
-                                      postprocess=postprocess, recipe=PanoramaRecipe(net_width=net_width),
+                                      postprocess=postprocess, recipe=PanoramaRecipe(net_width=net_width, resample=resample),
                                       arch=arch, limit=limit, skip_bad=skip_bad,
                                       datasets=parse_datasets(datasets), skipped_file=skipped_rows,
                                       upstream_protocol=upstream_protocol))
