@@ -167,11 +167,19 @@ def test_cli_json_names_resample_and_convention_and_refuses_rectilinear_band(tmp
     Image.fromarray(make_panorama(38, 256)).save(tmp_path / "band.png")
     result = CliRunner().invoke(main, ["predict", "-w", str(weights), str(tmp_path / "band.png"), "-o",
                                        str(tmp_path / "o"), "--band", "--net-width", "128", "--resample", "upstream",
-                                       "--depth-convention", "upstream", "--save", "upstream-npy", "--json"])
+                                       "--depth-convention", "upstream", "--save", "upstream-npy,depth,ply", "--json"])
     assert result.exit_code == 0, result.output
     row = json.loads(result.stdout)[0]
     assert row["resample"] == "upstream" and row["depth_convention"] == "upstream"
     assert np.load(row["outputs"]["upstream-npy"]).shape == (38, 256)
+    from panoconv.inference.outputs import read_ply
+
+    points = read_ply(row["outputs"]["ply"])
+    # a band sits where the recipe's crop puts it: latitudes within [-pi/2 + 724/1024 pi, pi/2 - 424/1024 pi]
+    radius = np.sqrt(points["x"] ** 2 + points["y"] ** 2 + points["z"] ** 2)
+    lat = np.arcsin(points["y"] / radius)
+    assert len(points) == 38 * 256 and lat.max() <= math.pi / 2 - 424 / 1024 * math.pi + 1e-3
+    assert lat.min() >= math.pi / 2 - 724 / 1024 * math.pi - 1e-3
     bad = CliRunner().invoke(main, ["predict", "-w", str(weights), str(tmp_path / "band.png"), "-o",
                                     str(tmp_path / "o2"), "--band", "--camera", "rectilinear"])
     assert bad.exit_code == 1 and "band" in bad.stderr and "Traceback" not in bad.output
