@@ -25,7 +25,8 @@ import numpy as np
 DepthConvention = Literal["geometric", "upstream"]
 DEPTH_CONVENTIONS = ("geometric", "upstream")
 #: Formulas as recorded in output metadata (d: disparity as a fraction of the network width w).
-CONVENTION_FORMULA = {"geometric": "r = B / (2 pi d)", "upstream": "depth = (W / pi) / s, s = d (W / pi) / B * W / w",
+CONVENTION_FORMULA = {"geometric": "r = B / (2 pi d)",
+                      "upstream": "depth = (W / pi) / s, s = d (W / pi) / B * W / w",
                       "rectilinear": "z = f B / (d W)"}
 
 #: KITTI focal lengths (px) by image width.

@@ -32,7 +32,6 @@ from panoconv.inference.camera import CameraChoice, choose_camera
 from panoconv.inference.depth import CONVENTION_FORMULA, DEPTH_CONVENTIONS
 from panoconv.inference.inputs import declared_cameras, gather_inputs, gather_pairs, output_stems
 from panoconv.inference.outputs import DEFAULT_CMAP, SUFFIX, check_save_kinds, save_npy, save_png, write_ply
-from panoconv.io.atomic import atomic_file
 from panoconv.inference.pipeline import (
     Plan,
     check_pair,
@@ -44,7 +43,7 @@ from panoconv.inference.pipeline import (
 )
 from panoconv.inference.recipe import PanoramaRecipe, check_net_width
 from panoconv.inference.resize import resize_numpy
-from panoconv.io.atomic import check_can_write
+from panoconv.io.atomic import atomic_file, check_can_write
 from panoconv.io.images import ImageReadError, load_rgb
 from panoconv.io.overlap import check_not_input, resolved
 
@@ -274,7 +273,8 @@ def _save(item: _Item, values: np.ndarray, card: ArchCard, req: PredictRequest) 
                         item.result.path, "depth network" if disp is None else "rectilinear image")
         else:
             p = item.plan.panorama
-            save_npy(paths["upstream-npy"], depth_mod.upstream_saved(disp, p.width, p.net_width, _baseline(item.plan, req)))
+            saved = depth_mod.upstream_saved(disp, p.width, p.net_width, _baseline(item.plan, req))
+            save_npy(paths["upstream-npy"], saved)
     if "disp" in paths:
         if disp is None:
             log.warning("%s: %s predicts depth, no disparity to save", item.result.path, card.name)
@@ -338,6 +338,8 @@ def ply_comments(item: _Item, req: PredictRequest, card: ArchCard, focal: float 
                   "axes x right, y down, z forward (optical axis), origin at the camera"]
     if card.output_kind == "disparity":
         lines.append(f"depth from disparity with baseline {_baseline(plan, req):g} m")
+        convention = depth_convention_of(plan, req)
+        lines.append(f"depth convention {convention}: {CONVENTION_FORMULA[convention]}")
     lines.append("colour per vertex from the input image")
     return lines
 

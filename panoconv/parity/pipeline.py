@@ -167,7 +167,8 @@ def stage_errors(a: np.ndarray, b: np.ndarray) -> dict[str, float | bool]:
     span = float(ref.max() - ref.min())
     max_abs = float(err.max())
     rel = err / np.maximum(np.abs(ref), 1e-12)
-    return dict(max_abs=max_abs, span=span, range_rel=max_abs / span if span > 0 else (0.0 if max_abs == 0 else float("inf")),
+    range_rel = max_abs / span if span > 0 else (0.0 if max_abs == 0 else float("inf"))
+    return dict(max_abs=max_abs, span=span, range_rel=range_rel,
                 p99_rel=float(np.percentile(rel, 99)), max_rel=float(rel.max()),
                 share_over=float(np.mean(rel > POINTWISE_THRESHOLD)), nan_mask_equal=nan_equal)
 

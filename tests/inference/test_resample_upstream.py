@@ -174,6 +174,7 @@ def test_cli_json_names_resample_and_convention_and_refuses_rectilinear_band(tmp
     assert np.load(row["outputs"]["upstream-npy"]).shape == (38, 256)
     from panoconv.inference.outputs import read_ply
 
+    assert b"comment depth convention upstream: depth = (W / pi) / s" in open(row["outputs"]["ply"], "rb").read(2000)
     points = read_ply(row["outputs"]["ply"])
     # a band sits where the recipe's crop puts it: latitudes within [-pi/2 + 724/1024 pi, pi/2 - 424/1024 pi]
     radius = np.sqrt(points["x"] ** 2 + points["y"] ** 2 + points["z"] ** 2)
