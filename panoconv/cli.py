@@ -26,6 +26,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("reproject", "reproject"),
     ("predict", "predict"),
     ("evaluate", "evaluate"),
+    ("compare", "compare"),
     ("train", "train"),
 ]
 

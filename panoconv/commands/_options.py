@@ -56,3 +56,16 @@ def max_pixels_option() -> Callable:
     return click.option("--max-pixels", type=click.IntRange(min=1), default=DEFAULT_MAX_PIXELS, show_default=True,
                         help="Refuse images larger than this many pixels (read from the header, before "
                         "decoding).")
+
+
+def resample_option(**kwargs: Any) -> Callable:
+    """`--resample float|upstream`: the resizes of the predict recipe (see README, "Reproducing upstream")."""
+    return click.option(
+        "--resample",
+        type=click.Choice(["float", "upstream"]),
+        default="float",
+        show_default=True,
+        help="Image/disparity resizes: float Lanczos-3 in and anti-aliased bilinear back, or upstream's "
+        "8-bit Pillow Lanczos in (uint8 after each pass) and cv2 bilinear back.",
+        **kwargs,
+    )

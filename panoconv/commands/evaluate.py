@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from panoconv.commands._options import arch_option, max_pixels_option
+from panoconv.commands._options import arch_option, max_pixels_option, resample_option
 
 
 @click.command("evaluate")
@@ -29,6 +29,7 @@ from panoconv.commands._options import arch_option, max_pixels_option
               help="Rectilinear: monodepth flip pass with edge blending.")
 @click.option("--net-width", default=1024, show_default=True, type=click.IntRange(min=1),
               help="Panorama network input width.")
+@resample_option()
 @arch_option("Architecture [default: recorded in the weights, else detected from them].")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Evaluate only the first N images.")
 @max_pixels_option()
@@ -45,7 +46,7 @@ from panoconv.commands._options import arch_option, max_pixels_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout instead of a table.")
 def command(data: Path, weights: tuple[Path, ...], kind: str, root: Path | None, gt_dir: Path | None, split: str,
             crop: str, max_depth: float | None, median_scaling: bool | None, postprocess: bool, net_width: int,
-            arch: str | None, limit: int | None, max_pixels: int, skip_bad: bool, datasets: str | None,
+            resample: str, arch: str | None, limit: int | None, max_pixels: int, skip_bad: bool, datasets: str | None,
             skipped_rows: Path | None, upstream_protocol: bool, as_json: bool) -> None:
     """Evaluate depth predictions on DATA: abs_rel, sq_rel, rmse, rmse_log, a1-a3 (and d1_all on KITTI,
     printed in percent). 3D60 data also gets one row per source data set beside each model's overall row."""
@@ -62,7 +63,7 @@ def command(data: Path, weights: tuple[Path, ...], kind: str, root: Path | None,
         skipped_rows = Path(f"{stem}.skipped.txt")
     report = evaluate(EvaluateRequest(weights=weights, data=data, kind=kind, root=root, gt_dir=gt_dir,
                                       split=split, crop=crop, max_depth=max_depth, median_scaling=median_scaling,
-                                      postprocess=postprocess, recipe=PanoramaRecipe(net_width=net_width),
+                                      postprocess=postprocess, recipe=PanoramaRecipe(net_width=net_width, resample=resample),
                                       arch=arch, limit=limit, skip_bad=skip_bad,
                                       datasets=only, skipped_file=skipped_rows,
                                       upstream_protocol=upstream_protocol, max_pixels=max_pixels))

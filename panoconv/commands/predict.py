@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from panoconv.commands._options import arch_option, max_pixels_option, range_option
+from panoconv.commands._options import arch_option, max_pixels_option, range_option, resample_option
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,8 @@ def _check_arguments(inputs: tuple[Path, ...], pairs: tuple[tuple[Path, Path], .
               show_default=True, help="auto: a list's `# camera:` line, the image's XMP ProjectionType, a synth meta.json, else 2:1 "
               "images >= 1024 px wide are panoramas (512x256 is taken for a photo); the choice is logged.")
 @click.option("--save", default="disp,png", show_default=True,
-              help="Comma list of disp (npy, width fractions), depth (npy, metres), png, ply.")
+              help="Comma list of disp (npy, width fractions), depth (npy, metres), png, ply, upstream-npy "
+              "(panoramas: the array upstream's monodepth_simple.py saves). <stem>_meta.json is always written.")
 @click.option("--postprocess", is_flag=True, help="Rectilinear: monodepth flip pass with edge blending.")
 @click.option("--raw", is_flag=True, help="Keep the network-resolution output (no resize back).")
 @click.option("--batch-size", "-b", default=4, show_default=True, type=click.IntRange(min=1))
@@ -56,6 +57,12 @@ def _check_arguments(inputs: tuple[Path, ...], pairs: tuple[tuple[Path, Path], .
               "[default: KITTI's for the width].")
 @click.option("--net-width", default=1024, show_default=True, type=click.IntRange(min=1),
               help="Panorama: network input width (a multiple of the card's size multiple: 128 VGG, 64 ResNet50).")
+@resample_option()
+@click.option("--band", is_flag=True, help="INPUTS are already the cropped horizon band of a panorama (as "
+              "upstream's monodepth_simple.py takes them, e.g. 2048x300), not whole 2:1 panoramas.")
+@click.option("--depth-convention", type=click.Choice(["geometric", "upstream"]), default="geometric",
+              show_default=True, help="Panorama metric depth: geometric r = B/(2 pi d), or the author's "
+              "(W/pi)/s with s = d (W/pi)/B * W/w (resolution-dependent).")
 @arch_option("Architecture [default: recorded in the weights, else detected from them].")
 @click.option("--cmap", default="magma", show_default=True, help="Matplotlib colormap of the PNGs.")
 @range_option("PNG colour range in output units (disparity: fraction of width, e.g. 0,0.3), the same for "
@@ -69,9 +76,9 @@ def _check_arguments(inputs: tuple[Path, ...], pairs: tuple[tuple[Path, Path], .
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
 def command(inputs: tuple[Path, ...], pairs: tuple[tuple[Path, Path], ...], weights: Path, out_dir: Path,
             camera: str, save: str, postprocess: bool, raw: bool, batch_size: int, baseline: float | None,
-            focal: float | None, net_width: int, arch: str | None, cmap: str,
-            value_range: tuple[float, float] | None, colorbar: bool, input_order: str | None,
-            max_pixels: int, skip_bad: bool, force: bool, as_json: bool) -> None:
+            focal: float | None, net_width: int, resample: str, band: bool, depth_convention: str,
+            arch: str | None, cmap: str, value_range: tuple[float, float] | None, colorbar: bool,
+            input_order: str | None, max_pixels: int, skip_bad: bool, force: bool, as_json: bool) -> None:
     """Predict disparity / depth for INPUTS (images, folders or .txt file lists).
 
     Stereo networks take left/right pairs: --pair LEFT RIGHT, or .txt lists of `left right` lines.
@@ -83,15 +90,19 @@ def command(inputs: tuple[Path, ...], pairs: tuple[tuple[Path, Path], ...], weig
 
     req = PredictRequest(weights=weights, inputs=inputs, pairs=pairs, out_dir=out_dir, camera=camera,
                          save=_split(save), postprocess=postprocess, raw=raw, batch_size=batch_size,
-                         baseline=baseline, focal=focal, recipe=PanoramaRecipe(net_width=net_width), arch=arch, cmap=cmap,
-                         value_range=value_range, colorbar=colorbar,
-                         skip_bad=skip_bad, force=force, input_order=input_order,
+                         baseline=baseline, focal=focal,
+                         recipe=PanoramaRecipe(net_width=net_width, resample=resample, band=band), arch=arch,
+                         cmap=cmap, value_range=value_range, colorbar=colorbar, skip_bad=skip_bad, force=force,
+                         input_order=input_order, depth_convention=depth_convention,
                          max_pixels=max_pixels)
     results = predict(req)
     failed = [r for r in results if not r.ok]
     if as_json:
         click.echo(json.dumps([{"input": str(r.path), "camera": r.camera,
                                 "camera_reason": r.camera_reason, "note": r.note, "error": r.error,
+                                "resample": resample,
+                                "depth_convention": (r.meta or {}).get("depth_convention"),
+                                "depth_formula": (r.meta or {}).get("depth_formula"),
                                 "outputs": {k: str(v) for k, v in r.outputs.items()}} for r in results], indent=2))
     else:
         log.info("%d image(s) written to %s, %d skipped", len(results) - len(failed), out_dir, len(failed))

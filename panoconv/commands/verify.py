@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from panoconv.commands._options import arch_option
+from panoconv.commands._options import arch_option, resample_option
 
 if TYPE_CHECKING:
     from panoconv.arch import ArchCard
@@ -50,18 +50,21 @@ _DTYPES = {"float32": ("float32",), "float64": ("float64",), "both": ("float32",
               help="With --loss: optimiser steps to compare.")
 @click.option("--pipeline", "pipeline_mode", is_flag=True,
               help="Instead: compare the whole predict pipeline on a panorama (--image, else a seeded one).")
+@resample_option()
+@click.option("--net-width", default=1024, show_default=True, type=int, help="With --pipeline: network width.")
 def command(checkpoint: Path, weights: Path | None, tol: float, dtype: str, images: tuple[Path, ...],
             pairs: tuple[tuple[Path, Path], ...], arch: str | None, height: int,
             width: int, ring_pad: bool, seed: int, random_images: int, layers: bool, as_json: bool,
-            report_dir: Path | None, plot_metric: str, loss_mode: bool, warp: str, fov: float, batch: int, adam_steps: int,
-            pipeline_mode: bool) -> None:
+            report_dir: Path | None, plot_metric: str, loss_mode: bool, warp: str, fov: float, batch: int,
+            adam_steps: int, pipeline_mode: bool, resample: str, net_width: int) -> None:
     """Run the TF reference (restored by TensorFlow itself) and the PyTorch model on identical inputs;
     report MSE, max abs and max relative error per output and per layer. Exit 0 only if every output's
     MSE <= --tol.
 
     With --loss: the monodepth training loss, each term, the gradient of every parameter and the
     weights after --adam-steps Adam steps, TF vs PyTorch. With --pipeline: pre-processing, network,
-    flip averaging and resizing back of `predict --camera equirectangular`, stage by stage.
+    flip averaging and resizing back of `predict --camera equirectangular`, stage by stage (with
+    --resample upstream: TF side resized by Pillow itself, upstream's library).
     """
     if loss_mode and pipeline_mode:
         raise click.UsageError("--loss and --pipeline are separate checks; give one")
@@ -78,7 +81,7 @@ def command(checkpoint: Path, weights: Path | None, tol: float, dtype: str, imag
     if loss_mode:
         _verify_loss(checkpoint, card, _DTYPES[dtype], height, width, warp, fov, batch, seed, adam_steps, as_json)
     if pipeline_mode:
-        _verify_pipeline(checkpoint, card, _DTYPES[dtype], images, seed, as_json)
+        _verify_pipeline(checkpoint, card, _DTYPES[dtype], images, seed, as_json, resample, net_width)
     card.check_size(height, width)
     from panoconv.parity.network import VerifyRequest, run_network_parity
     from panoconv.parity.report import to_json, to_table, write_markdown
@@ -122,15 +125,17 @@ def _require_default_card(checkpoint: Path, card: ArchCard, mode: str) -> None:
 
 
 def _verify_pipeline(checkpoint: Path, card: ArchCard, dtypes: tuple[str, ...], images: tuple[Path, ...], seed: int,
-                     as_json: bool) -> None:
+                     as_json: bool, resample: str, net_width: int) -> None:
     if len(images) > 1:
         raise click.UsageError("--pipeline takes one --image (a 2:1 panorama)")
     _require_default_card(checkpoint, card, "--pipeline")
+    from panoconv.inference.recipe import PanoramaRecipe
     from panoconv.parity.pipeline import PipelineParityRequest, run_pipeline_parity
     from panoconv.parity.weights import tf_reference_weights
 
+    recipe = PanoramaRecipe(net_width=net_width, resample=resample)  # type: ignore[arg-type]
     report = run_pipeline_parity(PipelineParityRequest(weights=tf_reference_weights(checkpoint),
                                                        image=images[0] if images else None, dtypes=dtypes,
-                                                       seed=seed))
+                                                       seed=seed, recipe=recipe))
     click.echo(report.to_json() if as_json else report.to_table())
     sys.exit(0 if report.passed else 1)

@@ -4,13 +4,30 @@ Rectilinear (KITTI, monodepth section 6): depth = f * B / (d * W) with d the dis
 the width W, f the focal length in pixels for that width, B = 0.54 m. Equirectangular: the radial
 distance r = B / (d * fov_rad), fov_rad the horizontal angle the network input spans (2 pi for a full
 panorama); B defaults to 0.472 m as in the panoramic model's README.
+
+Two depth conventions for panoramas (`DepthConvention`); both take the disparity d as a fraction of
+the network input width w, W is the panorama's width in pixels:
+- "geometric": r = B / (2 pi d), from the equirectangular warp the network was trained with
+  (d W_net / a = B / r with a = W_net / (2 pi) pixels per radian over a full turn).
+- "upstream": the author's conversion. `monodepth_simple.py` saves s = d (W / pi) / B * W / w and the
+  author states depth = (W / pi) / s, i.e. depth = B w / (W d). It depends on the resolution:
+  upstream / geometric = 2 pi w / W (pi at W = 2048, w = 1024; 2 pi at W = w = 1024).
+Rectilinear images have one convention (KITTI's, above).
 """
 
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import numpy as np
+
+DepthConvention = Literal["geometric", "upstream"]
+DEPTH_CONVENTIONS = ("geometric", "upstream")
+#: Formulas as recorded in output metadata (d: disparity as a fraction of the network width w).
+CONVENTION_FORMULA = {"geometric": "r = B / (2 pi d)",
+                      "upstream": "depth = (W / pi) / s, s = d (W / pi) / B * W / w",
+                      "rectilinear": "z = f B / (d W)"}
 
 #: KITTI focal lengths (px) by image width.
 KITTI_FOCAL = {1242: 721.5377, 1241: 718.856, 1224: 707.0493, 1238: 718.3351}
@@ -35,6 +52,20 @@ def rectilinear_depth(disp: np.ndarray, width: int, focal: float, baseline: floa
 def panorama_depth(disp: np.ndarray, baseline: float = PANORAMA_BASELINE, fov_rad: float = 2 * math.pi) -> np.ndarray:
     """Radial distance (m) = baseline / (disp * fov_rad) for equirectangular disparity."""
     return baseline / (np.maximum(disp, _EPS) * fov_rad)
+
+
+def upstream_saved(disp: np.ndarray, width: int, net_width: int, baseline: float = PANORAMA_BASELINE) -> np.ndarray:
+    """The array upstream's `monodepth_simple.py` saves: s = d * (W / pi) / B * W / w (float32 maths
+    as upstream: the disparity is float32 and the factors Python floats)."""
+    angular = width / math.pi
+    return np.asarray(disp, np.float32) * np.float32(angular / baseline * width / net_width)
+
+
+def panorama_depth_upstream(disp: np.ndarray, width: int, net_width: int,
+                            baseline: float = PANORAMA_BASELINE) -> np.ndarray:
+    """The author's metric depth (W / pi) / s of upstream's saved array s (`upstream_saved`)."""
+    saved = upstream_saved(np.maximum(disp, _EPS), width, net_width, baseline)
+    return np.float32(width / math.pi) / saved
 
 
 def pinhole_points(depth: np.ndarray, fx: float, fy: float, cx: float, cy: float) -> tuple[np.ndarray, np.ndarray]:

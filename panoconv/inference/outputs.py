@@ -10,8 +10,10 @@ import numpy as np
 
 from panoconv.io.atomic import atomic_file, atomic_path
 
-SAVE_KINDS = ("disp", "depth", "png", "ply")
-SUFFIX = {"disp": "_disp.npy", "depth": "_depth.npy", "png": "_disp.png", "ply": ".ply"}
+SAVE_KINDS = ("disp", "depth", "png", "ply", "upstream-npy")
+#: File name endings by kind; "meta" (`<stem>_meta.json`, what the outputs hold) is always written.
+SUFFIX = {"disp": "_disp.npy", "depth": "_depth.npy", "png": "_disp.png", "ply": ".ply",
+          "upstream-npy": "_upstream.npy", "meta": "_meta.json"}
 DEFAULT_CMAP = "magma"
 #: Robust colour range: values outside these percentiles saturate (one outlier must not wash out the map).
 PERCENTILES = (2.0, 98.0)

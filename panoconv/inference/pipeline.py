@@ -7,6 +7,9 @@ each output to the input size. `predict_array` chains the three for one image.
 Resizes: images are resized with Lanczos-3 (anti-aliased, as the reference recipe), disparity/depth
 maps back with the triangle (bilinear) kernel, which cannot overshoot into negative disparities.
 Both are explicit matrices (`inference.resize`) that the TensorFlow pipeline applies identically.
+With `PanoramaRecipe(resample="upstream")` the image goes through upstream's 8-bit Pillow Lanczos
+(uint8 rounding and clipping after each pass) and the map back through cv2's bilinear
+(`inference.resize_upstream`), so outputs reproduce upstream's script to float32 drift.
 Panorama output outside the cropped band is NaN: the network never sees those rows.
 
 What a network's output means, which input size it takes and whether flip averaging applies all come
@@ -32,14 +35,19 @@ from panoconv.inference.recipe import (
     Camera,
     PanoramaPlan,
     PanoramaRecipe,
+    Resample,
+    check_equirectangular,
     check_rectilinear,
     plan_panorama,
     resolve_camera,
 )
 from panoconv.inference.resize import resize_torch
+from panoconv.inference.resize_upstream import resize_image_upstream
 
 IMAGE_KERNEL = "lanczos3"
 OUTPUT_KERNEL = "triangle"
+#: The kernel of the resize back under each resampling (upstream: cv2.resize INTER_LINEAR).
+OUTPUT_KERNELS = {"float": OUTPUT_KERNEL, "upstream": "bilinear"}
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,7 @@ class Plan:
     width: int
     net_size: tuple[int, int]
     panorama: PanoramaPlan | None = None  # None: resize the whole image to net_size
+    resample: Resample = "float"
 
     @property
     def flip_edge_blend(self) -> bool:
@@ -64,26 +73,35 @@ def make_plan(height: int, width: int, camera: str, card: ArchCard,
     Rectilinear images go to the card's `predict_size`; panoramas to the panorama recipe, except for
     cards trained at one fixed size (whole panorama at `predict_size`).
     """
-    cam = resolve_camera(camera, height, width)
+    cam = resolve_camera(camera, height, width, recipe.band)
+    if recipe.band and cam != "equirectangular":
+        raise InputShapeError("a panorama band (--band) is equirectangular; drop --camera rectilinear")
     if cam == "equirectangular" and not card.fixed_size:
         pano = plan_panorama(height, width, recipe, card.size_multiple)
-        return Plan(cam, height, width, (pano.net_height, pano.net_width), pano)
+        return Plan(cam, height, width, (pano.net_height, pano.net_width), pano, recipe.resample)
+    if cam == "equirectangular" and recipe.band:
+        raise InputShapeError(f"{card.name} takes whole panoramas at one size, not bands")
     if cam == "equirectangular":
-        from panoconv.inference.recipe import check_equirectangular
-
         check_equirectangular(height, width)
     else:
         check_rectilinear(height, width)
-    return Plan(cam, height, width, card.predict_size)
+    return Plan(cam, height, width, card.predict_size, resample=recipe.resample)
+
+
+def resize_image(image_chw: torch.Tensor, size: tuple[int, int], resample: Resample) -> torch.Tensor:
+    """(C, H, W) RGB in [0, 1] -> (C, h, w): float Lanczos-3, or upstream's 8-bit Pillow Lanczos."""
+    if resample == "upstream":
+        return resize_image_upstream(image_chw, size)
+    return resize_torch(image_chw, size, IMAGE_KERNEL)
 
 
 def prepare(image_chw: torch.Tensor, plan: Plan) -> torch.Tensor:
     """(C, H, W) RGB in [0, 1] (C = 6: a stereo pair on channels) -> (C, h, w) network input."""
     if plan.panorama is None:
-        return resize_torch(image_chw, plan.net_size, IMAGE_KERNEL)
+        return resize_image(image_chw, plan.net_size, plan.resample)
     p = plan.panorama
     band = image_chw[:, p.crop_start:p.crop_stop, :]
-    band = resize_torch(band, (p.resized_height, p.net_width), IMAGE_KERNEL)
+    band = resize_image(band, (p.resized_height, p.net_width), plan.resample)
     return F.pad(band, (0, 0, p.pad_top, 0))
 
 
@@ -127,13 +145,14 @@ def finish(net_out: torch.Tensor, plan: Plan, raw: bool = False) -> torch.Tensor
 
     With `raw`, return the network-resolution map (panoramas: without the padding rows).
     """
+    kernel = OUTPUT_KERNELS[plan.resample]
     if plan.panorama is None:
-        return net_out if raw else resize_torch(net_out, (plan.height, plan.width), OUTPUT_KERNEL)
+        return net_out if raw else resize_torch(net_out, (plan.height, plan.width), kernel)
     p = plan.panorama
     band = net_out[p.pad_top:, :]
     if raw:
         return band
-    band = resize_torch(band, (p.crop_height, p.width), OUTPUT_KERNEL)
+    band = resize_torch(band, (p.crop_height, p.width), kernel)
     full = torch.full((p.height, p.width), float("nan"), dtype=net_out.dtype)
     full[p.crop_start:p.crop_stop] = band
     return full

@@ -7,10 +7,14 @@ half-way because of an existing file.
 
 A stereo card (`input_channels == 6`) predicts from left/right pairs: `PredictRequest.pairs`, or file
 lists of `left right` lines among the inputs; outputs are named after the left image.
+
+Every image also gets `<stem>_meta.json`: what each output holds (quantity, unit), the resampling, the
+depth convention and its formula, baseline and sizes, so a file read later says what it is.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from dataclasses import dataclass, field
@@ -24,7 +28,8 @@ from torch import nn
 from panoconv.arch import ArchCard, card_of
 from panoconv.errors import InputShapeError, OutputError, PanoconvError
 from panoconv.inference import depth as depth_mod
-from panoconv.inference.camera import choose_camera
+from panoconv.inference.camera import CameraChoice, choose_camera
+from panoconv.inference.depth import CONVENTION_FORMULA, DEPTH_CONVENTIONS
 from panoconv.inference.inputs import declared_cameras, gather_inputs, gather_pairs, output_stems
 from panoconv.inference.outputs import DEFAULT_CMAP, SUFFIX, check_save_kinds, save_npy, save_png, write_ply
 from panoconv.inference.pipeline import (
@@ -38,7 +43,7 @@ from panoconv.inference.pipeline import (
 )
 from panoconv.inference.recipe import PanoramaRecipe, check_net_width
 from panoconv.inference.resize import resize_numpy
-from panoconv.io.atomic import check_can_write
+from panoconv.io.atomic import atomic_file, check_can_write
 from panoconv.io.images import ImageReadError, load_rgb
 from panoconv.io.overlap import check_not_input, resolved
 
@@ -68,6 +73,7 @@ class PredictRequest:
     progress: bool = True
     input_order: str | None = None  # override the channel order the weights record (rgb | bgr)
     max_pixels: int | None = None  # refuse larger images from their header (None: DEFAULT_MAX_PIXELS)
+    depth_convention: str = "geometric"  # panoramas: geometric | upstream (see inference.depth)
     model: nn.Module | None = field(default=None, compare=False)  # an already loaded model
 
 
@@ -79,6 +85,7 @@ class PredictResult:
     camera_reason: str | None = None  # why auto mode chose `camera` (e.g. "XMP ProjectionType=...")
     note: str | None = None
     error: str | None = None
+    meta: dict | None = None  # what `<stem>_meta.json` records
 
     @property
     def ok(self) -> bool:
@@ -100,10 +107,13 @@ def check_request(req: PredictRequest) -> None:
         raise PanoconvError(f"batch size must be at least 1, got {req.batch_size}")
     if req.baseline is not None and req.baseline <= 0:
         raise PanoconvError(f"baseline must be positive, got {req.baseline}")
+    if req.depth_convention not in DEPTH_CONVENTIONS:
+        raise PanoconvError(f"--depth-convention takes {' or '.join(DEPTH_CONVENTIONS)}, got {req.depth_convention}")
 
 
 def planned_outputs(out_dir: Path, stem: str, save: Iterable[str]) -> dict[str, Path]:
-    return {kind: out_dir / f"{stem}{SUFFIX[kind]}" for kind in save}
+    """Output paths by kind; the `_meta.json` sidecar is always written."""
+    return {kind: out_dir / f"{stem}{SUFFIX[kind]}" for kind in (*save, "meta")}
 
 
 def predict(req: PredictRequest) -> list[PredictResult]:
@@ -201,9 +211,12 @@ def _load_item(path: Path, right_path: Path | None, stem: str, req: PredictReque
         right = load_rgb(right_path, req.max_pixels).pixels if right_path is not None else None
         check_pair(card, loaded.pixels, right, str(path))
         h, w = loaded.pixels.shape[:2]
-        choice = choose_camera(req.camera, path, h, w, declared=declared and declared[0],
-                               declared_by=declared and declared[1],
-                               panorama_only=card.name if card.fixed_size else None)
+        if req.recipe.band and req.camera == "auto":  # a band is a panorama strip by definition
+            choice = CameraChoice("equirectangular", "--band")
+        else:
+            choice = choose_camera(req.camera, path, h, w, declared=declared and declared[0],
+                                   declared_by=declared and declared[1],
+                                   panorama_only=card.name if card.fixed_size else None)
         plan = make_plan(h, w, choice.camera, card, req.recipe)
     except (ImageReadError, InputShapeError) as err:
         return _failed(result, str(err), req)
@@ -255,6 +268,14 @@ def _save(item: _Item, values: np.ndarray, card: ArchCard, req: PredictRequest) 
     focal = _focal(item.plan, req) if item.plan.camera == "rectilinear" else None
     if depth is None and ("depth" in paths or "ply" in paths):
         depth = disparity_to_depth(disp, item.plan, req, focal)
+    if "upstream-npy" in paths:
+        if disp is None or item.plan.panorama is None:
+            log.warning("%s: upstream-npy is upstream's panorama disparity array; not written for this %s",
+                        item.result.path, "depth network" if disp is None else "rectilinear image")
+        else:
+            p = item.plan.panorama
+            saved = depth_mod.upstream_saved(disp, p.width, p.net_width, _baseline(item.plan, req))
+            save_npy(paths["upstream-npy"], saved)
     if "disp" in paths:
         if disp is None:
             log.warning("%s: %s predicts depth, no disparity to save", item.result.path, card.name)
@@ -273,7 +294,37 @@ def _save(item: _Item, values: np.ndarray, card: ArchCard, req: PredictRequest) 
     if "ply" in paths:
         points, colors = point_cloud(depth, item, req, focal)
         write_ply(paths["ply"], points, colors, ply_comments(item, req, card, focal))
+    item.result.meta = output_metadata(item, card, req, focal, values.shape)
+    with atomic_file(paths["meta"], "w") as f:
+        f.write(json.dumps(item.result.meta, indent=2) + "\n")
     item.result.outputs = {k: p for k, p in paths.items() if p.exists()}
+
+
+def depth_convention_of(plan: Plan, req: PredictRequest) -> str:
+    """The convention metric depth follows for this image: rectilinear, geometric or upstream."""
+    return req.depth_convention if plan.camera == "equirectangular" else "rectilinear"
+
+
+def output_metadata(item: _Item, card: ArchCard, req: PredictRequest, focal: float | None,
+                    shape: tuple[int, ...]) -> dict:
+    """What `<stem>_meta.json` says about the outputs of one image."""
+    plan = item.plan
+    convention = depth_convention_of(plan, req)
+    meta: dict = {"input": str(item.result.path), "arch": card.name, "camera": plan.camera,
+                  "resample": plan.resample, "band_input": bool(req.recipe.band and plan.panorama is not None),
+                  "input_size": [plan.height, plan.width], "network_size": list(plan.net_size),
+                  "output_size": list(shape[:2]), "depth_convention": convention,
+                  "depth_formula": CONVENTION_FORMULA[convention], "baseline_m": _baseline(plan, req),
+                  "outputs": {}}
+    if focal is not None:
+        meta["focal_px"] = focal
+    quantity = {"disp": "disparity, fraction of the image width", "depth": f"metric depth (m), {convention}",
+                "png": "disparity colour map (or inverse depth)", "ply": f"points (m) from depth, {convention}",
+                "upstream-npy": "upstream's saved array s = d (W / pi) / B * W / w; depth = (W / pi) / s"}
+    for kind in req.save:
+        meta["outputs"][kind] = {"file": planned_outputs(req.out_dir, item.stem, [kind])[kind].name,
+                                 "holds": quantity[kind]}
+    return meta
 
 
 def ply_comments(item: _Item, req: PredictRequest, card: ArchCard, focal: float | None) -> list[str]:
@@ -288,6 +339,8 @@ def ply_comments(item: _Item, req: PredictRequest, card: ArchCard, focal: float 
                   "axes x right, y down, z forward (optical axis), origin at the camera"]
     if card.output_kind == "disparity":
         lines.append(f"depth from disparity with baseline {_baseline(plan, req):g} m")
+        convention = depth_convention_of(plan, req)
+        lines.append(f"depth convention {convention}: {CONVENTION_FORMULA[convention]}")
     lines.append("colour per vertex from the input image")
     return lines
 
@@ -309,6 +362,9 @@ def _focal(plan: Plan, req: PredictRequest) -> float:
 
 def disparity_to_depth(disp: np.ndarray, plan: Plan, req: PredictRequest, focal: float | None = None) -> np.ndarray:
     """Metric depth of a disparity map (width fractions, so valid at any output resolution)."""
+    if plan.camera == "equirectangular" and req.depth_convention == "upstream":
+        net_width = plan.panorama.net_width if plan.panorama is not None else plan.net_size[1]
+        return depth_mod.panorama_depth_upstream(disp, plan.width, net_width, _baseline(plan, req))
     if plan.camera == "equirectangular":
         return depth_mod.panorama_depth(disp, _baseline(plan, req))
     return depth_mod.rectilinear_depth(disp, plan.width, focal or _focal(plan, req), _baseline(plan, req))
@@ -321,7 +377,11 @@ def point_cloud(depth: np.ndarray, item: _Item, req: PredictRequest,
     h, w = depth.shape
     if plan.camera == "equirectangular":
         lat_top, lat_bottom = math.pi / 2, -math.pi / 2
-        if plan.panorama is not None and (h, w) != (plan.height, plan.width):  # raw: the cropped band
+        if req.recipe.band and plan.panorama is not None:  # a band: where the recipe's crop puts it
+            lat_top = math.pi / 2 - req.recipe.crop_top * math.pi
+            lat_bottom = math.pi / 2 - req.recipe.crop_bottom * math.pi
+            image = item.image
+        elif plan.panorama is not None and (h, w) != (plan.height, plan.width):  # raw: the cropped band
             p = plan.panorama
             lat_top = math.pi / 2 - p.crop_start / p.height * math.pi
             lat_bottom = math.pi / 2 - p.crop_stop / p.height * math.pi

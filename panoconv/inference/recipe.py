@@ -6,6 +6,11 @@ with ring padding and flip averaging, drop the padding, resize back to the crop.
 keeping the crop as fractions of the height (424/1024, 724/1024) and the network width fixed
 (default 1024), so any 2:1 panorama gives (almost) the same network input; the padding goes to the
 next multiple of the card's size multiple (128 for monodepth VGG).
+
+`band=True` takes the input as the already cropped horizon band (what upstream's `monodepth_simple.py`
+is fed, e.g. a 2048 x 300 strip): the whole image is the band and its width is the panorama's width.
+`resample` chooses the resizes: "float" (Lanczos-3 in float, anti-aliased bilinear back) or
+"upstream" (8-bit Pillow Lanczos in, cv2 bilinear back: `inference.resize_upstream`).
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from typing import Literal
 from panoconv.errors import InputShapeError
 
 Camera = Literal["rectilinear", "equirectangular"]
+Resample = Literal["float", "upstream"]
+RESAMPLES = ("float", "upstream")
 #: Pixel aspect that reproduces the equirectangular-converted KITTI training images.
 KITTI_PIXEL_ASPECT = 0.7191
 #: Smallest input sides accepted (smaller images carry no usable content for the network).
@@ -36,8 +43,12 @@ class PanoramaRecipe:
     crop_top: float = 424 / 1024
     crop_bottom: float = 724 / 1024
     pixel_aspect: float = KITTI_PIXEL_ASPECT
+    resample: Resample = "float"
+    band: bool = False  # the input is already the cropped band (upstream's script input)
 
     def __post_init__(self) -> None:
+        if self.resample not in RESAMPLES:
+            raise InputShapeError(f"unknown resampling {self.resample!r}; use {' or '.join(RESAMPLES)}")
         if self.net_width < 1:
             raise InputShapeError(f"network width must be positive, got {self.net_width}")
         if not 0.0 <= self.crop_top < self.crop_bottom <= 1.0:
@@ -88,9 +99,13 @@ def plan_panorama(height: int, width: int, recipe: PanoramaRecipe = PanoramaReci
     """Sizes of the panorama recipe for an input of `height` x `width` (checked to be 2:1); the padded
     network height is the next multiple of `size_multiple`."""
     check_net_width(recipe, size_multiple)
-    check_equirectangular(height, width)
-    start = int(round(recipe.crop_top * height))
-    stop = int(round(recipe.crop_bottom * height))
+    if recipe.band:
+        check_band(height, width)
+        start, stop = 0, height
+    else:
+        check_equirectangular(height, width)
+        start = int(round(recipe.crop_top * height))
+        stop = int(round(recipe.crop_bottom * height))
     if stop - start < 2:
         raise InputShapeError(f"panorama {width}x{height} is too small: the cropped band has "
                               f"{stop - start} rows")
@@ -100,16 +115,26 @@ def plan_panorama(height: int, width: int, recipe: PanoramaRecipe = PanoramaReci
     return PanoramaPlan(height, width, start, stop, resized, net_height, recipe.net_width)
 
 
+def check_band(height: int, width: int) -> None:
+    """A horizon band (full 360 degrees wide, a strip of rows) must be wider than high and usable."""
+    if width < MIN_PANORAMA_WIDTH or height < 2 or height > width:
+        raise InputShapeError(f"a panorama band must be a strip at least {MIN_PANORAMA_WIDTH} px wide and "
+                              f"2 rows high, wider than high; got {width}x{height}")
+
+
 def check_rectilinear(height: int, width: int) -> None:
     if min(height, width) < MIN_RECTILINEAR_SIDE:
         raise InputShapeError(f"image {width}x{height} is too small (each side at least "
                               f"{MIN_RECTILINEAR_SIDE} px)")
 
 
-def resolve_camera(camera: str, height: int, width: int) -> Camera:
-    """`auto` -> equirectangular for 2:1 images at least `MIN_AUTO_PANORAMA_WIDTH` wide, else rectilinear.
+def resolve_camera(camera: str, height: int, width: int, band: bool = False) -> Camera:
+    """`auto` -> equirectangular for bands and for 2:1 images at least `MIN_AUTO_PANORAMA_WIDTH` wide,
+    else rectilinear.
 
     Shape only; `predict` first asks the input itself (`inference.camera.choose_camera`)."""
+    if camera == "auto" and band:
+        return "equirectangular"
     if camera == "auto":
         two_to_one = abs(width / max(height, 1) - 2.0) <= ASPECT_TOLERANCE * 2.0
         return "equirectangular" if two_to_one and width >= MIN_AUTO_PANORAMA_WIDTH else "rectilinear"

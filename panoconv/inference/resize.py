@@ -11,7 +11,9 @@ weight k((j + 0.5 - s) / kscale) with kscale = max(n_in / n_out, 1) (the kernel 
 downsampling, which is the anti-aliasing), the span clamped to the image, and each row normalised to
 sum to 1. Sample positions are rounded to float32 as TF does, so R equals TF's own op to ~1e-7
 (float32 weight rounding); `parity.pipeline` checks this through the identity-basis trick.
-"triangle" is TF's `bilinear` with antialias.
+"triangle" is TF's `bilinear` with antialias. "bilinear" is the plain two-tap bilinear without
+anti-aliasing (half-pixel centres, borders clamped): `cv2.resize(..., INTER_LINEAR)`, which upstream's
+inference script uses to resize the disparity back, and `tf.image.resize(bilinear, antialias=False)`.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ from typing import Literal
 import numpy as np
 import torch
 
-Kernel = Literal["lanczos3", "triangle"]
-KERNEL_RADIUS = {"lanczos3": 3.0, "triangle": 1.0}
+Kernel = Literal["lanczos3", "triangle", "bilinear"]
+KERNEL_RADIUS = {"lanczos3": 3.0, "triangle": 1.0, "bilinear": 1.0}
 _TF_PI = 3.14159265359  # the constant TF's Lanczos kernel uses
 
 
@@ -40,8 +42,29 @@ def _kernel(name: str, x: np.ndarray) -> np.ndarray:
     raise ValueError(f"unknown resize kernel {name!r}; known: {', '.join(KERNEL_RADIUS)}")
 
 
+def _bilinear_matrix(n_in: int, n_out: int) -> np.ndarray:
+    """cv2 INTER_LINEAR: x = (i + 0.5) n_in / n_out - 0.5 (in float64: cv2's fractions agree with it to
+    float32 rounding, not with a float32 x), x0 = floor(x), weights (1 - f, f) on x0 and x0 + 1; left of
+    the first centre and right of the last the edge pixel."""
+    mat = np.zeros((n_out, n_in), dtype=np.float64)
+    x = (np.arange(n_out) + 0.5) * (n_in / n_out) - 0.5
+    x0 = np.floor(x)
+    frac = x - x0
+    frac[x0 < 0], x0[x0 < 0] = 0.0, 0.0
+    last = x0 >= n_in - 1
+    frac[last], x0[last] = 0.0, n_in - 1
+    rows, i0 = np.arange(n_out), x0.astype(np.int64)
+    np.add.at(mat, (rows, i0), 1.0 - frac)
+    np.add.at(mat, (rows, np.minimum(i0 + 1, n_in - 1)), frac)
+    return mat
+
+
 @lru_cache(maxsize=64)
 def _resize_matrix_cached(n_in: int, n_out: int, kernel: str) -> np.ndarray:
+    if kernel == "bilinear":
+        mat = _bilinear_matrix(n_in, n_out)
+        mat.setflags(write=False)
+        return mat
     # Sample positions are computed in float32 exactly as TF's ScaleAndTranslate op does (its error
     # grows with the index, ~1e-5 at 300 px); kernel weights and normalisation in float64.
     f32 = np.float32

@@ -5,6 +5,10 @@ flip averaging / edge blend and the resizes are TF ops. Resizes apply the same s
 the PyTorch side (`inference.resize.resize_matrix`, TF's own Lanczos-3 / bilinear anti-aliased kernels)
 with `tf.einsum`, which keeps float64 in float64; `resize="native"` uses `tf.image.resize` instead
 (float32 only, since that op returns float32 for float64 input).
+With `plan.resample == "upstream"` the image is resized by upstream's own library, Pillow (LANCZOS on
+the uint8 image, the horizontal and the vertical pass as two Pillow calls so the order is upstream's
+whatever the installed Pillow prefers), and the map back by the two-tap bilinear
+(`tf.image.resize(bilinear, antialias=False)` natively, which equals cv2's INTER_LINEAR).
 Returns every stage as numpy so parity can say where a difference starts.
 """
 
@@ -15,7 +19,7 @@ from typing import Any, Literal, Mapping
 import numpy as np
 
 from panoconv.arch import DEFAULT_ARCH, get_card
-from panoconv.inference.pipeline import IMAGE_KERNEL, OUTPUT_KERNEL, Plan, make_plan
+from panoconv.inference.pipeline import IMAGE_KERNEL, OUTPUT_KERNELS, Plan, make_plan
 from panoconv.inference.postprocess import edge_masks
 from panoconv.inference.recipe import PanoramaRecipe
 from panoconv.inference.resize import resize_matrix
@@ -26,24 +30,45 @@ tf = import_tf()
 
 ResizeMode = Literal["matrix", "native"]
 _CARD = get_card(DEFAULT_ARCH)
-_NATIVE = {"lanczos3": "lanczos3", "triangle": "bilinear"}
+_NATIVE = {"lanczos3": "lanczos3", "triangle": "bilinear", "bilinear": "bilinear"}
 
 
 def resize_nhwc(x: Any, size: tuple[int, int], kernel: str, mode: ResizeMode = "matrix") -> Any:
     """Resize a (B, H, W, C) tensor to (B, h, w, C)."""
     if mode == "native":
-        return tf.image.resize(x, size, method=_NATIVE[kernel], antialias=True)
+        return tf.image.resize(x, size, method=_NATIVE[kernel], antialias=kernel != "bilinear")
     rh = tf.constant(np.array(resize_matrix(int(x.shape[1]), size[0], kernel)), dtype=x.dtype)
     rw = tf.constant(np.array(resize_matrix(int(x.shape[2]), size[1], kernel)), dtype=x.dtype)
     return tf.einsum("wx,bhxc->bhwc", rw, tf.einsum("hy,byxc->bhxc", rh, x))
 
 
+def pillow_resize_upstream(image_nhwc: Any, size: tuple[int, int]) -> Any:
+    """(1, H, W, 3) float in [0, 1] -> (1, h, w, 3): uint8, Pillow LANCZOS horizontally then vertically
+    (each pass stored as uint8, as scipy.misc.imresize did through Pillow), / 255 in the input's dtype."""
+    from PIL import Image
+
+    pixels = np.clip(np.rint(image_nhwc[0].numpy().astype(np.float64) * 255.0), 0, 255).astype(np.uint8)
+    img = Image.fromarray(pixels)
+    h, w = size
+    if w != img.width:
+        img = img.resize((w, img.height), Image.Resampling.LANCZOS)
+    if h != img.height:
+        img = img.resize((w, h), Image.Resampling.LANCZOS)
+    return tf.constant(np.asarray(img)[None], dtype=image_nhwc.dtype) / 255.0
+
+
+def _resize_image(x: Any, size: tuple[int, int], plan: Plan, mode: ResizeMode) -> Any:
+    if plan.resample == "upstream":
+        return pillow_resize_upstream(x, size)
+    return resize_nhwc(x, size, IMAGE_KERNEL, mode)
+
+
 def prepare(image_nhwc: Any, plan: Plan, mode: ResizeMode = "matrix") -> Any:
     """(1, H, W, 3) -> (1, h, w, 3) network input."""
     if plan.panorama is None:
-        return resize_nhwc(image_nhwc, plan.net_size, IMAGE_KERNEL, mode)
+        return _resize_image(image_nhwc, plan.net_size, plan, mode)
     p = plan.panorama
-    band = resize_nhwc(image_nhwc[:, p.crop_start:p.crop_stop], (p.resized_height, p.net_width), IMAGE_KERNEL, mode)
+    band = _resize_image(image_nhwc[:, p.crop_start:p.crop_stop], (p.resized_height, p.net_width), plan, mode)
     return tf.pad(band, [[0, 0], [p.pad_top, 0], [0, 0], [0, 0]])
 
 
@@ -66,13 +91,14 @@ def run_network(values: Mapping[str, np.ndarray], x: Any, plan: Plan, flip: bool
 def finish(net_out: Any, plan: Plan, raw: bool = False, mode: ResizeMode = "matrix") -> Any:
     """(1, h, w) -> (H, W) (panoramas: NaN outside the cropped band)."""
     x = net_out[..., None]
+    kernel = OUTPUT_KERNELS[plan.resample]
     if plan.panorama is None:
-        return x[0, ..., 0] if raw else resize_nhwc(x, (plan.height, plan.width), OUTPUT_KERNEL, mode)[0, ..., 0]
+        return x[0, ..., 0] if raw else resize_nhwc(x, (plan.height, plan.width), kernel, mode)[0, ..., 0]
     p = plan.panorama
     band = x[:, p.pad_top:]
     if raw:
         return band[0, ..., 0]
-    band = resize_nhwc(band, (p.crop_height, p.width), OUTPUT_KERNEL, mode)[0, ..., 0]
+    band = resize_nhwc(band, (p.crop_height, p.width), kernel, mode)[0, ..., 0]
     nan_top = tf.fill([p.crop_start, p.width], tf.constant(float("nan"), band.dtype))
     nan_bottom = tf.fill([p.height - p.crop_stop, p.width], tf.constant(float("nan"), band.dtype))
     return tf.concat([nan_top, band, nan_bottom], 0)

@@ -87,7 +87,7 @@ def test_library_outputs_skip_bad_notes_and_force(tmp_path, caplog):
     depth = np.load(results[0].outputs["depth"])
     np.testing.assert_allclose(np.nanmax(depth), 0.472 / (0.1 * 2 * np.pi), rtol=1e-5)
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
-        f"{s}{x}" for s in ("g16", "rgba") for x in ("_disp.npy", "_depth.npy", "_disp.png", ".ply"))
+        f"{s}{x}" for s in ("g16", "rgba") for x in ("_disp.npy", "_depth.npy", "_disp.png", ".ply", "_meta.json"))
     from panoconv.errors import OutputExistsError
 
     with pytest.raises(OutputExistsError):

@@ -47,3 +47,24 @@ def test_pipeline_mode_on_a_user_panorama(tf_checkpoint, tmp_path):
     report = json.loads(result.stdout)
     finals = {d["dtype"]: d["max_abs"] for d in report["diffs"] if d["stage"] == "final"}
     assert finals["float32"] <= 1e-5 and finals["float64"] <= 1e-10
+
+
+def test_pipeline_mode_exits_1_when_a_stage_is_perturbed(tf_checkpoint, monkeypatch):
+    """One grey level added to one input pixel of the 8-bit resize: net_input fails, exit 1."""
+    import panoconv.inference.pipeline as pipeline
+
+    resize = pipeline.resize_image
+
+    def off_by_one_level(image, size, resample):
+        out = resize(image, size, resample).clone()
+        out[0, size[0] // 2, size[1] // 2] += 1.0 / 255.0
+        return out
+
+    monkeypatch.setattr(pipeline, "resize_image", off_by_one_level)
+    result = _verify(tf_checkpoint, "--pipeline", "--resample", "upstream", "--net-width", "128", "--dtype",
+                     "float32", "--json")
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    failed = [d["stage"] for d in report["diffs"] if d["status"] == "FAIL"]
+    assert failed[0] == "net_input" and report["passed"] is False
+    assert report["resample"] == "upstream"
