@@ -103,7 +103,8 @@ def test_predict_output_name_collisions_are_disambiguated_and_reported(tmp_path,
     out = tmp_path / "out"
     code, _, err = run("predict", "-w", weights, a, b, c, "-o", out, "--save", "disp", "--camera", "rectilinear")
     assert code == 0, err
-    assert sorted(p.name for p in out.iterdir()) == ["a-2_disp.npy", "a-3_disp.npy", "a_disp.npy"]
+    assert sorted(p.name for p in out.iterdir()) == ["a-2_disp.npy", "a-2_meta.json", "a-3_disp.npy",
+                                                    "a-3_meta.json", "a_disp.npy", "a_meta.json"]
     assert f"{b}: output name 'a' is taken by an earlier input; writing it as 'a-3'" in caplog.text
     assert not np.array_equal(np.load(out / "a_disp.npy"), np.load(out / "a-3_disp.npy"))
 
@@ -113,7 +114,7 @@ def test_predict_same_input_twice_is_predicted_once(tmp_path, weights, caplog):
     code, _, err = run("predict", "-w", weights, a, tmp_path / "." / "a.png", "-o", tmp_path / "out",
                        "--save", "disp", "--camera", "rectilinear")
     assert code == 0 and "given twice; predicted once" in caplog.text, err
-    assert [p.name for p in (tmp_path / "out").iterdir()] == ["a_disp.npy"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a_disp.npy", "a_meta.json"]
 
 
 def test_predict_never_writes_over_an_input(tmp_path, weights):
