@@ -4,7 +4,8 @@
 
 Per card (default: monodepth-vgg, ~380 MB with Adam, and monodepth-resnet50, ~700 MB), writes a seeded
 checkpoint with optimizer state in a temporary folder, then compares
-copying its `.data` file with `extract` (folder layout; default and --include-optimizer). Each
+copying its `.data` file with reading it alone (every tensor streamed and CRC-checked, nothing written)
+and with `extract` (folder layout; default and --include-optimizer). Each
 extract runs in a fresh subprocess that imports panoconv first; memory is reported as tracemalloc's
 peak and as the growth of peak RSS over that post-import baseline (the high-water mark is reset via
 /proc/self/clear_refs; ru_maxrss where that is unavailable), next to the largest tensor.
@@ -42,12 +43,19 @@ except OSError:
 base = status("VmRSS") if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 tracemalloc.start()
 start = time.perf_counter()
-manifest = extract(ExtractRequest(ckpt, out, include_optimizer=include, force=True), progress=False)
+if sys.argv[3] == "read":  # the reader alone: every tensor streamed (CRC checked) into a discarding sink
+    reader, total = open_checkpoint(ckpt), [0]
+    for info in reader.tensors():
+        reader.stream(info.name, lambda chunk: total.__setitem__(0, total[0] + len(chunk)))
+    written = total[0]
+else:
+    written = extract(ExtractRequest(ckpt, out, include_optimizer=include, force=True),
+                      progress=False).total_bytes
 seconds = time.perf_counter() - start
 _, peak = tracemalloc.get_traced_memory()
 rss = (status("VmHWM") if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024) - base
 print(json.dumps({"seconds": seconds, "tracemalloc_peak": peak, "rss_growth": rss,
-                  "largest_tensor": largest, "bytes_written": manifest.total_bytes}))
+                  "largest_tensor": largest, "bytes_written": written}))
 """
 
 
@@ -66,9 +74,11 @@ def _copy_seconds(src: Path, dst: Path) -> float:
     return time.perf_counter() - start
 
 
-def _extract(prefix: Path, out: Path, include: bool) -> dict:
+def _extract(prefix: Path, out: Path, include: bool | str) -> dict:
+    """One extract (`include`: with optimizer state) or, for "read", the reader alone, in a fresh process."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    result = subprocess.run([sys.executable, "-c", _CHILD, str(prefix), str(out), "1" if include else "0"],
+    mode = include if isinstance(include, str) else ("1" if include else "0")
+    result = subprocess.run([sys.executable, "-c", _CHILD, str(prefix), str(out), mode],
                             capture_output=True, text=True, env=env, check=True)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -82,11 +92,13 @@ def bench_one(arch: str, folder: Path, tmp: Path, keep: bool) -> None:
     copy = _copy_seconds(data, tmp / "copy.data")
     (tmp / "copy.data").unlink()
     rows = [("copy .data", copy, size, None)]
+    r = _extract(prefix, tmp / "unused", "read")
+    rows.append(("read only", r["seconds"], r["bytes_written"], r))
     for include in (False, True):
         r = _extract(prefix, tmp / f"out-{arch}-{include}", include)
         shutil.rmtree(tmp / f"out-{arch}-{include}", ignore_errors=True)
         rows.append((f"extract{' +opt' if include else ''}", r["seconds"], r["bytes_written"], r))
-    largest = rows[1][3]["largest_tensor"]
+    largest = rows[2][3]["largest_tensor"]
     print(f"{arch}: checkpoint .data {size / 2**20:.1f} MiB; largest tensor {largest / 2**20:.1f} MiB")
     print(f"{'run':<14}{'seconds':>9}{'MiB out':>9}{'x copy':>8}{'tracemalloc MiB':>17}{'x largest':>10}"
           f"{'peak RSS +MiB':>15}{'x largest':>10}")

@@ -108,7 +108,7 @@ def read_dataset(path: Path, in_file: str, shape: tuple[int, ...] | None = None)
             if math.prod(dataset.shape):
                 dataset.read_direct(out)
             return out
-    except OSError as err:
+    except (OSError, RuntimeError) as err:
         raise CheckpointError(f"{path}: cannot read {in_file} ({err})") from None
 
 
@@ -134,7 +134,7 @@ class KerasH5Reader:
                     self._index_group(root, "", 0)
         except H5Refused as err:
             raise CheckpointError(f"{self.path}: {err}") from None
-        except OSError as err:
+        except (OSError, RuntimeError) as err:  # h5py raises RuntimeError for some damaged structures
             raise CheckpointError(f"{self.path}: cannot read HDF5 file ({err})") from None
         except (KeyError, ValueError, TypeError) as err:
             raise CheckpointError(f"{self.path}: unexpected Keras HDF5 layout ({err})") from None

@@ -15,7 +15,9 @@ from __future__ import annotations
 import os
 import pickle
 import stat
+import tokenize
 import zipfile
+import zlib
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -32,7 +34,8 @@ from panoconv.weights.naming import child, tf_name_from_file
 
 __all__ = ["ExtractRequest", "WeightStore", "extract", "open_store"]
 
-_LOAD_ERRORS = (ValueError, OSError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, KeyError)
+_LOAD_ERRORS = (ValueError, OSError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, KeyError,
+                zlib.error, RuntimeError, NotImplementedError)
 #: A manifest is a few KB per thousand tensors.
 MAX_MANIFEST_BYTES = 64 << 20
 #: Weights hardly compress (float noise): a member inflating more than this many times over, beyond
@@ -45,12 +48,14 @@ def read_npy(f: BinaryIO, available: int) -> np.ndarray:
     """An `.npy` stream whose header is checked before allocating: no objects (pickles), a shape within
     `limits`, and no more data than the `available` bytes after the header. `ValueError` otherwise."""
     version = np.lib.format.read_magic(f)
-    if version == (1, 0):
-        shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
-    elif version == (2, 0):
-        shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
-    else:
+    if version not in ((1, 0), (2, 0)):
         raise ValueError(f".npy format version {version} is not read")
+    try:  # numpy parses the header as a Python literal; damaged ones raise all sorts of things
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+            np.lib.format.read_array_header_2_0
+        shape, fortran, dtype = read_header(f)
+    except (ValueError, SyntaxError, TypeError, tokenize.TokenError, MemoryError, RecursionError) as err:
+        raise ValueError(f"unreadable .npy header ({type(err).__name__}: {err})") from None
     if dtype.hasobject or dtype.kind not in "biufc":
         raise ValueError(f"dtype {dtype} is not a numeric array")
     nbytes = limits.tensor_nbytes(tuple(shape), dtype.itemsize)
@@ -170,7 +175,7 @@ class NpzStore(_Store):
                 if self._zip.getinfo(MANIFEST_NAME).file_size > MAX_MANIFEST_BYTES:
                     raise CheckpointError(f"{path}:{MANIFEST_NAME}: over {MAX_MANIFEST_BYTES} bytes")
                 raw = self._zip.read(MANIFEST_NAME)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as err:
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, zlib.error) as err:
             raise CheckpointError(f"{path}: not a readable .npz file ({err})") from None
         manifest = Manifest.from_json(raw, f"{path}:{MANIFEST_NAME}") if raw is not None else None
         if manifest:
@@ -202,7 +207,7 @@ class H5Store(_Store):
         try:
             with h5py.File(path, "r") as f:
                 raw = f.attrs.get(H5_MANIFEST_ATTR)
-        except OSError as err:
+        except (OSError, RuntimeError) as err:
             raise CheckpointError(f"{path}: not a readable HDF5 file ({err})") from None
         if raw is None:
             raise CheckpointError(f"{path}: no panoconv manifest; for Keras weights use open_checkpoint")
