@@ -18,13 +18,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
-import statistics
-import subprocess
-import sys
-import time
 from typing import Callable
 
+import _common as common
 import numpy as np
 
 CASES = {
@@ -51,42 +47,46 @@ def _routes(values, model, image: np.ndarray, camera: str, pp: bool, names) -> d
     return {name: make[name]() for name in names}
 
 
-def worker(threads: int, repeats: int, cases: list[str], routes: list[str]) -> dict:
+def _setup(threads: int):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import torch
 
     from panoconv.parity.weights import torch_model_from_tf
-    from panoconv.tf_reference._tf import import_tf, onednn_setting
     from panoconv.tf_reference.checkpoint import seeded_weights
 
-    tf = import_tf()
-    torch.set_num_threads(threads)
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
+    common.set_threads(threads)
     values = seeded_weights(0)
     model = torch_model_from_tf(values, "float32").to(memory_format=torch.channels_last)  # as `predict` runs it
-    rng = np.random.default_rng(0)
+    return values, model
+
+
+def _image(key: str) -> np.ndarray:
+    _, (h, w), _, _ = CASES[key]
+    return np.random.default_rng(0).random((h, w, 3), np.float32)
+
+
+def worker(threads: int, repeats: int, cases: list[str], routes: list[str]) -> dict:
+    import torch
+
+    from panoconv.tf_reference._tf import import_tf, onednn_setting
+
+    values, model = _setup(threads)
     rows = []
     for key in cases:
-        title, (h, w), camera, pp = CASES[key]
-        image = rng.random((h, w, 3), np.float32)
-        fns = _routes(values, model, image, camera, pp, routes)
-        for fn in fns.values():  # warm-up: tracing, allocator, oneDNN primitive caches
-            fn()
-            fn()
-        times: dict[str, list[float]] = {name: [] for name in fns}
-        order = list(fns)
-        for r in range(repeats):
-            for name in order[r % len(order):] + order[:r % len(order)]:
-                t0 = time.perf_counter()
-                fns[name]()
-                times[name].append(time.perf_counter() - t0)
-        med = {name: statistics.median(t) for name, t in times.items()}
+        title, _, camera, pp = CASES[key]
+        med = common.interleaved_medians(_routes(values, model, _image(key), camera, pp, routes), repeats)
         rows.append({"case": title, "seconds": med,
                      "ratio_to_tf_graph": {n: med[BASELINE] / t for n, t in med.items()} if BASELINE in med else {}})
     return {"threads": threads, "rows": rows, "onednn": onednn_setting(), "torch": torch.__version__,
-            "tensorflow": tf.__version__, "repeats": repeats,
-            "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "tensorflow": import_tf().__version__, "repeats": repeats}
+
+
+def memory_worker(case: str, route: str) -> dict:
+    """Peak memory growth of one route's first call (incl. tracing / warm-up), alone in this process."""
+    values, model = _setup(1)
+    _, _, camera, pp = CASES[case]
+    fn = _routes(values, model, _image(case), camera, pp, [route])[route]
+    return {"case": case, "route": route, "mib": common.peak_growth_mib(fn)}
 
 
 def main() -> None:
@@ -95,35 +95,30 @@ def main() -> None:
     parser.add_argument("--threads", default="1,2", help="comma list; each count runs in its own process")
     parser.add_argument("--cases", default=",".join(CASES), help=f"comma list of {', '.join(CASES)}")
     parser.add_argument("--routes", default=",".join(ROUTES), help=f"comma list of {', '.join(ROUTES)}")
+    parser.add_argument("--memory", action="store_true",
+                        help="also peak memory of each route and case, each alone in a fresh process (slow)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--worker", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--memory-of", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     cases, routes = args.cases.split(","), args.routes.split(",")
+    if args.memory_of is not None:
+        print(json.dumps(memory_worker(*args.memory_of.split(":"))))
+        return
     if args.worker is not None:
         print(json.dumps(worker(args.worker, args.repeats, cases, routes)))
         return
     load_before = os.getloadavg()[0]
-    runs = []
-    for threads in (int(t) for t in args.threads.split(",")):
-        env = dict(os.environ, OMP_NUM_THREADS=str(threads))
-        cmd = [sys.executable, __file__, "--worker", str(threads), "--repeats", str(args.repeats),
-               "--cases", args.cases, "--routes", args.routes]
-        out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
-        runs.append(json.loads(out.strip().splitlines()[-1]))
-    load = {"load_1min_before": load_before, "load_1min_after": os.getloadavg()[0], "cpus": os.cpu_count()}
-    if args.json:
-        print(json.dumps({"load": load, "runs": runs}, indent=2))
-        return
-    first = runs[0]
-    print(f"predict, seconds per image (median of {args.repeats} interleaved rounds) and speed relative to "
-          f"TF graph mode (tf.function, weights as variables) = 1.00x; torch {first['torch']}, tensorflow "
-          f"{first['tensorflow']}, TF oneDNN {first['onednn']}; load average {load['load_1min_before']:.1f} -> "
-          f"{load['load_1min_after']:.1f} on {load['cpus']} CPUs")
-    print(f"{'threads':>7} {'case':38} " + " ".join(f"{r:>20}" for r in routes))
-    for run in runs:
-        for row in run["rows"]:
-            cells = [f"{row['seconds'][r]:8.3f}s {row['ratio_to_tf_graph'].get(r, float('nan')):5.2f}x" for r in routes]
-            print(f"{run['threads']:>7} {row['case']:38} " + " ".join(f"{c:>20}" for c in cells))
+    runs = common.run_workers(__file__, [int(t) for t in args.threads.split(",")],
+                              ["--repeats", str(args.repeats), "--cases", args.cases, "--routes", args.routes])
+    memory = {}
+    if args.memory:
+        for case in cases:
+            for route in routes:
+                memory[f"{case}:{route}"] = common.memory_run(__file__, ["--memory-of", f"{case}:{route}"])
+    header = (f"predict, seconds per image (median of {args.repeats} interleaved rounds) and speed relative to "
+              "TF graph mode (tf.function, weights as variables) = 1.00x")
+    common.report(runs, routes, memory, common.load_line(load_before), args.json, header, "case", 38)
 
 
 if __name__ == "__main__":

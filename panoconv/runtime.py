@@ -61,6 +61,42 @@ def autocast(precision: str, device: torch.device | str = "cpu") -> contextlib.A
     return torch.autocast(device.type, dtype=_AUTOCAST_DTYPE[precision])
 
 
+@contextlib.contextmanager
+def autocast_forward(model: torch.nn.Module, precision: str, device: torch.device | str = "cpu") -> Iterator[None]:
+    """Within the block, `model(...)` runs under autocast and returns float32 tensors.
+
+    Why not autocast the whole loss: the warps and SSIM must see one dtype (bfloat16 sampling and
+    averaging would cost accuracy for little time), so only the network runs in reduced precision,
+    as PyTorch's AMP recipe advises for losses.
+    """
+    if precision == "fp32":
+        yield
+        return
+    check_precision(precision, torch.device(device))
+    original = model.forward
+
+    def forward(*args: object, **kwargs: object) -> object:
+        with autocast(precision, device):
+            out = original(*args, **kwargs)
+        return _float32(out)
+
+    model.forward = forward  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        del model.forward  # back to the class's forward
+
+
+def _float32(out: object) -> object:
+    if isinstance(out, torch.Tensor):
+        return out.float() if out.is_floating_point() else out
+    if isinstance(out, (list, tuple)):
+        return type(out)(_float32(o) for o in out)
+    if isinstance(out, dict):
+        return {k: _float32(v) for k, v in out.items()}
+    return out
+
+
 def grad_scaler(precision: str, device: torch.device) -> torch.amp.GradScaler | None:
     """A `GradScaler` for fp16 on CUDA (bfloat16 has float32's range and needs none)."""
     return torch.amp.GradScaler("cuda") if precision == "fp16" and device.type == "cuda" else None

@@ -28,7 +28,7 @@ import torch
 from torch.utils.data import ConcatDataset, DataLoader
 
 from panoconv.data.stereo import collate_skip_none
-from panoconv.runtime import autocast, check_precision, grad_scaler, resolve_device
+from panoconv.runtime import autocast_forward, check_precision, grad_scaler, resolve_device
 from panoconv.errors import CheckpointError, NonFiniteError, PanoconvError
 from panoconv.training import distributed as ddp
 from panoconv.training.cadence import CheckpointCadence
@@ -255,7 +255,7 @@ class _Loop:
         """One update; returns the rank-averaged loss terms, the global number of images and the lr used."""
         state, ctx = self.state, self.ctx
         try:
-            with autocast(self.config.precision, ctx.device):  # fp32: no-op
+            with autocast_forward(ddp.unwrap(state.model), self.config.precision, ctx.device):  # fp32: no-op
                 out, problem = self.task.loss(state.model, batch), None
         except NonFiniteError as err:  # a NaN disparity, caught before the warp
             out, problem = None, str(err)

@@ -41,3 +41,20 @@ def test_cli_refusals_one_line(tmp_path, args, message):
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert result.exit_code == 1 and len(lines) == 1 and message in lines[0], result.stderr
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.slow
+def test_bf16_monodepth_training_runs_close_to_fp32(tmp_path):
+    """The real network and stereo loss: only the network runs in bfloat16 (the warp needs one dtype)."""
+    from panoconv.data.synth import SynthRequest, generate
+    from panoconv.training.config import DataSpec, TrainConfig
+
+    data = generate(SynthRequest(tmp_path / "synth", kind="rectilinear", count=4, height=128, width=128,
+                                 progress=False))
+    base = TrainConfig(data=(DataSpec(str(data / "train.txt"), warp="rectilinear"),), batch_size=1, max_steps=2,
+                       height=128, width=128, progress=False, threads=1, seed=2, augment=False)
+    fp32 = train(base.replace(out=str(tmp_path / "a")))
+    bf16 = train(base.replace(out=str(tmp_path / "b"), precision="bf16"))
+    assert len(bf16.losses) == 2 and bf16.losses != fp32.losses
+    for a, b in zip(fp32.losses, bf16.losses):
+        assert abs(a - b) <= 0.02 * abs(a), (fp32.losses, bf16.losses)
