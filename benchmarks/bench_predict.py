@@ -1,12 +1,16 @@
-"""Predict throughput: panoconv (PyTorch) vs the TensorFlow reference pipeline, same weights, same run.
+"""Predict throughput: panoconv (PyTorch) vs TensorFlow graph mode, same weights, same run, ratios.
 
-Cases: a 256 x 512 rectilinear image (plain, and with monodepth post-processing) and a 2048 x 1024
-panorama through the full recipe (crop, Lanczos resize, pad, ring padding, flip averaging, resize
-back). Both sides run one image per call through their `predict_array`; the TF side is eager and
-feeds the weights as constants on every call (as `tf_reference.predict` does). Thread counts are
-set equal on both sides (default 1, for a shared machine).
+Baseline: the TF pipeline as a TF user runs it, one `tf.function` over `tf.Variable` weights
+(`tf_reference.predict.graph_predictor`; grappler fuses Conv+BiasAdd+ELU). TF eager with the weights
+re-created as constants on every call (`tf_reference.predict.predict_array`, what this script used to
+compare against) is an extra column only. Routes are timed interleaved (one call of each route per
+round, the order rotating every round) and the median of the rounds is reported, so load from other
+processes on a shared machine hits every route alike; the 1-minute load average is printed before and
+after. Each thread count runs in its own process (TF fixes its pool at start-up); both frameworks get
+the same count. Cases: 256 x 512 rectilinear (plain, and with monodepth post-processing) and a
+2048 x 1024 panorama through the whole recipe (crop, Lanczos resize, pad, ring padding, flip, resize back).
 
-    OMP_NUM_THREADS=1 python benchmarks/bench_predict.py [--repeats 3] [--threads 1] [--json]
+    python benchmarks/bench_predict.py [--threads 1,2] [--repeats 7] [--json]
 """
 
 from __future__ import annotations
@@ -14,61 +18,107 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import time
 from typing import Callable
 
+import _common as common
 import numpy as np
 
+CASES = {
+    "rect": ("rectilinear 256x512", (256, 512), "rectilinear", False),
+    "rect-pp": ("rectilinear 256x512 +postprocess", (256, 512), "rectilinear", True),
+    "pano": ("panorama 2048x1024 (crop, ring, flip)", (1024, 2048), "equirectangular", False),
+}
+ROUTES = ("tf_graph", "tf_eager", "panoconv_fp32", "panoconv_bf16")
+BASELINE = "tf_graph"
 
-def _time(fn: Callable[[], object], repeats: int) -> float:
-    fn()  # warm-up (graph tracing, allocator)
-    start = time.perf_counter()
-    for _ in range(repeats):
-        fn()
-    return repeats / (time.perf_counter() - start)
+
+def _routes(values, model, image: np.ndarray, camera: str, pp: bool, names) -> dict[str, Callable[[], object]]:
+    from panoconv.inference.pipeline import predict_array
+    from panoconv.tf_reference.predict import graph_predictor
+    from panoconv.tf_reference.predict import predict_array as tf_predict_array
+
+    make = {
+        "tf_graph": lambda: (lambda g: lambda: g(image))(
+            graph_predictor(values, image.shape[0], image.shape[1], camera, postprocess=pp)),
+        "tf_eager": lambda: lambda: tf_predict_array(values, image, camera, postprocess=pp),
+        "panoconv_fp32": lambda: lambda: predict_array(model, image, camera, postprocess=pp),
+        "panoconv_bf16": lambda: lambda: predict_array(model, image, camera, postprocess=pp, precision="bf16"),
+    }
+    return {name: make[name]() for name in names}
+
+
+def _setup(threads: int):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import torch
+
+    from panoconv.parity.weights import torch_model_from_tf
+    from panoconv.tf_reference.checkpoint import seeded_weights
+
+    common.set_threads(threads)
+    values = seeded_weights(0)
+    model = torch_model_from_tf(values, "float32").to(memory_format=torch.channels_last)  # as `predict` runs it
+    return values, model
+
+
+def _image(key: str) -> np.ndarray:
+    _, (h, w), _, _ = CASES[key]
+    return np.random.default_rng(0).random((h, w, 3), np.float32)
+
+
+def worker(threads: int, repeats: int, cases: list[str], routes: list[str]) -> dict:
+    import torch
+
+    from panoconv.tf_reference._tf import import_tf, onednn_setting
+
+    values, model = _setup(threads)
+    rows = []
+    for key in cases:
+        title, _, camera, pp = CASES[key]
+        med = common.interleaved_medians(_routes(values, model, _image(key), camera, pp, routes), repeats)
+        rows.append({"case": title, "seconds": med,
+                     "ratio_to_tf_graph": {n: med[BASELINE] / t for n, t in med.items()} if BASELINE in med else {}})
+    return {"threads": threads, "rows": rows, "onednn": onednn_setting(), "torch": torch.__version__,
+            "tensorflow": import_tf().__version__, "repeats": repeats}
+
+
+def memory_worker(case: str, route: str) -> dict:
+    """Peak memory growth of one route's first call (incl. tracing / warm-up), alone in this process."""
+    values, model = _setup(1)
+    _, _, camera, pp = CASES[case]
+    fn = _routes(values, model, _image(case), camera, pp, [route])[route]
+    return {"case": case, "route": route, "mib": common.peak_growth_mib(fn)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=7, help="interleaved rounds; the median is reported")
+    parser.add_argument("--threads", default="1,2", help="comma list; each count runs in its own process")
+    parser.add_argument("--cases", default=",".join(CASES), help=f"comma list of {', '.join(CASES)}")
+    parser.add_argument("--routes", default=",".join(ROUTES), help=f"comma list of {', '.join(ROUTES)}")
+    parser.add_argument("--memory", action="store_true",
+                        help="also peak memory of each route and case, each alone in a fresh process (slow)")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--worker", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--memory-of", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
-
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import torch
-
-    from panoconv.inference.pipeline import predict_array
-    from panoconv.parity.weights import torch_model_from_tf
-    from panoconv.tf_reference._tf import import_tf, onednn_setting
-
-    tf = import_tf()
-    torch.set_num_threads(args.threads)
-    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
-    from panoconv.tf_reference.checkpoint import seeded_weights
-    from panoconv.tf_reference.predict import predict_array as tf_predict_array
-
-    values = seeded_weights(0)
-    model = torch_model_from_tf(values, "float32").to(memory_format=torch.channels_last)  # as `predict` runs it
-    rng = np.random.default_rng(0)
-    cases = [("rectilinear 256x512", rng.random((256, 512, 3), np.float32), "rectilinear", False),
-             ("rectilinear 256x512 +postprocess", rng.random((256, 512, 3), np.float32), "rectilinear", True),
-             ("panorama 2048x1024 (flip, ring)", rng.random((1024, 2048, 3), np.float32), "equirectangular", False)]
-    rows = []
-    for name, image, camera, pp in cases:
-        ours = _time(lambda: predict_array(model, image, camera, postprocess=pp), args.repeats)
-        ref = _time(lambda: tf_predict_array(values, image, camera, postprocess=pp), args.repeats)
-        rows.append({"case": name, "panoconv_img_s": ours, "tf_reference_img_s": ref, "ratio": ours / ref})
-    env = {"threads": args.threads, "onednn": onednn_setting(), "torch": torch.__version__,
-           "tensorflow": tf.__version__, "repeats": args.repeats}
-    if args.json:
-        print(json.dumps({"environment": env, "rows": rows}, indent=2))
+    cases, routes = args.cases.split(","), args.routes.split(",")
+    if args.memory_of is not None:
+        print(json.dumps(memory_worker(*args.memory_of.split(":"))))
         return
-    print("predict throughput (images/s), " + ", ".join(f"{k}={v}" for k, v in env.items()))
-    print(f"{'case':34} {'panoconv':>9} {'tf ref':>9} {'ratio':>6}")
-    for r in rows:
-        print(f"{r['case']:34} {r['panoconv_img_s']:9.3f} {r['tf_reference_img_s']:9.3f} {r['ratio']:6.2f}x")
+    if args.worker is not None:
+        print(json.dumps(worker(args.worker, args.repeats, cases, routes)))
+        return
+    load_before = os.getloadavg()[0]
+    runs = common.run_workers(__file__, [int(t) for t in args.threads.split(",")],
+                              ["--repeats", str(args.repeats), "--cases", args.cases, "--routes", args.routes])
+    memory = {}
+    if args.memory:
+        for case in cases:
+            for route in routes:
+                memory[f"{case}:{route}"] = common.memory_run(__file__, ["--memory-of", f"{case}:{route}"])
+    header = (f"predict, seconds per image (median of {args.repeats} interleaved rounds) and speed relative to "
+              "TF graph mode (tf.function, weights as variables) = 1.00x")
+    common.report(runs, routes, memory, common.load_line(load_before), args.json, header, "case", 38)
 
 
 if __name__ == "__main__":

@@ -11,12 +11,16 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 BENCHMARKS = [
     ("extract throughput and peak memory vs copying the .data file", "bench_extract.py", [], []),
-    ("training step, panoconv vs TF reference", "bench_train_step.py", ["--batch", "2"], ["--repeat", "2"]),
-    ("predict throughput, panoconv vs TF reference", "bench_predict.py", ["--repeats", "3"], ["--repeats", "1"]),
+    ("training step, panoconv vs TF graph mode", "bench_train_step.py", ["--batch", "2", "--batch", "8"],
+     ["--repeat", "2", "--threads", "1"]),
+    ("predict throughput, panoconv vs TF graph mode", "bench_predict.py", ["--repeats", "7"],
+     ["--repeats", "2", "--threads", "1"]),
     ("OmniDepth RectNet / UResNet throughput (PyTorch only: no TF original)", "bench_omnidepth.py", [],
      ["--repeats", "1"]),
     ("3D60 loading + resizing, panoconv vs OmniDepth-PyTorch-style loading", "bench_3d60_loading.py", [],
      ["--samples", "30"]),
+    ("CUDA readiness (parity, predict, 20 train steps per precision; says so without CUDA)", "gpu_check.py", [],
+     ["--steps", "5", "--repeats", "3"]),
 ]
 
 

@@ -28,6 +28,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("evaluate", "evaluate"),
     ("compare", "compare"),
     ("train", "train"),
+    ("export", "export"),
 ]
 
 

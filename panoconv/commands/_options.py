@@ -69,3 +69,16 @@ def resample_option(**kwargs: Any) -> Callable:
         "8-bit Pillow Lanczos in (uint8 after each pass) and cv2 bilinear back.",
         **kwargs,
     )
+
+
+def precision_option(help: str = "Compute precision: fp32, bf16 (bfloat16 autocast, CPU or CUDA) or fp16 "
+                     "(CUDA only).") -> Callable:
+    """`--precision fp32|bf16|fp16` (what each runs on: `panoconv.runtime`)."""
+    from panoconv.runtime import PRECISIONS
+
+    return click.option("--precision", type=click.Choice(PRECISIONS), default="fp32", show_default=True, help=help)
+
+
+def device_option(help: str = "cpu, cuda, cuda:N or auto (CUDA when present).") -> Callable:
+    """`--device`; a CUDA device without CUDA is refused in one line by `panoconv.runtime.resolve_device`."""
+    return click.option("--device", default="cpu", show_default=True, help=help)

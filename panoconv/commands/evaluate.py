@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from panoconv.commands._options import arch_option, max_pixels_option, resample_option
+from panoconv.commands._options import arch_option, device_option, max_pixels_option, precision_option, resample_option
 
 
 @click.command("evaluate")
@@ -43,11 +43,13 @@ from panoconv.commands._options import arch_option, max_pixels_option, resample_
 @click.option("--upstream-protocol", is_flag=True,
               help="Infinite predicted depth clipped to 1e-3 m and kept, as upstream's evaluate_kitti.py "
               "(default: such pixels are left out).")
+@precision_option()
+@device_option()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout instead of a table.")
 def command(data: Path, weights: tuple[Path, ...], kind: str, root: Path | None, gt_dir: Path | None, split: str,
             crop: str, max_depth: float | None, median_scaling: bool | None, postprocess: bool, net_width: int,
             resample: str, arch: str | None, limit: int | None, max_pixels: int, skip_bad: bool, datasets: str | None,
-            skipped_rows: Path | None, upstream_protocol: bool, as_json: bool) -> None:
+            skipped_rows: Path | None, upstream_protocol: bool, precision: str, device: str, as_json: bool) -> None:
     """Evaluate depth predictions on DATA: abs_rel, sq_rel, rmse, rmse_log, a1-a3 (and d1_all on KITTI,
     printed in percent). 3D60 data also gets one row per source data set beside each model's overall row."""
     from panoconv.data.threed60_paths import parse_datasets
@@ -66,5 +68,6 @@ def command(data: Path, weights: tuple[Path, ...], kind: str, root: Path | None,
                                       postprocess=postprocess, recipe=PanoramaRecipe(net_width=net_width, resample=resample),
                                       arch=arch, limit=limit, skip_bad=skip_bad,
                                       datasets=only, skipped_file=skipped_rows,
-                                      upstream_protocol=upstream_protocol, max_pixels=max_pixels))
+                                      upstream_protocol=upstream_protocol, max_pixels=max_pixels,
+                                      precision=precision, device=device))
     click.echo(report.to_json() if as_json else report.to_table())

@@ -8,7 +8,14 @@ from pathlib import Path
 
 import click
 
-from panoconv.commands._options import arch_option, max_pixels_option, range_option, resample_option
+from panoconv.commands._options import (
+    arch_option,
+    device_option,
+    max_pixels_option,
+    precision_option,
+    range_option,
+    resample_option,
+)
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +81,8 @@ def _check_arguments(inputs: tuple[Path, ...], pairs: tuple[tuple[Path, Path], .
 @click.option("--input-order", type=click.Choice(["rgb", "bgr"]), default=None,
               help="Channel order the network is fed [default: as the weights record it, else rgb].")
 @max_pixels_option()
+@precision_option()
+@device_option()
 @click.option("--skip-bad", is_flag=True, help="Report unreadable or unusable inputs and continue.")
 @click.option("--force", is_flag=True, help="Overwrite existing outputs.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
@@ -81,7 +90,8 @@ def command(inputs: tuple[Path, ...], pairs: tuple[tuple[Path, Path], ...], weig
             camera: str, save: str, postprocess: bool, raw: bool, batch_size: int, baseline: float | None,
             focal: float | None, net_width: int, resample: str, band: bool, depth_convention: str,
             arch: str | None, cmap: str, value_range: tuple[float, float] | None, colorbar: bool,
-            input_order: str | None, max_pixels: int, skip_bad: bool, force: bool, as_json: bool) -> None:
+            input_order: str | None, max_pixels: int, precision: str, device: str, skip_bad: bool, force: bool,
+            as_json: bool) -> None:
     """Predict disparity / depth for INPUTS (images, folders or .txt file lists).
 
     Stereo networks take left/right pairs: --pair LEFT RIGHT, or .txt lists of `left right` lines.
@@ -97,7 +107,7 @@ def command(inputs: tuple[Path, ...], pairs: tuple[tuple[Path, Path], ...], weig
                          recipe=PanoramaRecipe(net_width=net_width, resample=resample, band=band), arch=arch,
                          cmap=cmap, value_range=value_range, colorbar=colorbar, skip_bad=skip_bad, force=force,
                          input_order=input_order, depth_convention=depth_convention,
-                         max_pixels=max_pixels)
+                         max_pixels=max_pixels, precision=precision, device=device)
     results = predict(req)
     failed = [r for r in results if not r.ok]
     if as_json:

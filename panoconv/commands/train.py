@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from panoconv.commands._options import arch_option
+from panoconv.commands._options import arch_option, precision_option
 from panoconv.errors import PanoconvError
 
 log = logging.getLogger(__name__)
@@ -136,6 +136,7 @@ def _check_size(config) -> None:
 @click.option("--num-workers", type=int, default=0, show_default=True)
 @click.option("--threads", type=int, default=None, help="torch intra-op threads per process.")
 @click.option("--device", default="auto", show_default=True)
+@precision_option("Compute precision: fp32, bf16 (bfloat16 autocast) or fp16 (CUDA only, with a GradScaler).")
 @click.option("--checkpoint-minutes", type=float, default=30.0, show_default=True,
               help="Checkpoint this often (0: off); also at every epoch end, at the end and on Ctrl-C.")
 @click.option("--checkpoint-every", type=int, default=None, help="Also checkpoint every N steps.")
@@ -171,7 +172,7 @@ def _check_size(config) -> None:
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its latest checkpoint.")
 @click.option("--force", is_flag=True, help="Replace the run in --out.")
 def command(data, roots, warps, fovs, val, task, arch, init, out, epochs, batch_size, lr, height, width, seed,
-            num_workers, threads, device, checkpoint_minutes, checkpoint_every, keep_checkpoints, log_every,
+            num_workers, threads, device, precision, checkpoint_minutes, checkpoint_every, keep_checkpoints, log_every,
             val_every, max_steps, no_augment, skip_bad, datasets, upstream_loss, freeze, lr_schedule,
             lr_warmup, lr_schedule_steps, disp_init, resume, force) -> None:
     """Train with the task's published recipe; checkpoints, TensorBoard logs, model.safetensors in --out."""
@@ -192,7 +193,7 @@ def command(data, roots, warps, fovs, val, task, arch, init, out, epochs, batch_
                          out=str(out), max_steps=max_steps, checkpoint_every=checkpoint_every,
                          checkpoint_minutes=checkpoint_minutes or None, keep_checkpoints=keep_checkpoints,
                          log_every=log_every, val_every=val_every, num_workers=num_workers, threads=threads,
-                         device=device, resume=resume, force=force)
+                         device=device, precision=precision, resume=resume, force=force)
     _check_size(config)
     from panoconv.training import train
     from panoconv.training.interrupt import EXIT_INTERRUPTED, TrainingInterrupted

@@ -48,6 +48,11 @@ _DTYPES = {"float32": ("float32",), "float64": ("float64",), "both": ("float32",
               help="With --loss: stereo pairs per batch.")
 @click.option("--adam-steps", default=5, show_default=True, type=click.IntRange(min=0),
               help="With --loss: optimiser steps to compare.")
+@click.option("--precision", type=click.Choice(["fp32", "bf16"]), default="fp32", show_default=True,
+              help="Run PyTorch under this autocast precision and report its error vs float32 TF per output and "
+              "per layer, plus the change in evaluation metrics on a small synthetic set.")
+@click.option("--exported", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
+              help="Compare this `panoconv export` file (ONNX or TorchScript) with TF instead (float32, outputs).")
 @click.option("--pipeline", "pipeline_mode", is_flag=True,
               help="Instead: compare the whole predict pipeline on a panorama (--image, else a seeded one).")
 @resample_option()
@@ -56,7 +61,8 @@ def command(checkpoint: Path, weights: Path | None, tol: float, dtype: str, imag
             pairs: tuple[tuple[Path, Path], ...], arch: str | None, height: int,
             width: int, ring_pad: bool, seed: int, random_images: int, layers: bool, as_json: bool,
             report_dir: Path | None, plot_metric: str, loss_mode: bool, warp: str, fov: float, batch: int,
-            adam_steps: int, pipeline_mode: bool, resample: str, net_width: int) -> None:
+            adam_steps: int, precision: str, exported: Path | None, pipeline_mode: bool, resample: str,
+            net_width: int) -> None:
     """Run the TF reference (restored by TensorFlow itself) and the PyTorch model on identical inputs;
     report MSE, max abs and max relative error per output and per layer. Exit 0 only if every output's
     MSE <= --tol.
@@ -87,7 +93,7 @@ def command(checkpoint: Path, weights: Path | None, tol: float, dtype: str, imag
     from panoconv.parity.report import to_json, to_table, write_markdown
 
     request = VerifyRequest(checkpoint, weights, tol, _DTYPES[dtype], height, width, ring_pad, tuple(images),
-                            random_images, seed, arch, tuple(pairs))
+                            random_images, seed, arch, tuple(pairs), precision, exported)
     report = run_network_parity(request, card=card)
     if report_dir is not None:
         written = write_markdown(report, report_dir, plot_metric)

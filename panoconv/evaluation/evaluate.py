@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import torch
 from torch import nn
 
 from panoconv.arch import ArchCard, card_of
@@ -48,6 +47,7 @@ from panoconv.inference.recipe import PanoramaRecipe
 from panoconv.io.exr import ExrReadError
 from panoconv.io.images import ImageReadError, load_rgb
 from panoconv.io.overlap import check_not_input
+from panoconv.runtime import check_precision, prepare_model, resolve_device
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,8 @@ class EvaluateRequest:
     skipped_file: Path | None = None  # 3D60: write every skipped split row here
     max_pixels: int | None = None  # refuse larger images from their header (None: DEFAULT_MAX_PIXELS)
     upstream_protocol: bool = False  # infinite predicted depth -> 1e-3 m and kept, as upstream (protocols.py)
+    precision: str = "fp32"  # fp32 | bf16 | fp16 (CUDA only): see panoconv.runtime
+    device: str = "cpu"  # where loaded weights run (preloaded `models` stay where they are)
     models: tuple[nn.Module, ...] = field(default=(), compare=False)  # preloaded, instead of weights
 
 
@@ -173,7 +175,7 @@ def _score_sample(model: nn.Module, card: ArchCard, sample: Sample, data: EvalDa
     except (ImageReadError, ExrReadError, GroundTruthError) as err:
         raise GroundTruthError(f"{sample.where}: {err}" if sample.where else str(err)) from None
     values = predict_array(model, image.pixels, data.camera, postprocess=req.postprocess, recipe=req.recipe,
-                           arch=req.arch, right_hwc=right)
+                           arch=req.arch, right_hwc=right, precision=req.precision)
     return score_image(values, card.output_kind, gt, data, req, where)
 
 
@@ -236,12 +238,16 @@ def evaluate(req: EvaluateRequest) -> EvaluateReport:
     if req.skipped_file is not None:  # a file written beside the data: it must not replace one read
         check_not_input(req.skipped_file, [req.data, req.root, req.gt_dir, *req.weights], "skipped-rows file",
                         relations=("is", "contains"))
+    device = resolve_device(req.device)
+    check_precision(req.precision, device)
+    for m in req.models:
+        check_precision(req.precision, next(m.parameters()).device)
     data = open_data(req.kind, req.data, req.root, req.gt_dir, req.split,
                      ThreeD60Options(req.skip_bad, req.datasets, req.skipped_file))
     pairs = [(m, getattr(m, "arch_name", f"model{i}")) for i, m in enumerate(req.models)]
     labels = _weight_labels([Path(p) for p in req.weights])
     for path, label in zip(req.weights, labels):
-        model = load_model(path, architecture=req.arch).to(memory_format=torch.channels_last)  # faster CPU convs
+        model = prepare_model(load_model(path, architecture=req.arch), device)  # channels_last: faster convs
         pairs.append((model, label))
     if not pairs:
         raise ValueError("no model to evaluate (give weights)")

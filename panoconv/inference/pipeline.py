@@ -43,6 +43,7 @@ from panoconv.inference.recipe import (
 )
 from panoconv.inference.resize import resize_torch
 from panoconv.inference.resize_upstream import resize_image_upstream
+from panoconv.runtime import autocast
 
 IMAGE_KERNEL = "lanczos3"
 OUTPUT_KERNEL = "triangle"
@@ -122,22 +123,25 @@ def network_convention(model: nn.Module, batch: torch.Tensor) -> torch.Tensor:
 
 
 def run_network(model: nn.Module, batch: torch.Tensor, card: ArchCard,
-                flip: bool, edge_blend: Sequence[bool]) -> torch.Tensor:
-    """(B, C, h, w) -> (B, h, w) output map, averaged with the mirrored pass when `flip`.
+                flip: bool, edge_blend: Sequence[bool], precision: str = "fp32") -> torch.Tensor:
+    """(B, C, h, w) -> (B, h, w) output map on the CPU in `batch`'s dtype, averaged with the mirrored pass
+    when `flip`.
 
-    A stereo batch is mirrored as a whole (left and right each mirrored, order kept), as upstream's
-    test-time flip does for `do_stereo`.
+    The network runs on the model's device under `precision` (`panoconv.runtime.autocast`: bf16 / fp16
+    compute, outputs cast back). A stereo batch is mirrored as a whole (left and right each mirrored,
+    order kept), as upstream's test-time flip does for `do_stereo`.
     """
-    batch = network_convention(model, batch)
+    device = next(model.parameters()).device
+    batch = network_convention(model, batch.to(device, non_blocking=True))
     x = torch.cat([batch, torch.flip(batch, [-1])], 0) if flip else batch
-    with torch.inference_mode():
+    with torch.inference_mode(), autocast(precision, device):
         out = output_map(card, model(x))
-    if not flip:
-        return out
-    n = batch.shape[0]
-    d, f = out[:n], torch.flip(out[n:], [-1])
-    blended = [combine_flipped(d[i:i + 1], f[i:i + 1], edge_blend[i]) for i in range(n)]
-    return torch.cat(blended, 0)
+    out = out.to(batch.dtype).cpu()
+    if flip:
+        n = batch.shape[0]
+        d, f = out[:n], torch.flip(out[n:], [-1])
+        out = torch.cat([combine_flipped(d[i:i + 1], f[i:i + 1], edge_blend[i]) for i in range(n)], 0)
+    return out
 
 
 def finish(net_out: torch.Tensor, plan: Plan, raw: bool = False) -> torch.Tensor:
@@ -198,14 +202,14 @@ def check_pair(card: ArchCard, image_hwc: np.ndarray, right_hwc: np.ndarray | No
 def predict_array(model: nn.Module, image_hwc: np.ndarray, camera: str = "auto", *,
                   postprocess: bool = False, recipe: PanoramaRecipe = PanoramaRecipe(),
                   raw: bool = False, arch: str | None = None,
-                  right_hwc: np.ndarray | None = None) -> np.ndarray:
+                  right_hwc: np.ndarray | None = None, precision: str = "fp32") -> np.ndarray:
     """Disparity (monodepth: fraction of image width) or depth (depth models) for one RGB image.
 
     `image_hwc`: (H, W, 3) float RGB in [0, 1] (the left image of a stereo card, `right_hwc` its right
     image). Rectilinear images are resized to the card's `predict_size` (256 x 512);
     `postprocess` adds monodepth's flip pass with edge blending. Equirectangular panoramas use the
     crop/resize/pad recipe with ring padding and plain flip averaging. Returns (H, W) (or the
-    network resolution with `raw`), float in the model's dtype.
+    network resolution with `raw`), float in the model's dtype. `precision`: see `panoconv.runtime`.
     """
     card = card_of(model, arch)
     dtype = next(model.parameters()).dtype
@@ -214,5 +218,5 @@ def predict_array(model: nn.Module, image_hwc: np.ndarray, camera: str = "auto",
     x = network_input(card, arr, right_hwc, plan, dtype)
     configure_model(model, card, plan)
     flip = card.flip_average and (plan.camera == "equirectangular" or postprocess)
-    out = run_network(model, x[None], card, flip, [plan.flip_edge_blend])
+    out = run_network(model, x[None], card, flip, [plan.flip_edge_blend], precision)
     return finish(out[0], plan, raw).numpy()

@@ -46,6 +46,8 @@ class VerifyRequest:
     seed: int = 0
     arch: str | None = None  # None: detect from the checkpoint
     pairs: tuple[tuple[Path, Path], ...] = ()  # stereo cards: (left, right) images
+    precision: str = "fp32"  # PyTorch side under autocast (bf16): compared with float32 TF
+    exported: Path | None = None  # compare this ONNX / TorchScript file (float32) instead of the model
 
 
 @dataclass
@@ -74,6 +76,7 @@ class ParityReport:
     environment: dict[str, object]
     runs: list[RunResult] = field(default_factory=list)
     arch: str = ""
+    metric_change: dict[str, dict[str, float]] | None = None  # precision != fp32: synthetic evaluation
 
     @property
     def passed(self) -> bool:
@@ -143,58 +146,111 @@ def run_network_parity(request: VerifyRequest, tf_weights: Mapping[str, np.ndarr
     card.check_size(request.height, request.width)
     if request.ring_pad and not card.ring_pad:
         raise UnsupportedOptionError(f"{card.name} has no ring padding (--ring-pad)")
-    for dtype in request.dtypes:
-        if dtype not in DTYPES:
-            raise PanoconvError(f"unknown dtype {dtype!r}; use float32 or float64")
+    dtypes = _dtypes_for(request)
     inputs = make_inputs(request, card)
     values = dict(tf_weights) if tf_weights is not None else tf_reference_weights(request.checkpoint, card)
+    report = ParityReport(request, environment(request.seed), arch=card.name)
+    if request.exported is not None:
+        _exported_runs(request, card, values, inputs, report)
+        return report
     state = torch_state(request, card)
     model = card.build(**({"ring_pad": request.ring_pad} if card.ring_pad else {}))
     model.load_state_dict(state, strict=True)
     model.eval()
-    report = ParityReport(request, environment(request.seed), arch=card.name)
     layer_names = list(card.layer_names)
-    for dtype in request.dtypes:
+    for dtype in dtypes:
         net = model.to(getattr(torch, dtype))
         for input_name, image in inputs:
             batch = image[None].astype(dtype)  # (1, H, W, C)
             tf_inputs: dict[str, np.ndarray] = {}
             tf_out, tf_layers = run_tf(card, values, batch, dtype, ring=request.ring_pad,
                                        layer_inputs=tf_inputs)
-            pt_out, pt_layers = _run_torch(net, batch, layer_names, card.outputs)
+            pt_out, pt_layers = _run_torch(net, batch, layer_names, card.outputs, request.precision)
             outputs = [tensor_error(n, pt_out[n], tf_out[n]) for n in card.outputs]
             layers = [tensor_error(n, pt_layers[n], tf_layers[n]) for n in layer_names]
-            isolated = [tensor_error(n, _run_layer_isolated(net, n, tf_inputs[n]), tf_layers[n])
+            isolated = [tensor_error(n, _run_layer_isolated(net, n, tf_inputs[n], request.precision), tf_layers[n])
                         for n in layer_names if n in tf_inputs]
             report.runs.append(RunResult(dtype, input_name, outputs, layers, request.tol, isolated))
             log.info("%s %s: worst output MSE %.3g", dtype, input_name, max(e.mse for e in outputs))
+    if request.precision != "fp32":
+        from panoconv.parity.precision import synthetic_metric_change
+
+        report.metric_change = synthetic_metric_change(model.to(torch.float32), request.precision, request.seed)
     return report
 
 
-def _run_layer_isolated(model: torch.nn.Module, name: str, tf_input_nhwc: np.ndarray) -> np.ndarray:
+def _dtypes_for(request: VerifyRequest) -> tuple[str, ...]:
+    """float32 only for exported graphs and reduced precision (both are compared with float32 TF)."""
+    from panoconv.runtime import check_precision
+
+    check_precision(request.precision, torch.device("cpu"))
+    for dtype in request.dtypes:
+        if dtype not in DTYPES:
+            raise PanoconvError(f"unknown dtype {dtype!r}; use float32 or float64")
+    if request.exported is not None and request.precision != "fp32":
+        raise PanoconvError("--exported runs the exported float32 graph; --precision does not apply to it")
+    if request.exported is None and request.precision == "fp32":
+        return request.dtypes
+    if "float32" not in request.dtypes:
+        raise PanoconvError("--exported / --precision compare with float32 TensorFlow; use --dtype float32")
+    if "float64" in request.dtypes:
+        log.info("float64 left out: %s is compared with float32 TensorFlow",
+                 "the exported graph" if request.exported else f"{request.precision} autocast")
+    return ("float32",)
+
+
+def _exported_runs(request: VerifyRequest, card: ArchCard, values: Mapping[str, np.ndarray],
+                   inputs: list[tuple[str, np.ndarray]], report: ParityReport) -> None:
+    """Outputs of the exported file vs float32 TF (a graph has no per-layer hooks: outputs only)."""
+    from panoconv.export import load_exported
+    from panoconv.tf_reference.run import run_tf
+
+    exported = load_exported(request.exported)
+    meta = exported.meta
+    if meta.arch != card.name:
+        raise PanoconvError(f"{request.exported}: an exported {meta.arch}, but {request.checkpoint} is a {card.name}")
+    if meta.ring_pad != request.ring_pad:
+        raise PanoconvError(f"{request.exported}: exported with ring padding {'on' if meta.ring_pad else 'off'}; "
+                            f"verify {'with' if meta.ring_pad else 'without'} --ring-pad")
+    for input_name, image in inputs:
+        batch = image[None].astype("float32")
+        tf_out, _ = run_tf(card, values, batch, "float32", ring=request.ring_pad)
+        got = exported(batch.transpose(0, 3, 1, 2))
+        outputs = [tensor_error(n, o.transpose(0, 2, 3, 1), tf_out[n]) for n, o in zip(card.outputs, got)]
+        report.runs.append(RunResult("float32", f"{input_name} [exported {meta.format}]", outputs, [], request.tol))
+
+
+def _run_layer_isolated(model: torch.nn.Module, name: str, tf_input_nhwc: np.ndarray,
+                        precision: str = "fp32") -> np.ndarray:
     """One PyTorch layer on TensorFlow's recorded input: its error is local, not accumulated drift."""
+    from panoconv.runtime import autocast
+
     module = dict(model.named_modules())[name]
-    with torch.no_grad():
+    with torch.no_grad(), autocast(precision):
         out = module(torch.from_numpy(np.ascontiguousarray(tf_input_nhwc.transpose(0, 3, 1, 2))))
-    return out.numpy().transpose(0, 2, 3, 1)
+    return out.to(getattr(torch, str(tf_input_nhwc.dtype))).numpy().transpose(0, 2, 3, 1)
 
 
 def _run_torch(model: torch.nn.Module, batch_nhwc: np.ndarray, layer_names: list[str],
-               output_names: tuple[str, ...]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Outputs and per-layer activations, returned NHWC to match the TF side."""
+               output_names: tuple[str, ...], precision: str = "fp32"
+               ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Outputs and per-layer activations, returned NHWC (in the input's dtype) to match the TF side; under
+    a reduced `precision` the network runs in autocast."""
+    from panoconv.runtime import autocast
+
     captured: dict[str, torch.Tensor] = {}
     modules = dict(model.named_modules())
     hooks = [modules[name].register_forward_hook(lambda _m, _i, out, n=name: captured.__setitem__(n, out))
              for name in layer_names]
     try:
-        with torch.no_grad():
+        with torch.no_grad(), autocast(precision):
             outs = model(torch.from_numpy(np.ascontiguousarray(batch_nhwc.transpose(0, 3, 1, 2))))
     finally:
         for h in hooks:
             h.remove()
-    to_nhwc = lambda t: t.numpy().transpose(0, 2, 3, 1)  # noqa: E731
+    to_nhwc = lambda t: t.to(getattr(torch, str(batch_nhwc.dtype))).numpy().transpose(0, 2, 3, 1)  # noqa: E731
     for name, tensor in captured.items():
-        if tensor.dtype != outs[0].dtype:
+        if precision == "fp32" and tensor.dtype != outs[0].dtype:
             raise AssertionError(f"PyTorch computed {name} in {tensor.dtype}")
     return ({n: to_nhwc(o) for n, o in zip(output_names, outs)},
             {n: to_nhwc(captured[n]) for n in layer_names})

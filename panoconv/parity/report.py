@@ -27,7 +27,7 @@ def run_table(run: RunResult, with_layers: bool = True) -> str:
     lines = [f"== {run.dtype} | input {run.input_name} | tol (MSE) {run.tol:g} | "
              f"{'PASS' if run.passed else 'FAIL'}", _header(width)]
     lines += [_row(e, run.tol, width=width) for e in run.outputs]
-    if with_layers:
+    if with_layers and run.layers:
         first_bad = run.first_bad_layer
         lines.append("  -- per layer, network order (isolated = max abs error of the layer fed TF's own input)"
                      + (f"; first over tolerance: {first_bad} (>>)" if first_bad else "; none over tolerance"))
@@ -46,11 +46,27 @@ def environment_lines(report: ParityReport) -> list[str]:
 
 def to_table(report: ParityReport, with_layers: bool = True) -> str:
     req = report.request
+    what = (f"exported {req.exported} vs TF float32" if req.exported is not None
+            else f"PyTorch {req.precision} autocast vs TF float32" if req.precision != "fp32" else "")
     head = [f"panoconv verify: {req.checkpoint} ({report.arch}) at {req.height}x{req.width}, "
-            f"ring_pad={req.ring_pad}"]
+            f"ring_pad={req.ring_pad}" + (f"; {what}" if what else "")]
     body = [run_table(r, with_layers) for r in report.runs]
+    if report.metric_change is not None:
+        body.append(metric_change_table(report.metric_change, req.precision))
     verdict = "PASS: every output's MSE <= tol" if report.passed else "FAIL: some output's MSE > tol"
     return "\n".join(head + environment_lines(report) + [""] + body + ["", verdict])
+
+
+def metric_change_table(change: dict[str, dict[str, float]], precision: str) -> str:
+    """fp32 vs reduced-precision evaluation metrics of the same model on the synthetic set."""
+    from panoconv.parity.precision import SYNTH_SCENES, SYNTH_SIZE
+
+    lines = [f"== evaluation metrics, fp32 vs {precision} (same model, {SYNTH_SCENES} synthetic rectilinear "
+             f"scenes {SYNTH_SIZE[1]}x{SYNTH_SIZE[0]}, post-processing on)",
+             f"  {'metric':<10}{'fp32':>12}{precision:>12}{'change':>10}"]
+    for k, v in change["fp32"].items():
+        lines.append(f"  {k:<10}{v:>12.5g}{change[precision][k]:>12.5g}{100 * change['relative_change'][k]:>9.3f}%")
+    return "\n".join(lines)
 
 
 def to_json(report: ParityReport) -> dict:
@@ -62,7 +78,9 @@ def to_json(report: ParityReport) -> dict:
                     "tol": req.tol, "dtypes": list(req.dtypes), "height": req.height, "width": req.width,
                     "ring_pad": req.ring_pad, "images": [str(p) for p in req.images],
                     "pairs": [[str(a), str(b)] for a, b in req.pairs],
-                    "random_images": req.random_images, "seed": req.seed},
+                    "random_images": req.random_images, "seed": req.seed, "precision": req.precision,
+                    "exported": None if req.exported is None else str(req.exported)},
+        "metric_change": report.metric_change,
         "environment": report.environment,
         "runs": [{"dtype": r.dtype, "input": r.input_name, "passed": r.passed, "first_bad_layer": r.first_bad_layer,
                   "outputs": [e.as_dict() for e in r.outputs], "layers": [e.as_dict() for e in r.layers],

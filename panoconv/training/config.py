@@ -20,15 +20,17 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from panoconv.errors import PanoconvError
+from panoconv.runtime import PRECISIONS
 
 WARPS = ("rectilinear", "equirectangular", "panorama")
 LR_SCHEDULES = ("recipe", "constant", "halving", "cosine")
 CONFIG_VERSION = 1
 
-#: fields that do not change what is computed; ignored when comparing runs
+#: fields that do not change what is computed (precision: only rounding, and a run may continue in
+#: another one), ignored when comparing runs
 RUNTIME_FIELDS = frozenset({
     "out", "resume", "force", "num_workers", "threads", "device", "progress", "log_every", "image_every",
-    "checkpoint_every", "checkpoint_minutes", "keep_checkpoints", "max_steps", "val_every",
+    "checkpoint_every", "checkpoint_minutes", "keep_checkpoints", "max_steps", "val_every", "precision",
 })
 
 
@@ -96,6 +98,7 @@ class TrainConfig:
     num_workers: int = 0
     threads: int | None = None
     device: str = "auto"
+    precision: str = "fp32"  # fp32 | bf16 (autocast) | fp16 (CUDA, with a GradScaler): panoconv.runtime
     log_every: int = 10
     image_every: int = 500
     val_every: int | None = None  # validate every N steps as well as at every epoch end
@@ -132,6 +135,8 @@ class TrainConfig:
         self._validate_finetune()
         if self.seed < 0:
             raise ConfigError(f"--seed must be >= 0, got {self.seed}")
+        if self.precision not in PRECISIONS:
+            raise ConfigError(f"--precision must be one of {', '.join(PRECISIONS)}, got {self.precision}")
         if self.num_workers < 0:
             raise ConfigError(f"--num-workers must be >= 0, got {self.num_workers}")
         if self.version != CONFIG_VERSION:

@@ -28,6 +28,7 @@ import torch
 from torch.utils.data import ConcatDataset, DataLoader
 
 from panoconv.data.stereo import collate_skip_none
+from panoconv.runtime import autocast_forward, check_precision, grad_scaler, resolve_device
 from panoconv.errors import CheckpointError, NonFiniteError, PanoconvError
 from panoconv.training import distributed as ddp
 from panoconv.training.cadence import CheckpointCadence
@@ -76,6 +77,8 @@ def train(config: TrainConfig) -> TrainResult:
     config = config.replace(threads=torch.get_num_threads())
     if not config.data:
         raise ConfigError("no training data: give at least one --data LIST")
+    if config.device != "auto":
+        resolve_device(config.device)  # `--device cuda` without CUDA: one line, before any setup
     ctx = ddp.init_distributed(config.device)
     try:
         return _train(config, ctx)
@@ -84,6 +87,7 @@ def train(config: TrainConfig) -> TrainResult:
 
 
 def _train(config: TrainConfig, ctx: ddp.DistContext) -> TrainResult:
+    check_precision(config.precision, ctx.device)
     plan = check_run_dir(config)
     if config.init and not Path(config.init).is_file():
         raise CheckpointError(f"{config.init}: --init weights not found")
@@ -207,6 +211,7 @@ class _Loop:
         self.train_sets, self.val_sets, self.sampler = train_sets, val_sets, sampler
         self.config = state.config
         self.saved_at = (state.step, state.position)  # a resumed run starts at its checkpoint
+        self.scaler = grad_scaler(self.config.precision, ctx.device)  # fp16 on CUDA only
 
     def run(self, stop_at: int, monitor: Monitor, stop: StopRequest) -> None:
         state, config, ctx = self.state, self.config, self.ctx
@@ -250,7 +255,8 @@ class _Loop:
         """One update; returns the rank-averaged loss terms, the global number of images and the lr used."""
         state, ctx = self.state, self.ctx
         try:
-            out, problem = self.task.loss(state.model, batch), None
+            with autocast_forward(ddp.unwrap(state.model), self.config.precision, ctx.device):  # fp32: no-op
+                out, problem = self.task.loss(state.model, batch), None
         except NonFiniteError as err:  # a NaN disparity, caught before the warp
             out, problem = None, str(err)
         if ddp.any_across(problem is not None, ctx):
@@ -266,9 +272,14 @@ class _Loop:
             raise TrainingDiverged(f"non-finite loss at step {state.step + 1} (epoch {state.epoch}): "
                                    f"{terms}; training stopped, last good checkpoint: {self._last_good()}")
         state.optimizer.zero_grad(set_to_none=True)
-        out.total.backward()
         lr = state.lr  # the lr this update uses (the scheduler moves it next)
-        state.optimizer.step()
+        if self.scaler is None:
+            out.total.backward()
+            state.optimizer.step()
+        else:  # fp16: scaled loss; steps with inf/NaN gradients are skipped and the scale lowered
+            self.scaler.scale(out.total).backward()
+            self.scaler.step(state.optimizer)
+            self.scaler.update()
         state.scheduler.step()
         state.step += 1
         return scalars, images, lr

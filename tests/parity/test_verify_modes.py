@@ -68,3 +68,19 @@ def test_pipeline_mode_exits_1_when_a_stage_is_perturbed(tf_checkpoint, monkeypa
     failed = [d["stage"] for d in report["diffs"] if d["status"] == "FAIL"]
     assert failed[0] == "net_input" and report["passed"] is False
     assert report["resample"] == "upstream"
+
+
+@pytest.mark.slow
+@pytest.mark.tf
+def test_verify_bf16_reports_layers_and_metric_change(tf_checkpoint):
+    from panoconv.parity.network import VerifyRequest, run_network_parity
+
+    report = run_network_parity(VerifyRequest(tf_checkpoint, height=128, width=128, precision="bf16"))
+    (run,) = report.runs  # float32 only: bf16 is compared with float32 TF
+    assert run.dtype == "float32" and len(run.layers) == 32 and len(run.isolated) == 32
+    disp1 = run.outputs[0]
+    assert disp1.name == "disp1" and 1e-5 < disp1.max_abs < 1e-2  # bf16 error: real, small
+    change = report.metric_change
+    assert set(change) == {"fp32", "bf16", "relative_change"}
+    assert change["fp32"]["abs_rel"] != change["bf16"]["abs_rel"]
+    assert abs(change["relative_change"]["abs_rel"]) < 0.01
