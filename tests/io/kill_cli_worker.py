@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import builtins
 import io
-import json
 import os
 import signal
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests._fork_serve import serve  # noqa: E402
 
 import torch  # noqa: E402
 
@@ -72,23 +73,7 @@ def _child(job: dict) -> int:
 
 def main() -> None:
     torch.set_num_threads(1)
-    print(json.dumps({"ready": True}), flush=True)
-    for line in sys.stdin:
-        job = json.loads(line)
-        pid = os.fork()
-        if pid == 0:
-            sys.stdout.flush()
-            os.dup2(2, 1)  # the command's own output must not mix with the replies
-            sys.stdout = sys.stderr
-            code = _child(job)
-            sys.stderr.flush()
-            os._exit(code)
-        print(json.dumps({"pid": pid}), flush=True)
-        _, status = os.waitpid(pid, 0)
-        if os.WIFSIGNALED(status):
-            print(json.dumps({"status": "signal", "signal": os.WTERMSIG(status)}), flush=True)
-        else:
-            print(json.dumps({"status": "exit", "code": os.WEXITSTATUS(status)}), flush=True)
+    serve(_child, quiet_child=True)
 
 
 if __name__ == "__main__":
