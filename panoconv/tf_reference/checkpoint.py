@@ -24,7 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from panoconv.arch import DEFAULT_ARCH, ArchCard, get_card
-from panoconv.errors import OutputExistsError
+from panoconv.io.atomic import atomic_file, check_can_write, fsync_dir, fsync_file, sweep_stale, temp_prefix
+from panoconv.io.oserrors import translated
 from panoconv.tf_reference._tf import import_tf
 
 ADAM_BETA1 = 0.9
@@ -75,10 +76,10 @@ def make_checkpoint(spec: CheckpointSpec, values: dict[str, np.ndarray] | None =
     out_dir = spec.out_prefix.parent.resolve()
     final_prefix = out_dir / f"{spec.out_prefix.name}-{spec.step}"
     targets = checkpoint_files(final_prefix)
-    existing = [p for p in targets if p.exists()]
-    if existing and not spec.force:
-        raise OutputExistsError(f"{existing[0]}: already exists (use --force to overwrite)")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    check_can_write(targets[0], spec.force)  # a checkpoint exists when its .index does
+    with translated(final_prefix):
+        out_dir.mkdir(parents=True, exist_ok=True)
+    sweep_stale(out_dir)
     values = seeded_weights(spec.seed, card) if values is None else _checked(card, values)
     rng = np.random.default_rng(spec.seed + 1)
 
@@ -99,11 +100,13 @@ def make_checkpoint(spec: CheckpointSpec, values: dict[str, np.ndarray] | None =
             assignments.update(_optimizer_state(optimizer, global_step, spec.step, rng))
         with tf.compat.v1.Session(graph=graph) as sess:
             _load_all(sess, assignments)
-            with tempfile.TemporaryDirectory(dir=out_dir, prefix=".panoconv-ckpt-") as tmp:
-                tmp_prefix = Path(tmp) / final_prefix.name
-                saver.save(sess, str(tmp_prefix), write_meta_graph=True, write_state=False)
-                for src, dst in zip(checkpoint_files(tmp_prefix), targets):
-                    os.replace(src, dst)
+            tmp = Path(tempfile.mkdtemp(dir=out_dir, prefix=temp_prefix(final_prefix.name), suffix=".tmp"))
+            try:
+                with translated(final_prefix, tmp):
+                    saver.save(sess, str(tmp / final_prefix.name), write_meta_graph=True, write_state=False)
+                    _move_in(checkpoint_files(tmp / final_prefix.name), targets)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
     _write_state_file(out_dir, final_prefix.name)
     return final_prefix
 
@@ -155,10 +158,28 @@ def _optimizer_state(optimizer, global_step, step: int, rng: np.random.Generator
     return state
 
 
+def _move_in(sources: list[Path], targets: list[Path]) -> None:
+    """Rename the written files into place so that no moment shows a mixed or partial checkpoint.
+
+    Readers find a checkpoint by its `.index`, so an old index goes first (the old checkpoint disappears
+    whole), then data and meta, then the new index (the new one appears whole). A kill in between leaves
+    data without an index: no checkpoint, and the rerun replaces those files.
+    """
+    index, *rest = targets
+    for src in sources:
+        fsync_file(src)
+    if index.exists():
+        index.unlink()
+        fsync_dir(index.parent)
+    for src, dst in zip(sources[1:], rest):
+        os.replace(src, dst)
+    fsync_dir(index.parent)
+    os.replace(sources[0], index)
+    fsync_dir(index.parent)
+
+
 def _write_state_file(out_dir: Path, name: str) -> None:
     """The `checkpoint` text file upstream's Saver keeps, pointing at the newest checkpoint."""
     text = f'model_checkpoint_path: "{name}"\nall_model_checkpoint_paths: "{name}"\n'
-    with tempfile.NamedTemporaryFile("w", dir=out_dir, delete=False, prefix=".checkpoint-") as f:
+    with atomic_file(out_dir / "checkpoint", "w") as f:
         f.write(text)
-    os.chmod(f.name, 0o644)
-    shutil.move(f.name, out_dir / "checkpoint")

@@ -73,12 +73,13 @@ def legacy_store(tmp_path) -> Path:
     return store
 
 
-@pytest.mark.parametrize("out, relation", [("", "is"), ("x.safetensors", "lies inside"),
-                                           ("model.encoder.Conv.weights:0.npy", "lies inside")])
-def test_convert_never_replaces_its_source(legacy_store, out, relation):
+@pytest.mark.parametrize("out, fragment", [("", "unknown weights format"),  # refused by its name first
+                                           ("x.safetensors", "the output lies inside the input"),
+                                           ("model.encoder.Conv.weights:0.pt", "the output lies inside the input")])
+def test_convert_never_replaces_its_source(legacy_store, out, fragment):
     before = tree_digest(legacy_store)
     code, _, err = run("convert", legacy_store, "-o", legacy_store / out if out else legacy_store, "--force")
-    assert_refused(code, err, f"the output {relation} the input")
+    assert_refused(code, err, fragment)
     assert tree_digest(legacy_store) == before
 
 
@@ -127,7 +128,7 @@ def test_predict_never_writes_over_an_input(tmp_path, weights):
     code, _, err = run("predict", "-w", weights, tmp_path, "-o", tmp_path, "--camera", "rectilinear")
     assert_refused(code, err, "the output folder is the input")
     code, _, err = run("predict", "-w", weights, a, "-o", weights, "--force", "--camera", "rectilinear")
-    assert_refused(code, err, "the output folder is the input")
+    assert_refused(code, err, "model.pt: exists and is not a folder")
     code, _, err = run("predict", "-w", weights, a, "-o", tmp_path, "--camera", "rectilinear",
                        "--save", "disp")  # beside its input, another name: fine
     assert code == 0 and (tmp_path / "a_disp.npy").is_file(), err

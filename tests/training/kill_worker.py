@@ -25,6 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from tests._fork_serve import serve  # noqa: E402
+
 import torch  # noqa: E402
 
 from panoconv.training import TrainConfig, train  # noqa: E402
@@ -126,21 +128,7 @@ def main() -> None:
     torch.set_num_threads(1)
     monitor_module._tensorboard_without_tensorflow()
     _warm_up()
-    print(json.dumps({"ready": True}), flush=True)
-    for line in sys.stdin:
-        job = json.loads(line)
-        pid = os.fork()
-        if pid == 0:
-            code = _child(job)
-            sys.stderr.flush()
-            os._exit(code)
-        print(json.dumps({"pid": pid}), flush=True)
-        _, status = os.waitpid(pid, 0)
-        if os.WIFSIGNALED(status):
-            print(json.dumps({"status": "signal", "signal": os.WTERMSIG(status)}), flush=True)
-        else:
-            print(json.dumps({"status": "exit", "code": os.WEXITSTATUS(status)}), flush=True)
-
+    serve(_child)
 
 if __name__ == "__main__":
     main()
