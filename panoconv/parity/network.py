@@ -26,6 +26,7 @@ from panoconv.errors import PanoconvError
 from panoconv.parity.compare import TensorError, tensor_error
 from panoconv.parity.environment import environment
 from panoconv.parity.weights import tf_reference_weights
+from panoconv.progress import Stages
 
 log = logging.getLogger(__name__)
 
@@ -146,8 +147,11 @@ def run_network_parity(request: VerifyRequest, tf_weights: Mapping[str, np.ndarr
     for dtype in request.dtypes:
         if dtype not in DTYPES:
             raise PanoconvError(f"unknown dtype {dtype!r}; use float32 or float64")
+    stages = Stages("verify")
     inputs = make_inputs(request, card)
+    stages.step(f"reading {request.checkpoint} ({card.name})")
     values = dict(tf_weights) if tf_weights is not None else tf_reference_weights(request.checkpoint, card)
+    stages.step("loading the PyTorch weights" if request.weights else "converting to PyTorch in memory")
     state = torch_state(request, card)
     model = card.build(**({"ring_pad": request.ring_pad} if card.ring_pad else {}))
     model.load_state_dict(state, strict=True)
@@ -158,6 +162,7 @@ def run_network_parity(request: VerifyRequest, tf_weights: Mapping[str, np.ndarr
         net = model.to(getattr(torch, dtype))
         for input_name, image in inputs:
             batch = image[None].astype(dtype)  # (1, H, W, C)
+            stages.step(f"{dtype} {input_name}: TensorFlow reference, then PyTorch, every layer")
             tf_inputs: dict[str, np.ndarray] = {}
             tf_out, tf_layers = run_tf(card, values, batch, dtype, ring=request.ring_pad,
                                        layer_inputs=tf_inputs)
@@ -168,6 +173,7 @@ def run_network_parity(request: VerifyRequest, tf_weights: Mapping[str, np.ndarr
                         for n in layer_names if n in tf_inputs]
             report.runs.append(RunResult(dtype, input_name, outputs, layers, request.tol, isolated))
             log.info("%s %s: worst output MSE %.3g", dtype, input_name, max(e.mse for e in outputs))
+    stages.done()
     return report
 
 

@@ -25,6 +25,7 @@ import numpy as np
 
 from panoconv.arch import DEFAULT_ARCH, ArchCard, get_card
 from panoconv.errors import OutputExistsError
+from panoconv.progress import Stages
 from panoconv.tf_reference._tf import import_tf
 
 ADAM_BETA1 = 0.9
@@ -69,16 +70,19 @@ def make_checkpoint(spec: CheckpointSpec, values: dict[str, np.ndarray] | None =
     All files are written in a temporary folder beside the target and moved in at the end, so an
     interrupted run leaves nothing half-written.
     """
-    tf = import_tf()
     card = get_card(spec.architecture)
     card.require_tf()
     out_dir = spec.out_prefix.parent.resolve()
     final_prefix = out_dir / f"{spec.out_prefix.name}-{spec.step}"
     targets = checkpoint_files(final_prefix)
     existing = [p for p in targets if p.exists()]
-    if existing and not spec.force:
+    if existing and not spec.force:  # before importing TensorFlow (seconds)
         raise OutputExistsError(f"{existing[0]}: already exists (use --force to overwrite)")
+    stages = Stages("make-checkpoint")
+    stages.step("importing TensorFlow")
+    tf = import_tf()
     out_dir.mkdir(parents=True, exist_ok=True)
+    stages.step(f"{card.name} weights" + (f" (seed {spec.seed})" if values is None else " (given)"))
     values = seeded_weights(spec.seed, card) if values is None else _checked(card, values)
     rng = np.random.default_rng(spec.seed + 1)
 
@@ -86,6 +90,7 @@ def make_checkpoint(spec: CheckpointSpec, values: dict[str, np.ndarray] | None =
     with graph.as_default():
         from panoconv.tf_reference._params import GraphVariables
 
+        stages.step("building the upstream graph" + (" with Adam" if spec.with_optimizer else ""))
         images = tf.compat.v1.placeholder(tf.float32, [None, None, None, card.input_channels], name="images")
         disps = card.load_tf_forward()(images, GraphVariables())
         if spec.with_optimizer:
@@ -98,13 +103,16 @@ def make_checkpoint(spec: CheckpointSpec, values: dict[str, np.ndarray] | None =
         if spec.with_optimizer:
             assignments.update(_optimizer_state(optimizer, global_step, spec.step, rng))
         with tf.compat.v1.Session(graph=graph) as sess:
+            stages.step(f"assigning {len(assignments)} variables")
             _load_all(sess, assignments)
+            stages.step(f"saving {final_prefix}")
             with tempfile.TemporaryDirectory(dir=out_dir, prefix=".panoconv-ckpt-") as tmp:
                 tmp_prefix = Path(tmp) / final_prefix.name
                 saver.save(sess, str(tmp_prefix), write_meta_graph=True, write_state=False)
                 for src, dst in zip(checkpoint_files(tmp_prefix), targets):
                     os.replace(src, dst)
     _write_state_file(out_dir, final_prefix.name)
+    stages.done(f"wrote {final_prefix}")
     return final_prefix
 
 
