@@ -90,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--width", type=int, default=512)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    logging.getLogger("panoconv.progress").setLevel(logging.INFO)  # stage lines of the long steps (stderr)
     return run_demo(args.out, args.height, args.width)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from tqdm import tqdm
+from panoconv.progress import progress
 
 from panoconv.data.filelist import read_pair_list
 from panoconv.data.synth.cameras import lonlat_grid, lonlat_to_ray
@@ -111,8 +111,7 @@ def reproject(req: ReprojectRequest) -> Path:
     focals: set[float] = set()
     with atomic_dir(req.out, force=req.force) as tmp:
         done: set[str] = set()
-        for entry in tqdm(pairs.entries, desc="reproject", unit="pair",
-                          disable=None if req.progress else True):  # None: no bar off a terminal
+        for entry in progress(pairs.entries, desc="reproject", unit="pair", enabled=req.progress):
             names = []
             for src in (entry.left, entry.right):
                 rel = _relative_png(src, root, entry.where())

@@ -190,7 +190,7 @@ def _mean_row(label: str, arch: str, scores: list[ImageScore], subset: str = "al
 
 def evaluate_model(model: nn.Module, label: str, data: EvalData, req: EvaluateRequest) -> list[ModelRow]:
     """The model's overall row, then one row per source data set when the samples come from several."""
-    from tqdm import tqdm
+    from panoconv.progress import progress
 
     card = card_of(model, req.arch)
     arch = card.name
@@ -201,7 +201,7 @@ def evaluate_model(model: nn.Module, label: str, data: EvalData, req: EvaluateRe
                             f"{missing} (use `left right gt` rows)")
     scored: list[tuple[Sample, ImageScore]] = []
     skipped = 0
-    for sample in tqdm(samples, desc=f"evaluate {label}", unit="img", disable=None if req.progress else True):
+    for sample in progress(samples, desc=f"evaluate {label}", unit="img", enabled=req.progress):
         try:
             scored.append((sample, _score_sample(model, card, sample, data, req)))
         except GroundTruthError as err:

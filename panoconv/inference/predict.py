@@ -144,10 +144,9 @@ def predict(req: PredictRequest) -> list[PredictResult]:
     _check_outputs(req, stems, [*paths, *(r for r in rights if r is not None)])
     results: list[PredictResult] = []
     pending: list[_Item] = []
-    from tqdm import tqdm
+    from panoconv.progress import progress
 
-    # disable=None: no bar when stderr is not a terminal (pipes, CI, CliRunner)
-    with tqdm(total=len(paths), desc="predict", unit="img", disable=None if req.progress else True) as bar, \
+    with progress(total=len(paths), desc="predict", unit="img", enabled=req.progress) as bar, \
             cudnn_benchmark(device):
         for path, right, stem in zip(paths, rights, stems):
             item = _load_item(path, right, stem, req, card, declared.get(path))

@@ -66,6 +66,7 @@ from panoconv.parity._synthetic import stereo_pair
 from panoconv.parity.environment import environment
 from panoconv.parity.loss_report import DtypeParity, LossParityReport, TensorDiff, tensor_diff
 from panoconv.parity.weights import torch_model_from_tf
+from panoconv.progress import Stages
 
 #: max_rel tolerance per dtype (float64 proves the semantics, float32 measures deployment drift).
 TOLERANCES: dict[str, float] = {"float64": 1e-10, "float32": 1e-5}
@@ -142,13 +143,16 @@ def _run_dtype(req: LossParityRequest, weights: Mapping[str, np.ndarray], dtype:
     pt_left = torch.from_numpy(left).to(pt_dtype)
     pt_right = torch.from_numpy(right).to(pt_dtype)
 
+    stages = Stages(f"verify --loss {dtype}")
     # --- TF: loss terms, gradients, Adam.
+    stages.step("TensorFlow loss terms and gradients")
     t0 = time.perf_counter()
     params = tft.VariableParams(weights, dtype, card)
     tf_terms, tf_grads = tft.loss_and_gradients(params, tf_left, tf_right, **kw)
     tf_terms = {k: v.numpy() for k, v in tf_terms.items()}
     tf_grads = {k: g.numpy() for k, g in tf_grads.items()}
     result.seconds["tf_loss_grad"] = time.perf_counter() - t0
+    stages.step(f"TensorFlow {req.adam_steps} Adam steps")
     t0 = time.perf_counter()
     opt = tft.adam(req.lr)
     for _ in range(req.adam_steps):
@@ -157,6 +161,7 @@ def _run_dtype(req: LossParityRequest, weights: Mapping[str, np.ndarray], dtype:
     result.seconds["tf_adam"] = time.perf_counter() - t0
 
     # --- PyTorch: the same.
+    stages.step("PyTorch loss terms and gradients")
     t0 = time.perf_counter()
     model = _torch_model(weights, pt_dtype, card)
     pt_input = _torch_input(card, pt_left, pt_right)
@@ -166,6 +171,7 @@ def _run_dtype(req: LossParityRequest, weights: Mapping[str, np.ndarray], dtype:
     named = dict(model.named_parameters())
     pt_grads = {name: p.grad.detach().numpy().copy() for name, p in named.items()}
     result.seconds["torch_loss_grad"] = time.perf_counter() - t0
+    stages.step(f"PyTorch {req.adam_steps} Adam steps")
     t0 = time.perf_counter()
     optimizer = TF1Adam(model.parameters(), lr=req.lr)
     for _ in range(req.adam_steps):
@@ -187,11 +193,14 @@ def _run_dtype(req: LossParityRequest, weights: Mapping[str, np.ndarray], dtype:
             ref_w = row.layout.to_torch(tf_after[row.tf_name])
             result.adam.append(tensor_diff(row.torch_name, row.tf_name, pt_after[row.torch_name], ref_w, tol))
     if req.adam_steps:
+        stages.step("one Adam step from identical gradients (isolated)")
         result.adam_isolated = _adam_isolated(weights, tf_grads, dtype, req.lr, tol, card)
     if dtype == "float32":
+        stages.step("staged float32 checks (loss backward, network backward)")
         t0 = time.perf_counter()
         _staged_float32(req, weights, left, right, result)
         result.seconds["staged"] = time.perf_counter() - t0
+    stages.done()
     return result
 
 

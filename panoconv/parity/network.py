@@ -26,6 +26,7 @@ from panoconv.errors import PanoconvError
 from panoconv.parity.compare import TensorError, tensor_error
 from panoconv.parity.environment import environment
 from panoconv.parity.weights import tf_reference_weights
+from panoconv.progress import Stages
 
 log = logging.getLogger(__name__)
 
@@ -147,12 +148,17 @@ def run_network_parity(request: VerifyRequest, tf_weights: Mapping[str, np.ndarr
     if request.ring_pad and not card.ring_pad:
         raise UnsupportedOptionError(f"{card.name} has no ring padding (--ring-pad)")
     dtypes = _dtypes_for(request)
+    stages = Stages("verify")
     inputs = make_inputs(request, card)
+    stages.step(f"reading {request.checkpoint} ({card.name})")
     values = dict(tf_weights) if tf_weights is not None else tf_reference_weights(request.checkpoint, card)
     report = ParityReport(request, environment(request.seed), arch=card.name)
     if request.exported is not None:
+        stages.step(f"running the exported {request.exported.name} beside TensorFlow")
         _exported_runs(request, card, values, inputs, report)
+        stages.done()
         return report
+    stages.step("loading the PyTorch weights" if request.weights else "converting to PyTorch in memory")
     state = torch_state(request, card)
     model = card.build(**({"ring_pad": request.ring_pad} if card.ring_pad else {}))
     model.load_state_dict(state, strict=True)
@@ -162,6 +168,7 @@ def run_network_parity(request: VerifyRequest, tf_weights: Mapping[str, np.ndarr
         net = model.to(getattr(torch, dtype))
         for input_name, image in inputs:
             batch = image[None].astype(dtype)  # (1, H, W, C)
+            stages.step(f"{dtype} {input_name}: TensorFlow reference, then PyTorch, every layer")
             tf_inputs: dict[str, np.ndarray] = {}
             tf_out, tf_layers = run_tf(card, values, batch, dtype, ring=request.ring_pad,
                                        layer_inputs=tf_inputs)
@@ -176,6 +183,7 @@ def run_network_parity(request: VerifyRequest, tf_weights: Mapping[str, np.ndarr
         from panoconv.parity.precision import synthetic_metric_change
 
         report.metric_change = synthetic_metric_change(model.to(torch.float32), request.precision, request.seed)
+    stages.done()
     return report
 
 

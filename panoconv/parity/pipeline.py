@@ -36,6 +36,7 @@ import numpy as np
 from panoconv.inference.recipe import PanoramaRecipe
 from panoconv.parity.environment import environment
 from panoconv.parity.weights import tf_reference_weights, torch_model_from_tf
+from panoconv.progress import Stages
 
 #: range_rel bounds per dtype. Input: float32 rounding of a 13-tap resize of [0, 1] values (measured
 #: 1.5e-7; the 8-bit path 0). Network: float32 drift measured on real weights up to 1.2e-4 and on
@@ -234,9 +235,12 @@ def run_pipeline_parity(req: PipelineParityRequest) -> PipelineParityReport:
     image, label = _load_image(req)
     diffs: list[StageDiff] = []
     plan = None
+    stages = Stages("verify --pipeline")
     for dtype in req.dtypes:
         model = torch_model_from_tf(values, dtype)
+        stages.step(f"{dtype}: PyTorch pipeline")
         ours, plan = _torch_stages(model, image.astype(dtype), req)
+        stages.step(f"{dtype}: TensorFlow pipeline")
         ref = predict_stages(values, image.astype(dtype), req.camera, recipe=req.recipe, dtype=dtype)
         ours["network"] = _torch_network_alone(model, ref["net_input"], plan)
         ref["network"] = ref["net_output"]

@@ -26,6 +26,7 @@ import numpy as np
 from panoconv.arch import DEFAULT_ARCH, ArchCard, get_card
 from panoconv.io.atomic import atomic_file, check_can_write, fsync_dir, fsync_file, sweep_stale, temp_prefix
 from panoconv.io.oserrors import translated
+from panoconv.progress import Stages
 from panoconv.tf_reference._tf import import_tf
 
 ADAM_BETA1 = 0.9
@@ -70,16 +71,19 @@ def make_checkpoint(spec: CheckpointSpec, values: dict[str, np.ndarray] | None =
     All files are written in a temporary folder beside the target and moved in at the end, so an
     interrupted run leaves nothing half-written.
     """
-    tf = import_tf()
     card = get_card(spec.architecture)
     card.require_tf()
     out_dir = spec.out_prefix.parent.resolve()
     final_prefix = out_dir / f"{spec.out_prefix.name}-{spec.step}"
     targets = checkpoint_files(final_prefix)
-    check_can_write(targets[0], spec.force)  # a checkpoint exists when its .index does
+    check_can_write(targets[0], spec.force)  # a checkpoint exists when its .index does; before TF (seconds)
+    stages = Stages("make-checkpoint")
+    stages.step("importing TensorFlow")
+    tf = import_tf()
     with translated(final_prefix):
         out_dir.mkdir(parents=True, exist_ok=True)
     sweep_stale(out_dir)
+    stages.step(f"{card.name} weights" + (f" (seed {spec.seed})" if values is None else " (given)"))
     values = seeded_weights(spec.seed, card) if values is None else _checked(card, values)
     rng = np.random.default_rng(spec.seed + 1)
 
@@ -87,6 +91,7 @@ def make_checkpoint(spec: CheckpointSpec, values: dict[str, np.ndarray] | None =
     with graph.as_default():
         from panoconv.tf_reference._params import GraphVariables
 
+        stages.step("building the upstream graph" + (" with Adam" if spec.with_optimizer else ""))
         images = tf.compat.v1.placeholder(tf.float32, [None, None, None, card.input_channels], name="images")
         disps = card.load_tf_forward()(images, GraphVariables())
         if spec.with_optimizer:
@@ -99,7 +104,9 @@ def make_checkpoint(spec: CheckpointSpec, values: dict[str, np.ndarray] | None =
         if spec.with_optimizer:
             assignments.update(_optimizer_state(optimizer, global_step, spec.step, rng))
         with tf.compat.v1.Session(graph=graph) as sess:
+            stages.step(f"assigning {len(assignments)} variables")
             _load_all(sess, assignments)
+            stages.step(f"saving {final_prefix}")
             tmp = Path(tempfile.mkdtemp(dir=out_dir, prefix=temp_prefix(final_prefix.name), suffix=".tmp"))
             try:
                 with translated(final_prefix, tmp):
@@ -108,6 +115,7 @@ def make_checkpoint(spec: CheckpointSpec, values: dict[str, np.ndarray] | None =
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
     _write_state_file(out_dir, final_prefix.name)
+    stages.done(f"wrote {final_prefix}")
     return final_prefix
 
 

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from tqdm import tqdm
+
+from panoconv.progress import progress as progress_bar
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +52,8 @@ class Monitor:
 
         self.writer = SummaryWriter(log_dir=str(Path(run_dir) / "tb"), purge_step=purge_step)
         self.metrics = open(Path(run_dir) / "metrics.jsonl", "a", encoding="utf-8")
-        self.bar = tqdm(total=total_steps, initial=initial_step, unit="step", dynamic_ncols=True,
-                        disable=not progress, desc="train")
+        self.bar = progress_bar(total=total_steps, initial=initial_step, unit="step", dynamic_ncols=True,
+                                enabled=progress, desc="train")
 
     def step(self, step: int, scalars: dict[str, float], lr: float, images_per_s: float, epoch: int) -> None:
         """Record one optimisation step (`scalars` are the global, rank-averaged loss terms)."""

@@ -8,20 +8,19 @@ from __future__ import annotations
 
 import logging
 import math
-import sys
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from tqdm import tqdm
 
 from panoconv import __version__
-from panoconv.readers import CheckpointReader, TensorInfo, is_optimizer_state, open_checkpoint
-from panoconv.readers.locate import step_from_name
 from panoconv.errors import CheckpointError
 from panoconv.io.atomic import atomic_dir, atomic_path, check_can_write
 from panoconv.io.overlap import argument_paths, check_not_input
+from panoconv.progress import progress as progress_bar
+from panoconv.readers import CheckpointReader, TensorInfo, is_optimizer_state, open_checkpoint
+from panoconv.readers.locate import step_from_name
 from panoconv.weights import _writers
 from panoconv.weights.manifest import LeftOut, Manifest, SourceFile, file_sha256
 from panoconv.weights.naming import file_names
@@ -68,8 +67,8 @@ def _hash_sources(reader: CheckpointReader) -> list[SourceFile]:
 def _write(writer, reader: CheckpointReader, tensors: list[TensorInfo], manifest: Manifest,
            progress: bool, source_files: Future) -> None:
     total = sum(i.dtype.itemsize * math.prod(i.shape) for i in tensors)
-    with tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr,
-              disable=not progress, desc="extract") as bar:
+    with progress_bar(total=total, unit="B", unit_scale=True, unit_divisor=1024, enabled=progress,
+                      desc="extract") as bar:
         try:
             for info in tensors:
                 manifest.tensors.append(writer.add(info, reader.stream, bar.update))

@@ -109,6 +109,10 @@ CASES: list[tuple[str, int, str]] = [
     ("train --data {d}/synth --out {d}/t --checkpoint-minutes -1", 1, "--checkpoint-minutes must be positive"),
     ("train --data {d}/synth --out {d}/t --warp fisheye", 2, "Invalid value for '--warp'"),
     ("train --data {d}/synth --out {d}/t --arch vgg", 2, "Invalid value for '--arch'"),
+    # compare
+    ("compare {d}/nope.npy {d}/img.png", 2, "does not exist"),
+    ("compare {d}/empty {d}/img.png", 2, "is a directory"),
+    ("compare {d}/img.png {d}/img.png", 1, "not a readable .npy array"),
     # reference make-checkpoint
     ("reference make-checkpoint {d}/m --step -1", 2, "'--step'"),
     ("reference make-checkpoint {d}/m --seed -1", 2, "'--seed'"),

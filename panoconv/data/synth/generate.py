@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from tqdm import tqdm
+from panoconv.progress import progress
 
 from panoconv.data.synth.cameras import pinhole_focal, pixels_per_radian
 from panoconv.data.synth.layout import PANO_VIEWS, flat_names, pair_row, pano_name, pano_row
@@ -29,7 +29,7 @@ def generate(request: SynthRequest) -> Path:
     rays = camera_rays(req)
     start = time.perf_counter()
     with atomic_dir(req.out, force=req.force) as tmp:
-        for index in tqdm(range(req.count), desc=f"synth {req.kind}", unit="scene", disable=not req.progress):
+        for index in progress(range(req.count), desc=f"synth {req.kind}", unit="scene", enabled=req.progress):
             views = render_views(req, make_scene(req, index), rays)
             _write_views(tmp, req, index, views)
         _write_lists(tmp, req, splits)
