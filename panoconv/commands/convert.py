@@ -30,12 +30,10 @@ def command(source: Path, out: Path, arch: str | None, ring_pad: bool, allow_mis
     filled exactly once and every model tensor used."""
     from panoconv.readers.locate import locate
     from panoconv.errors import PanoconvError
-    from panoconv.io.overlap import argument_paths, check_not_input
     from panoconv.io.paths import WEIGHT_SUFFIXES
 
     if not source.exists():
         locate(source)  # a TF prefix (model-180000) names no file itself; else one line, before torch loads
-    check_not_input(out, argument_paths(source))  # the more telling refusal when OUT is also badly named
     if out.suffix.lower() not in WEIGHT_SUFFIXES:
         raise PanoconvError(f"{out}: unknown weights format; name it .safetensors (recommended) or .pt")
     from panoconv.converter.convert import ConvertRequest, convert

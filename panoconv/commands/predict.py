@@ -29,7 +29,6 @@ def _check_arguments(inputs: tuple[Path, ...], pairs: tuple[tuple[Path, Path], .
     """What can be checked before torch is imported; returns the weights file (`-w FOLDER`: its only one)."""
     from panoconv.errors import PanoconvError
     from panoconv.inference.outputs import check_save_kinds
-    from panoconv.io.overlap import check_not_input
     from panoconv.io.paths import existing_file, existing_path, weights_file
 
     check_save_kinds(save)
@@ -38,8 +37,6 @@ def _check_arguments(inputs: tuple[Path, ...], pairs: tuple[tuple[Path, Path], .
     for pair in pairs:
         for image in pair:
             existing_file(image, "image")
-    check_not_input(out_dir, [weights, *inputs, *(p for pair in pairs for p in pair)], "output folder",
-                    relations=("is",))  # the more telling refusal when -o names an input file
     if out_dir.exists() and not out_dir.is_dir():
         raise PanoconvError(f"{out_dir}: exists and is not a folder (-o takes an output folder)")
     return weights_file(weights, "-w")

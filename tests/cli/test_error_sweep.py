@@ -113,6 +113,12 @@ CASES: list[tuple[str, int, str]] = [
     ("compare {d}/nope.npy {d}/img.png", 2, "does not exist"),
     ("compare {d}/empty {d}/img.png", 2, "is a directory"),
     ("compare {d}/img.png {d}/img.png", 1, "not a readable .npy array"),
+    # export
+    ("export {d}/nope.safetensors -o {d}/e.onnx", 2, "does not exist"),
+    ("export {d}/vgg.safetensors -o {d}/e.onnx --format tflite", 2, "Invalid value for '--format'"),
+    ("export {d}/vgg.safetensors -o {d}/e.onnx --height 100", 1, "multiples of 128"),
+    ("export {d}/notweights.safetensors -o {d}/e.onnx", 1, "unreadable weights file"),
+    ("export {d}/vgg.safetensors -o {d}/e.onnx --arch rectnet", 1, "does not fit rectnet"),
     # reference make-checkpoint
     ("reference make-checkpoint {d}/m --step -1", 2, "'--step'"),
     ("reference make-checkpoint {d}/m --seed -1", 2, "'--seed'"),
