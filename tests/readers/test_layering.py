@@ -15,7 +15,9 @@ ROOT = Path(panoconv.__file__).parent
 #: What each checkpoint layer may import from panoconv (besides itself).
 ALLOWED = {
     "panoconv.readers": {"panoconv.errors"},
-    "panoconv.weights": {"panoconv.errors", "panoconv.readers", "panoconv.io", "panoconv.arch", "panoconv"},
+    # panoconv.progress: a leaf (stdlib and tqdm only) that reports long work on stderr
+    "panoconv.weights": {"panoconv.errors", "panoconv.readers", "panoconv.io", "panoconv.arch", "panoconv",
+                         "panoconv.progress"},
 }
 
 
