@@ -20,12 +20,15 @@ import click
               help="Stereo baseline in metres [default: 0.54; 0.26 for panorama].")
 @click.option("--fov", "fov_deg", type=float, default=None,
               help="Horizontal field of view in degrees [default: 82.5; panorama is always 360].")
+@click.option("--textures", type=click.Choice(["mixed", "smooth", "geometric"]), default="mixed",
+              show_default=True, help="Texture family of the surfaces: every kind, smooth (noise, marble) or "
+              "geometric (checker, stripes, bricks, grid). The same seed gives the same scenes in each.")
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
 def command(out: Path, kind: str, count: int, height: int, width: int, seed: int, baseline: float | None,
-            fov_deg: float | None, force: bool) -> None:
+            fov_deg: float | None, textures: str, force: bool) -> None:
     """Ray-cast random textured scenes into stereo pairs + depth, in the file-list (and 3D60) layout."""
     from panoconv.data.synth import SynthRequest, generate
 
     root = generate(SynthRequest(out=out, kind=kind, count=count, height=height, width=width, seed=seed,
-                                 baseline=baseline, fov_deg=fov_deg, force=force))
+                                 baseline=baseline, fov_deg=fov_deg, force=force, textures=textures))
     click.echo(str(root))

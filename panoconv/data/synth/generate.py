@@ -90,7 +90,7 @@ def _meta(req: SynthRequest, splits: dict[str, int]) -> dict:
                  "depth_format": "exr" if req.kind == "panorama" else "npy"}
     return {
         "kind": req.kind, "height": req.height, "width": req.width, "fov_deg": fov,
-        "baseline_m": req.baseline, **focal, **depth,
+        "baseline_m": req.baseline, "textures": req.textures, **focal, **depth,
         "splits": splits, "seed": req.seed, "count": req.count, "generator_version": GENERATOR_VERSION,
         "views": {"right": "+baseline along x",
                   **({"up": "+baseline upwards (-y)"} if req.kind == "panorama" else {})},

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from panoconv.data.synth.textures import FAMILIES
 from panoconv.errors import PanoconvError
 
 KINDS = ("rectilinear", "equirect", "panorama")
@@ -28,11 +29,14 @@ class SynthRequest:
     test_fraction: float = 0.1
     force: bool = False
     progress: bool = True
+    textures: str = "mixed"  # texture family (textures.FAMILIES): same seed, same scenes, other surfaces
 
     def resolved(self) -> "SynthRequest":
         """Validate and fill the kind-dependent defaults; raises PanoconvError on bad input."""
         if self.kind not in KINDS:
             raise PanoconvError(f"unknown kind {self.kind!r}; expected one of {', '.join(KINDS)}")
+        if self.textures not in FAMILIES:
+            raise PanoconvError(f"unknown texture family {self.textures!r}; expected one of {', '.join(FAMILIES)}")
         if self.count < 1:
             raise PanoconvError(f"--count must be at least 1, got {self.count}")
         if self.height < 8 or self.width < 8:
@@ -57,7 +61,7 @@ class SynthRequest:
             raise PanoconvError("split fractions must be in [0, 1) and sum to less than 1")
         return SynthRequest(Path(self.out), self.kind, int(self.count), int(self.height), int(self.width),
                             int(self.seed), baseline, fov, self.val_fraction, self.test_fraction, self.force,
-                            self.progress)
+                            self.progress, self.textures)
 
     def split_sizes(self) -> dict[str, int]:
         """train / val / test sizes; val and test get at least one scene once count >= 3."""

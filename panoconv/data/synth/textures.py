@@ -12,6 +12,12 @@ from dataclasses import dataclass
 import numpy as np
 
 KINDS = ("noise", "checker", "stripes", "bricks", "marble", "grid")
+#: texture families a data set can draw its materials from (`SynthRequest.textures`): "mixed" is every
+#: kind (the default, unchanged output); "smooth" has no sharp edges (value noise, sine stripes, marble veins);
+#: "geometric" is sharp-edged man-made patterns. Two data sets of different families differ in image
+#: statistics (gradient energy, edge density) while the seed still fixes the same geometry, colours and
+#: scales: a new domain for fine-tuning that differs by texture alone.
+FAMILIES = {"mixed": KINDS, "smooth": ("noise", "stripes", "marble"), "geometric": ("checker", "bricks", "grid")}
 
 
 @dataclass(frozen=True)
@@ -25,11 +31,13 @@ class Material:
     seed: int
 
 
-def random_material(rng: np.random.Generator, scale: tuple[float, float]) -> Material:
+def random_material(rng: np.random.Generator, scale: tuple[float, float], family: str = "mixed") -> Material:
     a = rng.uniform(0.05, 0.95, size=3)
     b = np.clip(a + rng.uniform(-0.6, 0.6, size=3), 0.02, 0.98)
     d = rng.normal(size=3)
-    return Material(kind=str(rng.choice(KINDS)), colour_a=tuple(a), colour_b=tuple(b),
+    kinds = FAMILIES[family]
+    pick = int(rng.integers(0, len(KINDS)))  # one draw whatever the family: the same scenes in every family
+    return Material(kind=kinds[pick % len(kinds)], colour_a=tuple(a), colour_b=tuple(b),
                     scale=float(rng.uniform(*scale)), detail=float(rng.uniform(0.15, 0.4)),
                     direction=tuple(d / np.linalg.norm(d)), seed=int(rng.integers(0, 2**31 - 1)))
 

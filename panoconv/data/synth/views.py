@@ -28,7 +28,8 @@ def scene_rng(seed: int, index: int) -> np.random.Generator:
 def make_scene(req: SynthRequest, index: int) -> Scene:
     rng = scene_rng(req.seed, index)
     clearance = float(req.baseline) + 0.3
-    return room_scene(rng, clearance) if req.kind == "panorama" else street_scene(rng, clearance)
+    style = room_scene if req.kind == "panorama" else street_scene
+    return style(rng, clearance, req.textures)
 
 
 def camera_rays(req: SynthRequest) -> np.ndarray:
