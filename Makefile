@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 DEMO_DIR ?= demo_out
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 
-.PHONY: demo test test-fast bench clean
+.PHONY: demo test test-fast lint bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+# the lint CI runs before the tests: ruff (pinned in constraints.txt) with pyproject.toml's rule set
+lint: $(STAMP)
+	$(VENV)/bin/ruff check panoconv tests benchmarks
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"

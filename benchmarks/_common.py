@@ -11,7 +11,7 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Callable
+from collections.abc import Callable
 
 
 def set_threads(threads: int) -> None:
@@ -26,7 +26,8 @@ def set_threads(threads: int) -> None:
     tf.config.threading.set_inter_op_parallelism_threads(1)
 
 
-def interleaved_medians(fns: dict[str, Callable[[], object]], repeats: int, warmup: int = 2) -> dict[str, float]:
+def interleaved_medians(fns: dict[str, Callable[[], object]], repeats: int, warmup: int = 2) -> dict[str,
+                                                                                                     float]:
     """Median seconds per call of each route; each round runs every route once, the order rotating, so
     load from other processes hits all routes alike."""
     for fn in fns.values():
@@ -83,7 +84,7 @@ def print_ratio_table(runs: list[dict], routes: list[str], label: str, width: in
         for row in run["rows"]:
             cells = [f"{row['seconds'][r]:8.3f}s {row['ratio_to_tf_graph'].get(r, float('nan')):5.2f}x"
                      for r in routes]
-            print(f"{run['threads']:>7} {str(row[label]):{width}} " + " ".join(f"{c:>20}" for c in cells))
+            print(f"{run['threads']:>7} {row[label]!s:{width}} " + " ".join(f"{c:>20}" for c in cells))
 
 
 def report(runs: list[dict], routes: list[str], memory: dict[str, float], load: str, as_json: bool,
@@ -93,7 +94,8 @@ def report(runs: list[dict], routes: list[str], memory: dict[str, float], load: 
         print(json.dumps({"load": load, "runs": runs, "peak_growth_mib": memory}, indent=2))
         return
     first = runs[0]
-    print(f"{header}; torch {first['torch']}, tensorflow {first['tensorflow']} (TF oneDNN {first['onednn']}); {load}")
+    print(f"{header}; torch {first['torch']}, tensorflow {first['tensorflow']} (TF "
+          f"oneDNN {first['onednn']}); {load}")
     print_ratio_table(runs, routes, label, width)
     if memory:
         print("peak memory growth (MiB; each route alone in a fresh process, 1 thread): "

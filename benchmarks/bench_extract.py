@@ -115,7 +115,8 @@ def main() -> None:
     parser.add_argument("--arch", nargs="+", default=["monodepth-vgg", "monodepth-resnet50"])
     parser.add_argument("--keep", type=Path, help="Use (or create) the checkpoints in <KEEP>/<arch>.")
     args = parser.parse_args()
-    print(f"load average {os.getloadavg()[0]:.2f}; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}")
+    print(f"load average {os.getloadavg()[0]:.2f}; "
+          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}")
     tmp = Path(tempfile.mkdtemp(prefix="bench-extract-"))
     try:
         for arch in args.arch:

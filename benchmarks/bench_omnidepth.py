@@ -66,8 +66,8 @@ def main() -> None:
     parser.add_argument("--arch", nargs="+", default=["rectnet", "uresnet"])
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    print(f"# {args.height}x{args.width}, batch {args.batch}, {args.threads} thread(s), torch {torch.__version__}, "
-          f"median of {args.repeats}")
+    print(f"# {args.height}x{args.width}, batch {args.batch}, {args.threads} thread(s), "
+          f"torch {torch.__version__}, median of {args.repeats}")
     print(f"{'arch':<8} {'params':>8} {'fwd s/it':>9} {'fwd img/s':>10} {'step s/it':>10} {'step img/s':>11}")
     for arch in args.arch:
         r = bench(arch, args.height, args.width, args.batch, args.repeats)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from typing import Callable
+from collections.abc import Callable
 
 import _common as common
 import numpy as np
@@ -32,7 +32,8 @@ ROUTES = ("tf_graph", "tf_eager", "panoconv_fp32", "panoconv_bf16")
 BASELINE = "tf_graph"
 
 
-def _routes(values, model, image: np.ndarray, camera: str, pp: bool, names) -> dict[str, Callable[[], object]]:
+def _routes(values, model, image: np.ndarray, camera: str, pp: bool, names) -> dict[str,
+                                                                                    Callable[[], object]]:
     from panoconv.inference.pipeline import predict_array
     from panoconv.tf_reference.predict import graph_predictor
     from panoconv.tf_reference.predict import predict_array as tf_predict_array
@@ -42,7 +43,8 @@ def _routes(values, model, image: np.ndarray, camera: str, pp: bool, names) -> d
             graph_predictor(values, image.shape[0], image.shape[1], camera, postprocess=pp)),
         "tf_eager": lambda: lambda: tf_predict_array(values, image, camera, postprocess=pp),
         "panoconv_fp32": lambda: lambda: predict_array(model, image, camera, postprocess=pp),
-        "panoconv_bf16": lambda: lambda: predict_array(model, image, camera, postprocess=pp, precision="bf16"),
+        "panoconv_bf16": lambda: lambda: predict_array(model, image, camera, postprocess=pp,
+                                                       precision="bf16"),
     }
     return {name: make[name]() for name in names}
 
@@ -56,7 +58,8 @@ def _setup(threads: int):
 
     common.set_threads(threads)
     values = seeded_weights(0)
-    model = torch_model_from_tf(values, "float32").to(memory_format=torch.channels_last)  # as `predict` runs it
+    # as `predict` runs it
+    model = torch_model_from_tf(values, "float32").to(memory_format=torch.channels_last)
     return values, model
 
 
@@ -76,7 +79,8 @@ def worker(threads: int, repeats: int, cases: list[str], routes: list[str]) -> d
         title, _, camera, pp = CASES[key]
         med = common.interleaved_medians(_routes(values, model, _image(key), camera, pp, routes), repeats)
         rows.append({"case": title, "seconds": med,
-                     "ratio_to_tf_graph": {n: med[BASELINE] / t for n, t in med.items()} if BASELINE in med else {}})
+                     "ratio_to_tf_graph": {n: med[BASELINE] / t for n,
+                                           t in med.items()} if BASELINE in med else {}})
     return {"threads": threads, "rows": rows, "onednn": onednn_setting(), "torch": torch.__version__,
             "tensorflow": import_tf().__version__, "repeats": repeats}
 
@@ -110,14 +114,15 @@ def main() -> None:
         return
     load_before = os.getloadavg()[0]
     runs = common.run_workers(__file__, [int(t) for t in args.threads.split(",")],
-                              ["--repeats", str(args.repeats), "--cases", args.cases, "--routes", args.routes])
+                              ["--repeats", str(args.repeats), "--cases", args.cases, "--routes",
+                               args.routes])
     memory = {}
     if args.memory:
         for case in cases:
             for route in routes:
                 memory[f"{case}:{route}"] = common.memory_run(__file__, ["--memory-of", f"{case}:{route}"])
-    header = (f"predict, seconds per image (median of {args.repeats} interleaved rounds) and speed relative to "
-              "TF graph mode (tf.function, weights as variables) = 1.00x")
+    header = (f"predict, seconds per image (median of {args.repeats} interleaved rounds) and speed relative "
+              "to TF graph mode (tf.function, weights as variables) = 1.00x")
     common.report(runs, routes, memory, common.load_line(load_before), args.json, header, "case", 38)
 
 

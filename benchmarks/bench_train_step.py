@@ -91,9 +91,10 @@ def worker(threads: int, args: argparse.Namespace) -> dict:
         fns = {r: _make(r, left, right, weights, args.warp) for r in args.routes.split(",")}
         med = common.interleaved_medians(fns, args.repeat, args.warmup)
         rows.append({"batch": batch, "seconds": med,
-                     "ratio_to_tf_graph": {n: med[BASELINE] / t for n, t in med.items()} if BASELINE in med else {}})
-    return {"threads": threads, "rows": rows, "torch": torch.__version__, "tensorflow": import_tf().__version__,
-            "onednn": onednn_setting()}
+                     "ratio_to_tf_graph": {n: med[BASELINE] / t for n,
+                                           t in med.items()} if BASELINE in med else {}})
+    return {"threads": threads, "rows": rows, "torch": torch.__version__,
+            "tensorflow": import_tf().__version__, "onednn": onednn_setting()}
 
 
 def memory_worker(args: argparse.Namespace, batch: int, route: str) -> float:
@@ -106,7 +107,8 @@ def memory_worker(args: argparse.Namespace, batch: int, route: str) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--batch", type=int, action="append", help="batch size(s); default 2")
     parser.add_argument("--height", type=int, default=256)
     parser.add_argument("--width", type=int, default=512)
@@ -129,8 +131,8 @@ def main() -> None:
         return
     load_before = os.getloadavg()[0]
     passthrough = [f"--batch={b}" for b in args.batch or [2]] + [
-        "--height", str(args.height), "--width", str(args.width), "--warp", args.warp, "--warmup", str(args.warmup),
-        "--repeat", str(args.repeat), "--routes", args.routes]
+        "--height", str(args.height), "--width", str(args.width), "--warp", args.warp, "--warmup",
+        str(args.warmup), "--repeat", str(args.repeat), "--routes", args.routes]
     runs = common.run_workers(__file__, [int(t) for t in args.threads.split(",")], passthrough)
     routes = args.routes.split(",")
     memory = {}

@@ -19,8 +19,8 @@ from pathlib import Path
 
 PROBE = ("import sys, runpy; sys.argv = ['panoconv'] + sys.argv[1:]\n"
          "try:\n    runpy.run_module('panoconv.cli', run_name='__main__')\n"
-         "finally:\n    print('heavy:', ','.join(m for m in ('torch', 'tensorflow') if m in sys.modules) or '-',"
-         " file=sys.stderr)\n")
+         "finally:\n    print('heavy:', ','.join(m for m in ('torch', 'tensorflow') if m in sys.modules) or "
+         "'-', file=sys.stderr)\n")
 
 
 def cases(d: Path) -> list[list[str]]:

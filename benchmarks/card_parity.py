@@ -4,10 +4,10 @@ For each card (default: every TF-born card registered), writes a seeded upstream
 (`make_checkpoint`, seed `--seed`) in a temporary folder and runs `verify` (`run_network_parity`: TF
 restores the checkpoint itself, PyTorch gets the weights through panoconv's reader and converter) at each
 `--size` (default: 256x512 and one other valid size per card, 384x1280 for VGG and 192x640 for
-ResNet50, which needs multiples of 64 only), with plain and ring padding, in float32 and float64, on one seeded random input and on
-`--image` (a photo; for a stereo card the photo is the left image and the same photo shifted `--shift`
-columns to the left the right image, a plausible pair). Prints the worst output MSE per (card, size,
-padding, dtype, input) and the targets float32 <= 1e-12, float64 <= 1e-24.
+ResNet50, which needs multiples of 64 only), with plain and ring padding, in float32 and float64, on one
+seeded random input and on `--image` (a photo; for a stereo card the photo is the left image and the same
+photo shifted `--shift` columns to the left the right image, a plausible pair). Prints the worst output MSE
+per (card, size, padding, dtype, input) and the targets float32 <= 1e-12, float64 <= 1e-24.
 
     python benchmarks/card_parity.py --image ../shared/data/kitti/2011_09_26_0000000000_crop.png
 """

@@ -4,7 +4,8 @@
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/finetune_then_evaluate.py --threads 1 \
         --only source,crop_finetune,pano_finetune_nodisp &
     # (once the three data sets exist, in a second process:)
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/finetune_then_evaluate.py --threads 1 --only crop_scratch,pano_scratch
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/finetune_then_evaluate.py --threads 1 \
+        --only crop_scratch,pano_scratch
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/finetune_then_evaluate.py --threads 1 --only pano_finetune
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/finetune_then_evaluate.py --threads 1   # reuses all, scores
     # or everything in one process (the sum of the stage times):
@@ -13,9 +14,9 @@
 Why the source domain is 128x256 (an earlier default of 128x128 with 200 steps learned nothing): with the
 same seed, lr 3e-4, 1 m baseline and 300 steps, train_then_evaluate.py learns at 128x256 (median-scaled
 abs_rel 0.580 -> 0.418, floor 0.580) and not at 128x128 (1.101 -> 1.132, floor 1.102; metric abs_rel
-0.60 -> 12.3: the disparity collapsed towards 0). Same horizontal field of view (82.5 deg), so the square image sees
-41 deg down instead of 23: 29% of its pixels are near ground with a true disparity above 0.15 W (8% at
-128x256), 2.7% above the network's 0.3 W ceiling. The photometric loss only pulls a disparity in from a
+0.60 -> 12.3: the disparity collapsed towards 0). Same horizontal field of view (82.5 deg), so the square
+image sees 41 deg down instead of 23: 29% of its pixels are near ground with a true disparity above 0.15 W (8%
+at 128x256), 2.7% above the network's 0.3 W ceiling. The photometric loss only pulls a disparity in from a
 pixel or two, and from there the smoothness and left-right terms pull everything down. The lr and
 baseline are train_then_evaluate.py's settings that learn from scratch in minutes.
 
@@ -31,8 +32,9 @@ seeds 0 / 1 / 2 for the three domains):
    `converted.safetensors`, checked bitwise equal to the trained weights. Everything after starts from it.
 3. New camera and domain: equirectangular crops (`--crop-fov` degrees, 0.54 m baseline, other scenes,
    and surfaces of the `--crop-textures` family: geometric, sharp-edged patterns only).
-   `crop_finetune` = `--init converted --disp-init scan` with lr 1e-4, `--lr-warmup`, halving schedule; `crop_scratch` = the same length from scratch at lr 3e-4 (the from-scratch setting that
-   learns fastest), also with `--disp-init scan`.
+   `crop_finetune` = `--init converted --disp-init scan` with lr 1e-4, `--lr-warmup`, halving schedule;
+   `crop_scratch` = the same length from scratch at lr 3e-4 (the from-scratch setting that learns fastest),
+   also with `--disp-init scan`.
 4. Full 360-degree panoramas (indoor rooms, 0.26 m baseline, the panorama warp with wrap-around):
    `pano_finetune` = `--init crop_finetune --disp-init scan`; `pano_finetune_nodisp` = the same without
    `--disp-init` (the measurement that decides the disparity-range initialisation); `pano_scratch` = the
@@ -65,19 +67,19 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train_then_evaluate import constant_baseline, run_evaluate  # noqa: E402
+from train_then_evaluate import constant_baseline, run_evaluate
 
-from panoconv.arch import DEFAULT_ARCH, get_card, list_cards, register_card  # noqa: E402
-from panoconv.converter.convert import ConvertRequest, convert  # noqa: E402
-from panoconv.converter.name_map import torch_to_tf  # noqa: E402
-from panoconv.data.stereo import KIND_TO_WARP  # noqa: E402
-from panoconv.data.synth import SynthRequest, generate  # noqa: E402
-from panoconv.evaluation.evaluate import EvaluateRequest  # noqa: E402
-from panoconv.tf_reference.checkpoint import CheckpointSpec, make_checkpoint  # noqa: E402
-from panoconv.training import train  # noqa: E402
-from panoconv.training.config import DataSpec, TrainConfig  # noqa: E402
-from panoconv.weights import load_weights  # noqa: E402
-from panoconv.weights.extract import ExtractRequest, extract  # noqa: E402
+from panoconv.arch import DEFAULT_ARCH, get_card, list_cards, register_card
+from panoconv.converter.convert import ConvertRequest, convert
+from panoconv.converter.name_map import torch_to_tf
+from panoconv.data.stereo import KIND_TO_WARP
+from panoconv.data.synth import SynthRequest, generate
+from panoconv.evaluation.evaluate import EvaluateRequest
+from panoconv.tf_reference.checkpoint import CheckpointSpec, make_checkpoint
+from panoconv.training import train
+from panoconv.training.config import DataSpec, TrainConfig
+from panoconv.weights import load_weights
+from panoconv.weights.extract import ExtractRequest, extract
 
 ARCH = DEFAULT_ARCH
 SHOWN = ("abs_rel", "rmse", "a1")
@@ -96,7 +98,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--crop-textures", default="geometric", choices=("mixed", "smooth", "geometric"),
                    help="texture family of the new domain [geometric; the source domain is mixed]")
     p.add_argument("--batch", type=int, default=2, help="batch of the street domains [2]")
-    p.add_argument("--pano-batch", type=int, default=2, help="batch of the panoramas [2: same pixels per step]")
+    p.add_argument("--pano-batch", type=int, default=2,
+                   help="batch of the panoramas [2: same pixels per step]")
     p.add_argument("--finetune-lr", type=float, default=1e-4)
     p.add_argument("--scratch-lr", type=float, default=3e-4)
     p.add_argument("--warmup", type=int, default=20, help="lr warm-up steps of the fine-tuning runs [20]")
@@ -104,7 +107,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--skip", default="pano_scratch_nodisp",
                    help="comma-separated optional stages to leave out [pano_scratch_nodisp: README's "
-                   "train_then_evaluate row already shows that from scratch learns nothing in minutes]; '' runs all")
+                   "train_then_evaluate row already shows that from scratch learns nothing in minutes]; '' "
+                   "runs all")
     p.add_argument("--only", default="",
                    help="comma-separated training stages to run and stop (no scoring), e.g. crop_scratch,"
                    "pano_scratch in a second process while the source trains; a later full run reuses them")
@@ -155,8 +159,8 @@ def stage_train(args: argparse.Namespace, name: str, data: Path, steps: int, lr:
                     fov_deg=float(meta["fov_deg"]))
     batch = args.pano_batch if meta["kind"] == "panorama" else args.batch
     per_epoch = meta["splits"]["train"] // batch
-    config = TrainConfig(data=(spec,), task="stereo", arch=ARCH, init=None if init is None else str(init), lr=lr,
-                         batch_size=batch, epochs=-(-steps // per_epoch), height=int(meta["height"]),
+    config = TrainConfig(data=(spec,), task="stereo", arch=ARCH, init=None if init is None else str(init),
+                         lr=lr, batch_size=batch, epochs=-(-steps // per_epoch), height=int(meta["height"]),
                          width=int(meta["width"]), seed=args.seed, augment=False, out=str(args.out / name),
                          max_steps=steps, lr_schedule_steps=steps, lr_schedule="halving",
                          checkpoint_every=10**9, checkpoint_minutes=None, threads=args.threads,
@@ -202,7 +206,8 @@ def through_tf(args: argparse.Namespace, trained: Path, step: int) -> tuple[Path
     if worst != 0.0 or set(back) != set(state):
         raise SystemExit(f"TF round trip changed the weights (max |diff| {worst})")
     files = sorted(p.name for p in folder.iterdir())
-    record = {"seconds": time.perf_counter() - t0, "checkpoint": str(prefix), "files": files, "max_abs_diff": worst}
+    record = {"seconds": time.perf_counter() - t0, "checkpoint": str(prefix), "files": files,
+              "max_abs_diff": worst}
     print(f"TF path: {prefix.name} ({', '.join(files)}) -> extract -> convert: bitwise equal, "
           f"{record['seconds']:.1f} s", flush=True)
     return converted, record
@@ -212,7 +217,8 @@ def eval_card(height: int, width: int) -> str:
     """A copy of the card that predicts at exactly the training size (this process only)."""
     name = f"{ARCH}@{height}x{width}"
     if name not in list_cards():
-        register_card(dataclasses.replace(get_card(ARCH), name=name, fixed_size=True, predict_size=(height, width)))
+        register_card(dataclasses.replace(get_card(ARCH), name=name, fixed_size=True,
+                                          predict_size=(height, width)))
     return name
 
 
@@ -248,7 +254,8 @@ def table(scores: dict[str, dict]) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("panoconv.training.disp_init").setLevel(logging.INFO)  # the scanned factor and its losses
+    # the scanned factor and its losses
+    logging.getLogger("panoconv.training.disp_init").setLevel(logging.INFO)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     args.threads = torch.get_num_threads()
@@ -264,14 +271,16 @@ def main(argv: list[str] | None = None) -> int:
     only = {s for s in args.only.split(",") if s}
     unknown = only - set(STAGES)
     if unknown:
-        raise SystemExit(f"--only: unknown stage(s) {', '.join(sorted(unknown))}; stages: {', '.join(STAGES)}")
+        raise SystemExit(f"--only: unknown stage(s) {', '.join(sorted(unknown))}; "
+                         f"stages: {', '.join(STAGES)}")
     ft = {"lr_warmup": args.warmup, "disp_init": "scan"}
     converted = args.out / "converted.safetensors"
     crop_ft = args.out / "crop_finetune.safetensors"
     runs = {"source": (rect, args.source_steps, args.scratch_lr, None, {}),
             "crop_finetune": (crop, args.crop_steps, args.finetune_lr, converted, ft),
             "crop_scratch": (crop, args.crop_steps, args.scratch_lr, None, {"disp_init": "scan"}),
-            "pano_finetune_nodisp": (pano, args.pano_steps, args.finetune_lr, crop_ft, {"lr_warmup": args.warmup}),
+            "pano_finetune_nodisp": (pano, args.pano_steps, args.finetune_lr, crop_ft,
+                                     {"lr_warmup": args.warmup}),
             "pano_finetune": (pano, args.pano_steps, args.finetune_lr, crop_ft, ft),
             "pano_scratch": (pano, args.pano_steps, args.scratch_lr, None, {"disp_init": "scan"}),
             "pano_scratch_nodisp": (pano, args.pano_steps, args.scratch_lr, None, {})}
@@ -295,7 +304,8 @@ def main(argv: list[str] | None = None) -> int:
         "street_crop": score(args, crop, {"converted (start)": converted, "crop_finetune": crop_ft,
                                           "crop_scratch": crop_sc}),
         "street_rect": score(args, rect, {"source = converted": converted, "crop_finetune": crop_ft}),
-        "room_pano": score(args, pano, {"converted": converted, "crop_finetune (start)": crop_ft, **pano_models}),
+        "room_pano": score(args, pano,
+                           {"converted": converted, "crop_finetune (start)": crop_ft, **pano_models}),
     }
     eval_min = (time.perf_counter() - t_eval) / 60
     print("\n" + table(scores))
@@ -305,8 +315,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{os.getloadavg()[0]:.1f}; torch threads {args.threads}")
     for name, s in stages.items():
         if "steps" in s:
-            print(f"  {name:22} {s['steps']:4d} steps {s['train_minutes']:6.2f} min, loss {s['loss_first']:.4f} -> "
-                  f"{s['loss_last']:.4f}")
+            print(f"  {name:22} {s['steps']:4d} steps {s['train_minutes']:6.2f} min, "
+                  f"loss {s['loss_first']:.4f} -> {s['loss_last']:.4f}")
     record = {"args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
               "stages": {k: {kk: vv for kk, vv in v.items() if kk != "config"} for k, v in stages.items()},
               "scores": scores, "total_minutes": total_min, "python": sys.version.split()[0],

@@ -79,7 +79,7 @@ def predict_rows(values, device, precisions, repeats) -> list[dict]:
     rows = []
     with torch.backends.cudnn.flags(enabled=True, benchmark=True):
         for precision in precisions:
-            run = lambda: predict_array(model, image, "rectilinear", precision=precision)  # noqa: E731
+            run = lambda: predict_array(model, image, "rectilinear", precision=precision)  # noqa: E731, B023
             out = run()
             run()  # warm-up: cudnn autotuning, allocator
             _reset_peak(device)
@@ -93,8 +93,8 @@ def predict_rows(values, device, precisions, repeats) -> list[dict]:
             reference = out if reference is None else reference
             err = float(np.abs(out - reference).max())
             rows.append({"check": f"predict 256x512 {precision}",
-                         "value": f"{1 / statistics.median(times):.1f} img/s, disp max abs vs fp32 {err:.1e}, "
-                                  f"peak {_peak_mib(device):.0f} MiB", "status": "OK"})
+                         "value": f"{1 / statistics.median(times):.1f} img/s, disp max abs vs "
+                                  f"fp32 {err:.1e}, peak {_peak_mib(device):.0f} MiB", "status": "OK"})
     return rows
 
 
@@ -134,7 +134,8 @@ def train_rows(values, device, precisions, steps) -> list[dict]:
         base = loss if base is None else base
         rows.append({"check": f"train {steps} steps {precision} b2 256x512",
                      "value": f"{statistics.median(times[2:] or times):.3f} s/step, last loss {loss:.4f} "
-                              f"({100 * (loss - base) / abs(base):+.2f}% vs fp32), peak {_peak_mib(device):.0f} MiB",
+                              f"({100 * (loss - base) / abs(base):+.2f}% vs fp32), "
+                              f"peak {_peak_mib(device):.0f} MiB",
                      "status": "OK" if np.isfinite(loss) else "FAIL"})
     return rows
 
@@ -148,8 +149,8 @@ def main() -> int:
     import torch
 
     if args.device.startswith("cuda") and not torch.cuda.is_available():
-        print(f"gpu_check: no CUDA device (torch {torch.__version__}, CUDA build: {torch.version.cuda or 'none'}); "
-              "nothing to check")
+        print(f"gpu_check: no CUDA device (torch {torch.__version__}, CUDA "
+              f"build: {torch.version.cuda or 'none'}); nothing to check")
         return 0
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from panoconv.runtime import resolve_device

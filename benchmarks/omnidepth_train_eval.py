@@ -1,6 +1,8 @@
-"""Train RectNet and UResNet briefly on synthetic 3D60-layout panoramas; compare held-out metrics to untrained.
+"""Train RectNet and UResNet briefly on synthetic 3D60-layout panoramas; compare held-out metrics to
+untrained.
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/omnidepth_train_eval.py --seconds 150 --height 64 --width 128
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/omnidepth_train_eval.py --seconds 150 --height 64 \
+        --width 128
 
 Data: `panoconv synth --kind panorama` scenes (generated into --out unless --data points at an existing set),
 trained on `3d60_train.txt`, evaluated on `3d60_test.txt` with the OmniDepth protocol (per-image median
@@ -98,7 +100,8 @@ def main() -> None:
     lines = [f"# data {root} at {args.height}x{args.width}, batch {args.batch}, lr {args.lr}, "
              f"{args.seconds:.0f} s per arch, {args.threads} thread(s)",
              f"{'arch':<8} {'state':<9} {'steps':>6} {'sec':>6} " + " ".join(f"{k:>8}" for k in METRIC_NAMES)]
-    baseline_set = SupervisedTask(size=(args.height, args.width)).build_dataset(root / "3d60_test.txt", training=False)
+    baseline_set = SupervisedTask(size=(args.height, args.width)).build_dataset(root / "3d60_test.txt",
+                                                                                training=False)
     lines.append(row("constant", "baseline", 0, 0, evaluate_supervised(ConstantDepth(), baseline_set)))
     for arch in args.arch:
         torch.manual_seed(args.seed)

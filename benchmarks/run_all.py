@@ -19,8 +19,8 @@ BENCHMARKS = [
      ["--repeats", "1"]),
     ("3D60 loading + resizing, panoconv vs OmniDepth-PyTorch-style loading", "bench_3d60_loading.py", [],
      ["--samples", "30"]),
-    ("CUDA readiness (parity, predict, 20 train steps per precision; says so without CUDA)", "gpu_check.py", [],
-     ["--steps", "5", "--repeats", "3"]),
+    ("CUDA readiness (parity, predict, 20 train steps per precision; says so without CUDA)", "gpu_check.py",
+     [], ["--steps", "5", "--repeats", "3"]),
 ]
 
 

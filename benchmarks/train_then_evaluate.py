@@ -1,10 +1,15 @@
-"""Self-supervised training works: synthetic stereo data -> train -> held-out depth error, untrained vs trained.
+"""Self-supervised training works: synthetic stereo data -> train -> held-out depth error, untrained vs
+trained.
 
     # the runs reported (2 cores shared, one torch thread each, ~5-10 min of training per run):
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/train_then_evaluate.py --kind rectilinear --steps 300 --lr 3e-4 --baseline 1.0
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/train_then_evaluate.py --kind rectilinear --steps 600 --lr 3e-4 --baseline 1.0
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/train_then_evaluate.py --kind panorama --steps 300 --lr 3e-4 --baseline 1.0
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/train_then_evaluate.py --kind panorama --steps 500 --lr 3e-4 --baseline 1.0
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/train_then_evaluate.py --kind rectilinear --steps 300 \
+        --lr 3e-4 --baseline 1.0
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/train_then_evaluate.py --kind rectilinear --steps 600 \
+        --lr 3e-4 --baseline 1.0
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/train_then_evaluate.py --kind panorama --steps 300 \
+        --lr 3e-4 --baseline 1.0
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/train_then_evaluate.py --kind panorama --steps 500 \
+        --lr 3e-4 --baseline 1.0
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/train_then_evaluate.py --kind equirect --steps 300
     # the recipe's lr and the synth default baseline, wall-clock budget:
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/train_then_evaluate.py --kind rectilinear --minutes 6
@@ -96,7 +101,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--augment", action="store_true", help="flip / colour augmentation (off by default)")
     p.add_argument("--seed", type=int, default=0, help="model init and sampling seed")
     p.add_argument("--data-seed", type=int, default=0, help="synthetic scene seed")
-    p.add_argument("--threads", type=int, default=None, help="torch threads [torch default / OMP_NUM_THREADS]")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch threads [torch default / OMP_NUM_THREADS]")
     p.add_argument("--eval-size", choices=("train", "library"), default="train")
     p.add_argument("--out", type=Path, default=Path("runs/train_then_evaluate"))
     p.add_argument("--force", action="store_true", help="replace an existing run folder")
@@ -109,9 +115,10 @@ def ensure_data(args: argparse.Namespace) -> Path:
                       + (f"_b{args.baseline:g}" if args.baseline is not None else ""))
     if (out / "meta.json").is_file():
         return out
-    return generate(SynthRequest(out=out, kind=args.kind, count=args.count, height=args.height, width=args.width,
-                                 seed=args.data_seed, baseline=args.baseline, val_fraction=args.val_fraction,
-                                 test_fraction=args.test_fraction, progress=False))
+    return generate(SynthRequest(out=out, kind=args.kind, count=args.count, height=args.height,
+                                 width=args.width, seed=args.data_seed, baseline=args.baseline,
+                                 val_fraction=args.val_fraction, test_fraction=args.test_fraction,
+                                 progress=False))
 
 
 def base_config(args: argparse.Namespace, data: Path, run: Path, steps: int, n_train: int) -> TrainConfig:
@@ -144,13 +151,14 @@ def calibrate(config: TrainConfig, steps: int = 4) -> float:
 
 def run_evaluate(args: argparse.Namespace, data: Path, weights: list[Path], median: bool, arch: str = ARCH):
     recipe = PanoramaRecipe()
-    req = EvaluateRequest(weights=tuple(weights), data=data, kind="synth", split="test", median_scaling=median,
-                          postprocess=True, recipe=recipe, arch=arch, progress=False)
+    req = EvaluateRequest(weights=tuple(weights), data=data, kind="synth", split="test",
+                          median_scaling=median, postprocess=True, recipe=recipe, arch=arch, progress=False)
     return evaluate(req)
 
 
 def constant_baseline(req: EvaluateRequest) -> dict[str, float]:
-    """A constant depth map scored with the same protocol, median-scaled: the floor an untrained net sits at."""
+    """A constant depth map scored with the same protocol, median-scaled: the floor an untrained net sits
+    at."""
     data = open_data(req.kind, req.data, split=req.split)
     scores = []
     for sample in data.samples:
@@ -170,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     meta = json.loads((data / "meta.json").read_text())
     n_train = meta["splits"]["train"]
     budget = f"{args.steps}steps" if args.steps else f"{args.minutes:g}min"
-    run = args.out / (f"{args.kind}_{args.height}x{args.width}_b{args.batch}_lr{args.lr:g}_{budget}_s{args.seed}"
+    run = args.out / (f"{args.kind}_{args.height}x{args.width}_b{args.batch}_lr{args.lr:g}_{budget}"
+                      f"_s{args.seed}"
                       + ("_aug" if args.augment else "") + (f"_B{args.baseline:g}" if args.baseline else "")
                       + ("_evallib" if args.eval_size == "library" else ""))
     if run.exists():
@@ -181,7 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     run.mkdir(parents=True)
     print(f"data {data}: {meta['splits']} scenes, {args.width}x{args.height}, warp {KIND_TO_WARP[args.kind]} "
           f"fov {meta['fov_deg']}, baseline {meta['baseline_m']} m; seeds model/sampling {args.seed} "
-          f"data {args.data_seed}; torch threads {threads} (OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')})",
+          f"data {args.data_seed}; torch threads {threads} "
+          f"(OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')})",
           flush=True)
 
     steps = args.steps
@@ -202,8 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     loss_first, loss_last = sum(losses[:k]) / k, sum(losses[-k:]) / k
     trained = run / "trained.safetensors"
     shutil.copyfile(result.weights, trained)
-    print(f"trained {result.step} steps in {train_min:.2f} min ({result.images_per_s:.2f} img/s); loss mean of "
-          f"first/last {k} steps {loss_first:.4f} -> {loss_last:.4f}", flush=True)
+    print(f"trained {result.step} steps in {train_min:.2f} min ({result.images_per_s:.2f} img/s); loss mean "
+          f"of first/last {k} steps {loss_first:.4f} -> {loss_last:.4f}", flush=True)
 
     eval_arch = ARCH
     if args.eval_size == "train":
@@ -235,8 +245,8 @@ def main(argv: list[str] | None = None) -> int:
         for name in SHOWN:
             ratio = t[name] / u[name] if u[name] else (math.inf if t[name] else math.nan)
             summary[scaling][name] = {"untrained": u[name], "trained": t[name], "ratio": ratio}
-            lines.append(f"{args.kind:12} {result.step:5d} {train_min:9.2f} {scaling:8} {name:8} {u[name]:10.4f} "
-                         f"{t[name]:10.4f} {ratio:7.3f}")
+            lines.append(f"{args.kind:12} {result.step:5d} {train_min:9.2f} {scaling:8} {name:8} "
+                         f"{u[name]:10.4f} {t[name]:10.4f} {ratio:7.3f}")
     print("\n".join(lines))
     total_min = (time.perf_counter() - t_start) / 60
     print(f"\nwall time: total {total_min:.2f} min (train {train_min:.2f}, evaluate {eval_min:.2f}); "
@@ -244,8 +254,8 @@ def main(argv: list[str] | None = None) -> int:
     record = {"args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
               "threads": threads, "steps": result.step, "sec_per_step_calibrated": sec_per_step,
               "train_minutes": train_min, "total_minutes": total_min, "loss_first": loss_first,
-              "loss_last": loss_last, "constant_median_scaled": const, "splits": meta["splits"], "metrics": summary,
-              "python": sys.version.split()[0], "torch": torch.__version__}
+              "loss_last": loss_last, "constant_median_scaled": const, "splits": meta["splits"],
+              "metrics": summary, "python": sys.version.split()[0], "torch": torch.__version__}
     (run / "result.json").write_text(json.dumps(record, indent=2) + "\n")
     return 0
 

@@ -29,7 +29,8 @@ from pathlib import Path
 import numpy as np
 
 
-def load_weights(numpy_dir: Path | None, seed: int, missing: str = "seeded") -> tuple[dict[str, np.ndarray], int]:
+def load_weights(numpy_dir: Path | None, seed: int, missing: str = "seeded") -> tuple[dict[str, np.ndarray],
+                                                                                      int]:
     from panoconv.tf_reference.checkpoint import seeded_weights
 
     values = seeded_weights(seed)
@@ -83,18 +84,22 @@ def upstream_reference(values, image_u8: np.ndarray, recipe) -> tuple[np.ndarray
 
 def compare(ours: np.ndarray, ref: np.ndarray) -> dict[str, float]:
     ok = np.isfinite(ref) & np.isfinite(ours)
-    rel = np.abs(ours[ok].astype(np.float64) - ref[ok]) / np.maximum(np.abs(ref[ok].astype(np.float64)), 1e-12)
-    return {"max": float(rel.max()), "p99": float(np.percentile(rel, 99)), "over_1pct": float(np.mean(rel > 0.01))}
+    rel = np.abs(ours[ok].astype(np.float64) - ref[ok]) / np.maximum(np.abs(ref[ok].astype(np.float64)),
+                                                                     1e-12)
+    return {"max": float(rel.max()), "p99": float(np.percentile(rel, 99)),
+            "over_1pct": float(np.mean(rel > 0.01))}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--numpy-weights", type=Path, default=None)
     parser.add_argument("--seed", type=int, default=0, help="weights seed (tensors not in --numpy-weights)")
     parser.add_argument("--missing", choices=["seeded", "zero"], default="seeded",
                         help="tensors not in --numpy-weights")
     parser.add_argument("--panoramas", type=int, default=2, help="seeded synthetic 2048x1024 panoramas")
-    parser.add_argument("--band", type=Path, nargs="*", default=[], help="already cropped strips (e.g. KITTI)")
+    parser.add_argument("--band", type=Path, nargs="*", default=[],
+                        help="already cropped strips (e.g. KITTI)")
     parser.add_argument("--net-width", type=int, default=1024)
     args = parser.parse_args()
 
@@ -110,19 +115,21 @@ def main() -> None:
     model = torch_model_from_tf(values, "float32")
     inputs = [(f"synthetic panorama seed {s}", synthetic_panorama(s), False) for s in range(args.panoramas)]
     inputs += [(str(p), np.asarray(Image.open(p).convert("RGB")), True) for p in args.band]
-    print(f"weights: {real} real tensors, {len(values) - real} {args.missing} (seed {args.seed}); torch threads "
-          f"{torch.get_num_threads()}, TF oneDNN {onednn_setting()}, TF threads {tf_thread_counts()}; "
-          f"load {os.getloadavg()[0]:.1f}")
+    print(f"weights: {real} real tensors, {len(values) - real} {args.missing} (seed {args.seed}); torch "
+          f"threads {torch.get_num_threads()}, TF oneDNN {onednn_setting()}, TF "
+          f"threads {tf_thread_counts()}; load {os.getloadavg()[0]:.1f}")
     print(f"{'input':52} {'resample':9} {'max rel':>9} {'p99 rel':>9} {'>1%':>8}  resize back")
     for label, image, band in inputs:
         t0 = time.time()
-        ref, how = upstream_reference(values, image, PanoramaRecipe(args.net_width, resample="upstream", band=band))
+        ref, how = upstream_reference(values, image,
+                                      PanoramaRecipe(args.net_width, resample="upstream", band=band))
         for resample in ("float", "upstream"):
             recipe = PanoramaRecipe(args.net_width, resample=resample, band=band)
             with torch.no_grad():
                 ours = predict_array(model, image.astype(np.float32) / 255, "equirectangular", recipe=recipe)
             r = compare(ours, ref)
-            print(f"{label[-52:]:52} {resample:9} {r['max']:9.2e} {r['p99']:9.2e} {100 * r['over_1pct']:7.3f}%  {how}")
+            print(f"{label[-52:]:52} {resample:9} {r['max']:9.2e} {r['p99']:9.2e} "
+                  f"{100 * r['over_1pct']:7.3f}%  {how}")
         finite = ref[np.isfinite(ref)]
         print(f"  upstream disparity {finite.min():.4f}..{finite.max():.4f}, "
               f"{100 * np.mean(finite > 0.2999):.1f}% at 0.3 ({time.time() - t0:.0f} s)")

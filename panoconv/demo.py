@@ -75,9 +75,10 @@ def _predict_panorama(out: Path, weights: Path) -> None:
 
     data = generate(SynthRequest(out=out / "synthetic_panorama", kind="panorama", count=1, height=512,
                                  width=1024, seed=7, force=True, progress=False))
-    image = sorted(data.rglob("*_color_0_Left_Down_0.0.png"))[0]
+    image = min(data.rglob("*_color_0_Left_Down_0.0.png"))
     results = predict(PredictRequest(weights=weights, inputs=(image,), out_dir=out / "predictions",
-                                     camera="equirectangular", save=("disp", "depth", "png", "ply"), force=True))
+                                     camera="equirectangular", save=("disp", "depth", "png", "ply"),
+                                     force=True))
     for res in results:
         for kind, path in sorted(res.outputs.items()):
             print(f"    {kind:<6} {path}")

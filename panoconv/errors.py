@@ -32,4 +32,5 @@ class NonFiniteError(PanoconvError, ValueError):
 
 
 class OutputError(PanoconvError):
-    """An output cannot be written: it would overwrite or delete an input, or the OS refused (full, read-only)."""
+    """An output cannot be written: it would overwrite or delete an input, or the OS refused (full,
+    read-only)."""

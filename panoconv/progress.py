@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 log = logging.getLogger("panoconv.progress")
 #: Plain-line progress (not a terminal) reports at most this often, plus once at the end.
@@ -35,7 +36,8 @@ class PlainProgress:
     def __init__(self, iterable: Iterable | None = None, total: float | None = None, desc: str = "",
                  unit: str = "it", enabled: bool = True, every_s: float = PLAIN_EVERY_S, initial: float = 0,
                  **_: Any) -> None:
-        self.iterable, self.desc, self.unit, self.enabled, self.every_s = iterable, desc, unit, enabled, every_s
+        self.iterable, self.desc, self.unit = iterable, desc, unit
+        self.enabled, self.every_s = enabled, every_s
         if total is None and iterable is not None and hasattr(iterable, "__len__"):
             total = len(iterable)  # type: ignore[arg-type]
         self.total, self.n, self.first, self.postfix = total, initial, initial, ""
@@ -47,7 +49,8 @@ class PlainProgress:
         scale, unit = (2.0 ** 20, "MiB") if self.unit == "B" else (1.0, self.unit)
         of = f"/{self.total / scale:.6g}" if self.total else ""
         pct = f" ({100.0 * self.n / self.total:.0f}%)" if self.total else ""
-        rate = f", {(self.n - self.first) / elapsed:.3g} {unit}/s" if elapsed > 0 and self.n > self.first else ""
+        moving = elapsed > 0 and self.n > self.first
+        rate = f", {(self.n - self.first) / elapsed:.3g} {unit}/s" if moving else ""
         return f"{self.desc}: {self.n / scale:.6g}{of} {unit}{pct}, {elapsed:.1f} s{rate}{self.postfix}"
 
     def update(self, n: float = 1) -> None:
@@ -72,15 +75,15 @@ class PlainProgress:
             self.update(1)
         self.close()
 
-    def __enter__(self) -> "PlainProgress":
+    def __enter__(self) -> PlainProgress:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
-def progress(iterable: Iterable | None = None, *, total: float | None = None, desc: str = "", unit: str = "it",
-             enabled: bool = True, **tqdm_kwargs: Any) -> Any:
+def progress(iterable: Iterable | None = None, *, total: float | None = None, desc: str = "",
+             unit: str = "it", enabled: bool = True, **tqdm_kwargs: Any) -> Any:
     """tqdm on a terminal, `PlainProgress` lines when stderr is not one, silent if not `enabled` or -q."""
     on = enabled and _wanted()
     if on and _is_tty():

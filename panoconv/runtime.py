@@ -13,7 +13,8 @@ message (`--device cuda` without CUDA, `--precision fp16` on the CPU) and set up
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator, Literal
+from collections.abc import Iterator
+from typing import Literal
 
 import torch
 
@@ -36,7 +37,8 @@ def resolve_device(name: str = "cpu") -> torch.device:
     if device.type == "cuda":
         if not torch.cuda.is_available():
             raise PanoconvError(f"--device {name}: CUDA is not available on this machine "
-                                f"(torch {torch.__version__}, built {'with' if torch.version.cuda else 'without'} CUDA)")
+                                f"(torch {torch.__version__}, "
+                                f"built {'with' if torch.version.cuda else 'without'} CUDA)")
         if device.index is not None and device.index >= torch.cuda.device_count():
             raise PanoconvError(f"--device {name}: only {torch.cuda.device_count()} CUDA device(s) present")
     elif device.type != "cpu":
@@ -62,7 +64,8 @@ def autocast(precision: str, device: torch.device | str = "cpu") -> contextlib.A
 
 
 @contextlib.contextmanager
-def autocast_forward(model: torch.nn.Module, precision: str, device: torch.device | str = "cpu") -> Iterator[None]:
+def autocast_forward(model: torch.nn.Module, precision: str,
+                     device: torch.device | str = "cpu") -> Iterator[None]:
     """Within the block, `model(...)` runs under autocast and returns float32 tensors.
 
     Why not autocast the whole loss: the warps and SSIM must see one dtype (bfloat16 sampling and

@@ -1,7 +1,8 @@
 """The loop of the kill -9 fork servers (tests/training/kill_worker.py, tests/io/kill_cli_worker.py).
 
 One JSON job per stdin line; each is run by `child(job)` in a forked process (the parent stays warm);
-replies on stdout: `{"pid": PID}`, then `{"status": "exit", "code": N}` or `{"status": "signal", "signal": N}`.
+replies on stdout: `{"pid": PID}`, then `{"status": "exit", "code": N}` or `{"status": "signal", "signal":
+N}`.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 
 def serve(child: Callable[[dict], int], quiet_child: bool = False) -> None:

@@ -22,5 +22,16 @@ from panoconv.arch._mapping import Layout, TensorMapping
 #: The card of a monodepth checkpoint when nothing else says (and of the stereo training task).
 DEFAULT_ARCH = "monodepth-vgg"
 
-__all__ = ["ArchCard", "DEFAULT_ARCH", "Layout", "TensorMapping", "UnknownArchitectureError",
-           "UnsupportedOptionError", "all_cards", "card_of", "get_card", "list_cards", "register_card"]
+__all__ = [
+    "DEFAULT_ARCH",
+    "ArchCard",
+    "Layout",
+    "TensorMapping",
+    "UnknownArchitectureError",
+    "UnsupportedOptionError",
+    "all_cards",
+    "card_of",
+    "get_card",
+    "list_cards",
+    "register_card",
+]

@@ -19,8 +19,9 @@ from __future__ import annotations
 import functools
 import importlib
 import pkgutil
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal, Mapping
+from typing import Any, Literal
 
 from panoconv.arch._mapping import TensorMapping
 from panoconv.errors import PanoconvError
@@ -156,7 +157,8 @@ class ArchCard:
     def check_inputs(self, images: bool, pairs: bool) -> None:
         """Single images (`--image`) for monocular cards, left/right pairs (`--pair`) for stereo ones."""
         if self.stereo and images:
-            raise PanoconvError(f"{self.name} is a stereo network: give images as --pair LEFT RIGHT, not --image")
+            raise PanoconvError(f"{self.name} is a stereo network: give images as --pair LEFT RIGHT, not "
+                                "--image")
         if not self.stereo and pairs:
             raise PanoconvError(f"{self.name} takes single images: give --image, not --pair")
 
@@ -210,7 +212,7 @@ def card_modules() -> list[str]:
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _ensure_registered() -> None:
     for module in card_modules():
         importlib.import_module(module)

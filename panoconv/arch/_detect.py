@@ -12,8 +12,9 @@ A source that fits no card gets one line naming the closest card and what differ
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable, Literal, Mapping
+from typing import Literal
 
 import numpy as np
 

@@ -13,8 +13,9 @@ Pure data: no torch, no TensorFlow.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, Literal
+from typing import Literal
 
 from panoconv.arch._card import ArchCard
 from panoconv.arch._mapping import Layout, TensorMapping

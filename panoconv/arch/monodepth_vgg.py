@@ -21,7 +21,6 @@ from __future__ import annotations
 from panoconv.arch._card import ArchCard, register_card
 from panoconv.arch._mapping import TensorMapping
 from panoconv.arch._monodepth import (
-    OUTPUTS,
     ConvSpec,
     conv_name_table,
     decoder_layers,
@@ -58,7 +57,8 @@ def _encoder(in_channels: int) -> list[ConvSpec]:
 
 def vgg_layers(stereo: bool = False, deconv: bool = False) -> tuple[ConvSpec, ...]:
     """Every layer of a VGG variant with its TF scope, in TensorFlow creation order (encoder, decoder)."""
-    return slim_scoped(_encoder(6 if stereo else 3) + decoder_layers(512, (32, 64, 128, 256, 512, 512), deconv))
+    return slim_scoped(_encoder(6 if stereo else 3) + decoder_layers(512, (32, 64, 128, 256, 512, 512),
+                                                                     deconv))
 
 
 #: The plain network (`monodepth-vgg`): layers and its 64-row TF <-> PyTorch name table.
@@ -72,7 +72,8 @@ def _card(name: str, description: str, stereo: bool, deconv: bool) -> ArchCard:
     layers = vgg_layers(stereo, deconv)
     return monodepth_card(name, description, layers, size_multiple=SIZE_MULTIPLE,
                           num_parameters=NUM_PARAMETERS_STEREO if stereo else NUM_PARAMETERS, factory=FACTORY,
-                          tf_forward=TF_FORWARD, checkpoints=(RELEASED_STEREO if stereo else RELEASED) if not deconv else ())
+                          tf_forward=TF_FORWARD,
+                          checkpoints=(RELEASED_STEREO if stereo else RELEASED) if not deconv else ())
 
 
 CARD = register_card(_card(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -53,7 +54,8 @@ def max_pixels_option() -> Callable:
     """`--max-pixels N`: images whose header declares more pixels are refused before any decoding."""
     from panoconv.io.images import DEFAULT_MAX_PIXELS
 
-    return click.option("--max-pixels", type=click.IntRange(min=1), default=DEFAULT_MAX_PIXELS, show_default=True,
+    return click.option("--max-pixels", type=click.IntRange(min=1), default=DEFAULT_MAX_PIXELS,
+                        show_default=True,
                         help="Refuse images larger than this many pixels (read from the header, before "
                         "decoding).")
 
@@ -76,7 +78,8 @@ def precision_option(help: str = "Compute precision: fp32, bf16 (bfloat16 autoca
     """`--precision fp32|bf16|fp16` (what each runs on: `panoconv.runtime`)."""
     from panoconv.runtime import PRECISIONS
 
-    return click.option("--precision", type=click.Choice(PRECISIONS), default="fp32", show_default=True, help=help)
+    return click.option("--precision", type=click.Choice(PRECISIONS), default="fp32", show_default=True,
+                        help=help)
 
 
 def device_option(help: str = "cpu, cuda, cuda:N or auto (CUDA when present).") -> Callable:

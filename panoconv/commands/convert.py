@@ -28,9 +28,9 @@ def command(source: Path, out: Path, arch: str | None, ring_pad: bool, allow_mis
     """Map SOURCE (an `extract` store, the earlier port's numpy folder, a TF checkpoint, or another
     project's PyTorch .pth such as OmniDepth-PyTorch's) onto the PyTorch model. Strict: every parameter
     filled exactly once and every model tensor used."""
-    from panoconv.readers.locate import locate
     from panoconv.errors import PanoconvError
     from panoconv.io.paths import WEIGHT_SUFFIXES
+    from panoconv.readers.locate import locate
 
     if not source.exists():
         locate(source)  # a TF prefix (model-180000) names no file itself; else one line, before torch loads
@@ -47,7 +47,8 @@ def command(source: Path, out: Path, arch: str | None, ring_pad: bool, allow_mis
     click.echo(f"source      {result.source.path} ({result.source.kind})")
     click.echo(f"arch        {result.card.name}" + ("" if arch else " (detected)"))
     click.echo(f"filled      {len(report.filled)} parameters"
-               + (f" ({len(report.reshaped_legacy)} reshaped from the flattened layout)" if report.reshaped_legacy else ""))
+               + (f" ({len(report.reshaped_legacy)} reshaped from the flattened layout)"
+                  if report.reshaped_legacy else ""))
     click.echo(f"skipped     {len(report.skipped_optimizer)} optimizer tensors")
     if not report.ok:
         click.echo(f"INCOMPLETE  {report.problems()}", err=True)

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import click
 
-from panoconv.commands._options import arch_option, device_option, max_pixels_option, precision_option, resample_option
+from panoconv.commands._options import (
+    arch_option,
+    device_option,
+    max_pixels_option,
+    precision_option,
+    resample_option,
+)
 
 
 @click.command("evaluate")
@@ -22,7 +28,8 @@ from panoconv.commands._options import arch_option, device_option, max_pixels_op
 @click.option("--split", default="test", show_default=True, help="synth: which split list.")
 @click.option("--crop", type=click.Choice(["garg", "eigen", "none"]), default=None,
               help="Depth-map crop [default: garg for --kind eigen, none otherwise].")
-@click.option("--max-depth", type=click.FloatRange(min=0, min_open=True), default=None, help="Depth cap [default: 80 m KITTI, 8 m panoramas].")
+@click.option("--max-depth", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Depth cap [default: 80 m KITTI, 8 m panoramas].")
 @click.option("--median-scaling/--no-median-scaling", default=None,
               help="Per-image median scaling [default: on for panoramas, off otherwise].")
 @click.option("--postprocess/--no-postprocess", default=True, show_default=True,
@@ -46,10 +53,11 @@ from panoconv.commands._options import arch_option, device_option, max_pixels_op
 @precision_option()
 @device_option()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout instead of a table.")
-def command(data: Path, weights: tuple[Path, ...], kind: str, root: Path | None, gt_dir: Path | None, split: str,
-            crop: str, max_depth: float | None, median_scaling: bool | None, postprocess: bool, net_width: int,
-            resample: str, arch: str | None, limit: int | None, max_pixels: int, skip_bad: bool, datasets: str | None,
-            skipped_rows: Path | None, upstream_protocol: bool, precision: str, device: str, as_json: bool) -> None:
+def command(data: Path, weights: tuple[Path, ...], kind: str, root: Path | None, gt_dir: Path | None,
+            split: str, crop: str, max_depth: float | None, median_scaling: bool | None, postprocess: bool,
+            net_width: int, resample: str, arch: str | None, limit: int | None, max_pixels: int,
+            skip_bad: bool, datasets: str | None, skipped_rows: Path | None, upstream_protocol: bool,
+            precision: str, device: str, as_json: bool) -> None:
     """Evaluate depth predictions on DATA: abs_rel, sq_rel, rmse, rmse_log, a1-a3 (and d1_all on KITTI,
     printed in percent). 3D60 data also gets one row per source data set beside each model's overall row."""
     from panoconv.data.threed60_paths import parse_datasets
@@ -64,8 +72,9 @@ def command(data: Path, weights: tuple[Path, ...], kind: str, root: Path | None,
         stem = (data / f"3d60_{split}.txt").stem if data.is_dir() else data.stem
         skipped_rows = Path(f"{stem}.skipped.txt")
     report = evaluate(EvaluateRequest(weights=weights, data=data, kind=kind, root=root, gt_dir=gt_dir,
-                                      split=split, crop=crop, max_depth=max_depth, median_scaling=median_scaling,
-                                      postprocess=postprocess, recipe=PanoramaRecipe(net_width=net_width, resample=resample),
+                                      split=split, crop=crop, max_depth=max_depth,
+                                      median_scaling=median_scaling, postprocess=postprocess,
+                                      recipe=PanoramaRecipe(net_width=net_width, resample=resample),
                                       arch=arch, limit=limit, skip_bad=skip_bad,
                                       datasets=only, skipped_file=skipped_rows,
                                       upstream_protocol=upstream_protocol, max_pixels=max_pixels,

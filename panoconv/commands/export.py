@@ -12,7 +12,8 @@ from panoconv.commands._options import arch_option
 
 @click.command("export")
 @click.argument("weights", type=click.Path(path_type=Path, exists=True, dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["onnx", "torchscript"]), default="onnx", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["onnx", "torchscript"]), default="onnx",
+              show_default=True)
 @click.option("-o", "--out", required=True, type=click.Path(path_type=Path, dir_okay=False),
               help="The exported file.")
 @click.option("--height", type=int, default=None,
@@ -27,7 +28,8 @@ from panoconv.commands._options import arch_option
 def command(weights: Path, fmt: str, out: Path, height: int | None, width: int | None, ring_pad: bool | None,
             arch: str | None, force: bool, as_json: bool) -> None:
     """Export converted WEIGHTS to ONNX (run with onnxruntime) or TorchScript; the file is checked against
-    the PyTorch model before it is written. Compare it with TensorFlow: `panoconv verify CKPT --exported FILE`."""
+    the PyTorch model before it is written. Compare it with TensorFlow: `panoconv verify CKPT --exported
+    FILE`."""
     from panoconv.export import ExportRequest, export
 
     result = export(ExportRequest(weights, out, fmt, height, width, ring_pad, arch, force))

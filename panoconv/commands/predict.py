@@ -24,8 +24,8 @@ def _split(value: str) -> tuple[str, ...]:
     return tuple(s.strip() for s in value.split(",") if s.strip())
 
 
-def _check_arguments(inputs: tuple[Path, ...], pairs: tuple[tuple[Path, Path], ...], weights: Path, out_dir: Path,
-                     save: tuple[str, ...]) -> Path:
+def _check_arguments(inputs: tuple[Path, ...], pairs: tuple[tuple[Path, Path], ...], weights: Path,
+                     out_dir: Path, save: tuple[str, ...]) -> Path:
     """What can be checked before torch is imported; returns the weights file (`-w FOLDER`: its only one)."""
     from panoconv.errors import PanoconvError
     from panoconv.inference.outputs import check_save_kinds
@@ -50,20 +50,25 @@ def _check_arguments(inputs: tuple[Path, ...], pairs: tuple[tuple[Path, Path], .
               help="Converted weights (.safetensors or .pt).")
 @click.option("-o", "--out-dir", required=True, type=click.Path(path_type=Path), help="Output folder.")
 @click.option("--camera", type=click.Choice(["auto", "rectilinear", "equirectangular"]), default="auto",
-              show_default=True, help="auto: a list's `# camera:` line, the image's XMP ProjectionType, a synth meta.json, else 2:1 "
-              "images >= 1024 px wide are panoramas (512x256 is taken for a photo); the choice is logged.")
+              show_default=True,
+              help="auto: a list's `# camera:` line, the image's XMP ProjectionType, a synth meta.json, else "
+              "2:1 images >= 1024 px wide are panoramas (512x256 is taken for a photo); the choice is "
+              "logged.")
 @click.option("--save", default="disp,png", show_default=True,
               help="Comma list of disp (npy, width fractions), depth (npy, metres), png, ply, upstream-npy "
-              "(panoramas: the array upstream's monodepth_simple.py saves). <stem>_meta.json is always written.")
+              "(panoramas: the array upstream's monodepth_simple.py saves). <stem>_meta.json is always "
+              "written.")
 @click.option("--postprocess", is_flag=True, help="Rectilinear: monodepth flip pass with edge blending.")
 @click.option("--raw", is_flag=True, help="Keep the network-resolution output (no resize back).")
 @click.option("--batch-size", "-b", default=4, show_default=True, type=click.IntRange(min=1))
 @click.option("--baseline", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Stereo baseline in metres [default: 0.54 rectilinear, 0.472 panorama].")
-@click.option("--focal", type=click.FloatRange(min=0, min_open=True), default=None, help="Rectilinear focal length in px at the input width "
+@click.option("--focal", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Rectilinear focal length in px at the input width "
               "[default: KITTI's for the width].")
 @click.option("--net-width", default=1024, show_default=True, type=click.IntRange(min=1),
-              help="Panorama: network input width (a multiple of the card's size multiple: 128 VGG, 64 ResNet50).")
+              help="Panorama: network input width (a multiple of the card's size multiple: 128 VGG, 64 "
+                   "ResNet50).")
 @resample_option()
 @click.option("--band", is_flag=True, help="INPUTS are already the cropped horizon band of a panorama (as "
               "upstream's monodepth_simple.py takes them, e.g. 2048x300), not whole 2:1 panoramas.")
@@ -74,7 +79,8 @@ def _check_arguments(inputs: tuple[Path, ...], pairs: tuple[tuple[Path, Path], .
 @click.option("--cmap", default="magma", show_default=True, help="Matplotlib colormap of the PNGs.")
 @range_option("PNG colour range in output units (disparity: fraction of width, e.g. 0,0.3), the same for "
               "every image so maps compare; auto: each image's 2-98 percentiles. Recorded in the PNG.")
-@click.option("--colorbar", is_flag=True, help="PNG: add a colour bar with the range and units below the map.")
+@click.option("--colorbar", is_flag=True,
+              help="PNG: add a colour bar with the range and units below the map.")
 @click.option("--input-order", type=click.Choice(["rgb", "bgr"]), default=None,
               help="Channel order the network is fed [default: as the weights record it, else rgb].")
 @max_pixels_option()
@@ -87,8 +93,8 @@ def command(inputs: tuple[Path, ...], pairs: tuple[tuple[Path, Path], ...], weig
             camera: str, save: str, postprocess: bool, raw: bool, batch_size: int, baseline: float | None,
             focal: float | None, net_width: int, resample: str, band: bool, depth_convention: str,
             arch: str | None, cmap: str, value_range: tuple[float, float] | None, colorbar: bool,
-            input_order: str | None, max_pixels: int, precision: str, device: str, skip_bad: bool, force: bool,
-            as_json: bool) -> None:
+            input_order: str | None, max_pixels: int, precision: str, device: str, skip_bad: bool,
+            force: bool, as_json: bool) -> None:
     """Predict disparity / depth for INPUTS (images, folders or .txt file lists).
 
     Stereo networks take left/right pairs: --pair LEFT RIGHT, or .txt lists of `left right` lines.
@@ -102,8 +108,8 @@ def command(inputs: tuple[Path, ...], pairs: tuple[tuple[Path, Path], ...], weig
                          save=_split(save), postprocess=postprocess, raw=raw, batch_size=batch_size,
                          baseline=baseline, focal=focal,
                          recipe=PanoramaRecipe(net_width=net_width, resample=resample, band=band), arch=arch,
-                         cmap=cmap, value_range=value_range, colorbar=colorbar, skip_bad=skip_bad, force=force,
-                         input_order=input_order, depth_convention=depth_convention,
+                         cmap=cmap, value_range=value_range, colorbar=colorbar, skip_bad=skip_bad,
+                         force=force, input_order=input_order, depth_convention=depth_convention,
                          max_pixels=max_pixels, precision=precision, device=device)
     results = predict(req)
     failed = [r for r in results if not r.ok]
@@ -113,7 +119,8 @@ def command(inputs: tuple[Path, ...], pairs: tuple[tuple[Path, Path], ...], weig
                                 "resample": resample,
                                 "depth_convention": (r.meta or {}).get("depth_convention"),
                                 "depth_formula": (r.meta or {}).get("depth_formula"),
-                                "outputs": {k: str(v) for k, v in r.outputs.items()}} for r in results], indent=2))
+                                "outputs": {k: str(v) for k,
+                                            v in r.outputs.items()}} for r in results], indent=2))
     else:
         log.info("%d image(s) written to %s, %d skipped", len(results) - len(failed), out_dir, len(failed))
     if failed:

@@ -172,9 +172,9 @@ def _check_size(config) -> None:
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its latest checkpoint.")
 @click.option("--force", is_flag=True, help="Replace the run in --out.")
 def command(data, roots, warps, fovs, val, task, arch, init, out, epochs, batch_size, lr, height, width, seed,
-            num_workers, threads, device, precision, checkpoint_minutes, checkpoint_every, keep_checkpoints, log_every,
-            val_every, max_steps, no_augment, skip_bad, datasets, upstream_loss, freeze, lr_schedule,
-            lr_warmup, lr_schedule_steps, disp_init, resume, force) -> None:
+            num_workers, threads, device, precision, checkpoint_minutes, checkpoint_every, keep_checkpoints,
+            log_every, val_every, max_steps, no_augment, skip_bad, datasets, upstream_loss, freeze,
+            lr_schedule, lr_warmup, lr_schedule_steps, disp_init, resume, force) -> None:
     """Train with the task's published recipe; checkpoints, TensorBoard logs, model.safetensors in --out."""
     from panoconv.data.threed60_paths import parse_datasets
     from panoconv.io.paths import weights_file

@@ -19,11 +19,13 @@ _DTYPES = {"float32": ("float32",), "float64": ("float64",), "both": ("float32",
 
 @click.command("verify")
 @click.argument("checkpoint", type=click.Path(path_type=Path))
-@click.option("--weights", type=click.Path(path_type=Path), help="Converted weights (default: convert in memory).")
+@click.option("--weights", type=click.Path(path_type=Path),
+              help="Converted weights (default: convert in memory).")
 @click.option("--tol", default=1e-6, show_default=True, type=click.FloatRange(min=0),
               help="Pass when every output's MSE <= tol.")
 @click.option("--dtype", "dtype", type=click.Choice(list(_DTYPES)), default="both", show_default=True)
-@click.option("--image", "images", multiple=True, type=click.Path(path_type=Path), help="Also feed this image.")
+@click.option("--image", "images", multiple=True, type=click.Path(path_type=Path),
+              help="Also feed this image.")
 @click.option("--pair", "pairs", nargs=2, multiple=True, type=click.Path(path_type=Path),
               metavar="LEFT RIGHT", help="Stereo networks: also feed this left/right pair.")
 @arch_option("Architecture [default: detected from the checkpoint's tensor names and shapes].")
@@ -36,27 +38,31 @@ _DTYPES = {"float32": ("float32",), "float64": ("float64",), "both": ("float32",
 @click.option("--layers/--no-layers", default=True, show_default=True, help="Print the per-layer table.")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable report on stdout.")
 @click.option("--report", "report_dir", type=click.Path(path_type=Path), help="Write report.md + plot here.")
-@click.option("--plot-metric", type=click.Choice(["mse", "max_abs", "max_rel"]), default="mse", show_default=True,
+@click.option("--plot-metric", type=click.Choice(["mse", "max_abs", "max_rel"]), default="mse",
+              show_default=True,
               help="What the --report plot shows per layer: mse (with the --tol line), max_abs, or max_rel "
               "(relative to the reference's range).")
 @click.option("--loss", "loss_mode", is_flag=True,
               help="Instead: compare the training loss terms, every gradient and N Adam steps.")
 @click.option("--warp", type=click.Choice(["rectilinear", "equirectangular"]), default="rectilinear",
               show_default=True, help="With --loss: the warp of the stereo reconstruction.")
-@click.option("--fov", default=82.5, show_default=True, help="With --loss --warp equirectangular: fov in degrees.")
+@click.option("--fov", default=82.5, show_default=True,
+              help="With --loss --warp equirectangular: fov in degrees.")
 @click.option("--batch", default=2, show_default=True, type=click.IntRange(min=1),
               help="With --loss: stereo pairs per batch.")
 @click.option("--adam-steps", default=5, show_default=True, type=click.IntRange(min=0),
               help="With --loss: optimiser steps to compare.")
 @click.option("--precision", type=click.Choice(["fp32", "bf16"]), default="fp32", show_default=True,
-              help="Run PyTorch under this autocast precision and report its error vs float32 TF per output and "
-              "per layer, plus the change in evaluation metrics on a small synthetic set.")
+              help="Run PyTorch under this autocast precision and report its error vs float32 TF per output "
+              "and per layer, plus the change in evaluation metrics on a small synthetic set.")
 @click.option("--exported", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
-              help="Compare this `panoconv export` file (ONNX or TorchScript) with TF instead (float32, outputs).")
+              help="Compare this `panoconv export` file (ONNX or TorchScript) with TF instead (float32, "
+                   "outputs).")
 @click.option("--pipeline", "pipeline_mode", is_flag=True,
               help="Instead: compare the whole predict pipeline on a panorama (--image, else a seeded one).")
 @resample_option()
-@click.option("--net-width", default=1024, show_default=True, type=int, help="With --pipeline: network width.")
+@click.option("--net-width", default=1024, show_default=True, type=int,
+              help="With --pipeline: network width.")
 def command(checkpoint: Path, weights: Path | None, tol: float, dtype: str, images: tuple[Path, ...],
             pairs: tuple[tuple[Path, Path], ...], arch: str | None, height: int,
             width: int, ring_pad: bool, seed: int, random_images: int, layers: bool, as_json: bool,
@@ -85,7 +91,8 @@ def command(checkpoint: Path, weights: Path | None, tol: float, dtype: str, imag
     for image in [*images, *(p for pair in pairs for p in pair)]:
         existing_file(image, "image")
     if loss_mode:
-        _verify_loss(checkpoint, card, _DTYPES[dtype], height, width, warp, fov, batch, seed, adam_steps, as_json)
+        _verify_loss(checkpoint, card, _DTYPES[dtype], height, width, warp, fov, batch, seed, adam_steps,
+                     as_json)
     if pipeline_mode:
         _verify_pipeline(checkpoint, card, _DTYPES[dtype], images, seed, as_json, resample, net_width)
     card.check_size(height, width)
@@ -105,8 +112,8 @@ def command(checkpoint: Path, weights: Path | None, tol: float, dtype: str, imag
     sys.exit(0 if report.passed else 1)
 
 
-def _verify_loss(checkpoint: Path, card: ArchCard, dtypes: tuple[str, ...], height: int, width: int, warp: str,
-                 fov: float, batch: int, seed: int, adam_steps: int, as_json: bool) -> None:
+def _verify_loss(checkpoint: Path, card: ArchCard, dtypes: tuple[str, ...], height: int, width: int,
+                 warp: str, fov: float, batch: int, seed: int, adam_steps: int, as_json: bool) -> None:
     from panoconv.errors import PanoconvError
 
     if not card.tf_born or card.task != "stereo":
@@ -115,8 +122,8 @@ def _verify_loss(checkpoint: Path, card: ArchCard, dtypes: tuple[str, ...], heig
     from panoconv.parity.loss import LossParityRequest, run_loss_parity
     from panoconv.parity.weights import tf_reference_weights
 
-    report = run_loss_parity(LossParityRequest(tf_reference_weights(checkpoint, card), warp, fov, dtypes, height,
-                                               width, batch, seed, adam_steps, arch=card.name))
+    report = run_loss_parity(LossParityRequest(tf_reference_weights(checkpoint, card), warp, fov, dtypes,
+                                               height, width, batch, seed, adam_steps, arch=card.name))
     click.echo(report.to_json() if as_json else report.to_table())
     sys.exit(0 if report.passed else 1)
 
@@ -130,8 +137,8 @@ def _require_default_card(checkpoint: Path, card: ArchCard, mode: str) -> None:
         raise PanoconvError(f"{checkpoint}: {mode} compares {DEFAULT_ARCH} only; this is a {card.name}")
 
 
-def _verify_pipeline(checkpoint: Path, card: ArchCard, dtypes: tuple[str, ...], images: tuple[Path, ...], seed: int,
-                     as_json: bool, resample: str, net_width: int) -> None:
+def _verify_pipeline(checkpoint: Path, card: ArchCard, dtypes: tuple[str, ...], images: tuple[Path, ...],
+                     seed: int, as_json: bool, resample: str, net_width: int) -> None:
     if len(images) > 1:
         raise click.UsageError("--pipeline takes one --image (a 2:1 panorama)")
     _require_default_card(checkpoint, card, "--pipeline")

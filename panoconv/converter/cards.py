@@ -6,7 +6,7 @@ Torch-free, so the CLI can check a checkpoint and the sizes its card takes befor
 from __future__ import annotations
 
 import logging
-from typing import Mapping
+from collections.abc import Mapping
 
 from panoconv.arch import ArchCard, get_card
 from panoconv.arch._detect import ArchitectureMismatchError, detect_card, fits, mismatch_message

@@ -8,14 +8,15 @@ missing parameters, unexpected model tensors, shape mismatches and non-finite va
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping, Protocol
+from typing import Protocol
 
 import numpy as np
 
 from panoconv.arch import Layout, TensorMapping
-from panoconv.readers import canonical_tf_name, is_optimizer_state
 from panoconv.errors import WeightMappingError
+from panoconv.readers import canonical_tf_name, is_optimizer_state
 
 #: Bumped whenever the mapping's meaning changes; stored in converted files' metadata.
 MAPPING_VERSION = "1"
@@ -64,7 +65,8 @@ class MappingReport:
         for label, items in (("missing", self.missing), ("unexpected", self.unexpected),
                              ("non-finite", self.nonfinite)):
             if items:
-                shown = ", ".join(items[:limit]) + (f", ... ({len(items)} in all)" if len(items) > limit else "")
+                more = f", ... ({len(items)} in all)" if len(items) > limit else ""
+                shown = ", ".join(items[:limit]) + more
                 parts.append(f"{len(items)} {label}: {shown}")
         if self.mismatched:
             shown = ", ".join(f"{n} expected {e} got {g}" for n, e, g in self.mismatched[:limit])
@@ -73,7 +75,8 @@ class MappingReport:
 
     def as_dict(self) -> dict:
         return {"filled": len(self.filled), "missing": self.missing, "unexpected": self.unexpected,
-                "mismatched": [{"name": n, "expected": list(e), "got": list(g)} for n, e, g in self.mismatched],
+                "mismatched": [{"name": n, "expected": list(e), "got": list(g)} for n, e,
+                               g in self.mismatched],
                 "nonfinite": self.nonfinite, "skipped_optimizer": len(self.skipped_optimizer),
                 "reshaped_legacy": len(self.reshaped_legacy)}
 
@@ -89,7 +92,8 @@ def _fit_shape(array: np.ndarray, row: TensorMapping, legacy: bool) -> np.ndarra
 
 def map_to_torch(source: TensorSource, table: Iterable[TensorMapping], *, legacy: bool = False,
                  strict: bool = True,
-                 on_tensor: Callable[[str], None] | None = None) -> tuple[dict[str, np.ndarray], MappingReport]:
+                 on_tensor: Callable[[str], None] | None = None) -> tuple[dict[str, np.ndarray],
+                                                                          MappingReport]:
     """Build the PyTorch state dict (numpy arrays, PyTorch layouts) from `source`.
 
     `strict`: raise `WeightMappingError` listing every problem unless all parameters are filled
@@ -141,5 +145,12 @@ def torch_to_tf(state: Mapping[str, np.ndarray], table: Iterable[TensorMapping])
     return {row.tf_name: row.layout.to_tf(np.asarray(state[row.torch_name])) for row in table}
 
 
-__all__ = ["Layout", "MAPPING_VERSION", "MappingReport", "TensorSource", "DictSource", "map_to_torch",
-           "torch_to_tf"]
+__all__ = [
+    "MAPPING_VERSION",
+    "DictSource",
+    "Layout",
+    "MappingReport",
+    "TensorSource",
+    "map_to_torch",
+    "torch_to_tf",
+]

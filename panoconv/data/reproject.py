@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from panoconv.progress import progress
 
 from panoconv.data.filelist import read_pair_list
 from panoconv.data.synth.cameras import lonlat_grid, lonlat_to_ray
@@ -25,6 +24,7 @@ from panoconv.errors import PanoconvError
 from panoconv.io.atomic import atomic_dir
 from panoconv.io.images import ImageReadError, image_size, load_rgb
 from panoconv.io.overlap import check_not_input
+from panoconv.progress import progress
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,8 @@ def reproject(req: ReprojectRequest) -> Path:
         raise PanoconvError("--height and --width must be positive")
     pairs = read_pair_list(req.list_file, req.data_root)
     check_not_input(req.out, [req.list_file, *(p for e in pairs.entries for p in (e.left, e.right))])
-    _check_first_focal(pairs.entries[0].left, req.focal, req.max_pixels)  # fail before any output or progress bar
+    # fail before any output or progress bar
+    _check_first_focal(pairs.entries[0].left, req.focal, req.max_pixels)
     root = Path(req.data_root).resolve()
     rows: list[str] = []
     focals: set[float] = set()

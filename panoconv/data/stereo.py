@@ -62,7 +62,7 @@ class StereoListDataset(Dataset):
         self.epoch = 0
 
     @classmethod
-    def from_synth(cls, data_dir: Path | str, split: str = "train", **kwargs: Any) -> "StereoListDataset":
+    def from_synth(cls, data_dir: Path | str, split: str = "train", **kwargs: Any) -> StereoListDataset:
         """Open a `panoconv synth` output; warp and fov come from its meta.json unless given."""
         data_dir = Path(data_dir)
         meta_file = data_dir / "meta.json"

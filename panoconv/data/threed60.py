@@ -66,7 +66,8 @@ COLUMNS = COLUMNS_9
 
 
 def sanitize_depth(depth: np.ndarray, max_depth: float) -> tuple[np.ndarray, np.ndarray, int, int]:
-    """(H, W) depth -> (depth with NaN/inf/negative set to 0, valid mask 0 < d <= max_depth, #nonfinite, #negative)."""
+    """(H, W) depth -> (depth with NaN/inf/negative set to 0, valid mask 0 < d <= max_depth, #nonfinite,
+    #negative)."""
     finite = np.isfinite(depth)
     nonfinite = int((~finite).sum())
     negative = int((finite & (depth < 0)).sum())
@@ -83,9 +84,9 @@ class ThreeD60Dataset(Dataset):
                  max_depth: float = MAX_DEPTH, rotate: bool = False, seed: int = 0,
                  skip_bad: bool = False, skipped_file: Path | str | None = None) -> None:
         if rotate and mode == "stereo":
-            raise ThreeD60Error("rotate=True is not valid in horizontal stereo mode: rolling both views turns the "
-                                "baseline away from the camera's x axis that the stereo warp assumes (vertical "
-                                "stereo and supervised modes are fine)")
+            raise ThreeD60Error("rotate=True is not valid in horizontal stereo mode: rolling both views "
+                                "turns the baseline away from the camera's x axis that the stereo warp "
+                                "assumes (vertical stereo and supervised modes are fine)")
         if size is not None and (int(size[0]) < 1 or int(size[1]) < 1):
             raise ThreeD60Error(f"size must be positive (H, W), got {size}")
         split = read_split(split_file, root, mode, datasets, skip_bad, skipped_file)
@@ -108,7 +109,8 @@ class ThreeD60Dataset(Dataset):
         self.epoch = int(epoch)
 
     def roll_columns(self, index: int, width: int) -> int:
-        """The longitudinal shift (columns, in [0, width)) of sample `index` this epoch; 0 without `rotate`."""
+        """The longitudinal shift (columns, in [0, width)) of sample `index` this epoch; 0 without
+        `rotate`."""
         if not self.rotate:
             return 0
         return int(sample_rng(self.seed, self.epoch, index).integers(0, width))
@@ -146,7 +148,8 @@ class ThreeD60Dataset(Dataset):
             return self._load(index, row)
         except (ImageReadError, ExrReadError) as err:
             if not self.skip_bad:
-                raise ThreeD60Error(f"{row.where()}: {err} (pass skip_bad=True / --skip-bad to skip)") from None
+                raise ThreeD60Error(f"{row.where()}: {err} "
+                                    "(pass skip_bad=True / --skip-bad to skip)") from None
             self.stats.setdefault(row.dataset, empty_stats())["unreadable"] += 1
             log.warning("skipping %s: %s", row.where(), err)
             return None
@@ -183,6 +186,7 @@ class ThreeD60Dataset(Dataset):
         """One log line with the per-data-set statistics so far (rows, misspellings, filtered, bad depth)."""
         parts = [f"{name}: " + ", ".join(f"{k}={v}" for k, v in counters.items() if v)
                  for name, counters in sorted(self.stats.items())]
-        line = f"3D60 {self.mode} ({len(self)} samples, {len(self.skipped)} rows skipped): " + "; ".join(parts)
+        line = (f"3D60 {self.mode} ({len(self)} samples, {len(self.skipped)} rows skipped): "
+                + "; ".join(parts))
         log.info(line)
         return line

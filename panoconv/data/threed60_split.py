@@ -111,7 +111,7 @@ class ThreeD60Split:
 
 
 def empty_stats() -> dict[str, int]:
-    return {k: 0 for k in COUNTERS}
+    return dict.fromkeys(COUNTERS, 0)
 
 
 def required_columns(mode: str) -> list[tuple[str, str]]:

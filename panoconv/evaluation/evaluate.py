@@ -110,7 +110,8 @@ class EvaluateReport:
         subsets = any(r.subset != "all" for r in self.rows)
         sub_w = max([len("subset")] + [len(r.subset) for r in self.rows]) if subsets else 0
         head = f"{'model':{width}} " + (f"{'subset':{sub_w}} " if subsets else "") + f"{'images':>6} "
-        lines = [f"{self.data} ({self.protocol}; " + ", ".join(f"{k}={v}" for k, v in self.settings.items()) + ")",
+        lines = [f"{self.data} ({self.protocol}; " + ", ".join(f"{k}={v}" for k,
+                                                               v in self.settings.items()) + ")",
                  head + " ".join(f"{k:>8}" for k in keys) + (f" {'d1_all%':>8}" if d1 else "")]
         for r in self.rows:
             line = f"{r.model:{width}} " + (f"{r.subset:{sub_w}} " if subsets else "") + f"{r.images:6d} "
@@ -156,7 +157,8 @@ def score_image(values: np.ndarray, out_kind: str, gt: np.ndarray, data: EvalDat
                               req.max_depth or PANORAMA_MAX_DEPTH, median, where, upstream_protocol=upstream)
     if data.protocol == "kitti-stereo":
         focal = kitti_focal(width)[0]
-        disp_px = values * width if out_kind == "disparity" else focal * data.baseline / np.maximum(values, 1e-12)
+        disp_px = values * width if out_kind == "disparity" else focal * data.baseline / np.maximum(values,
+                                                                                                    1e-12)
         return kitti_stereo_score(gt, disp_px, focal, data.baseline, req.max_depth or KITTI_MAX_DEPTH, where,
                                   upstream_protocol=upstream)
     return eigen_score(gt, _to_depth(values, data, out_kind, width, upstream), req.crop or data.default_crop,
@@ -197,8 +199,8 @@ def evaluate_model(model: nn.Module, label: str, data: EvalData, req: EvaluateRe
     samples = data.samples[:req.limit] if req.limit else data.samples
     if card.stereo and any(s.right is None for s in samples):
         missing = next(s.image for s in samples if s.right is None)
-        raise PanoconvError(f"{label}: {card.name} is a stereo network but {data.name} gives no right image for "
-                            f"{missing} (use `left right gt` rows)")
+        raise PanoconvError(f"{label}: {card.name} is a stereo network but {data.name} gives no right image "
+                            f"for {missing} (use `left right gt` rows)")
     scored: list[tuple[Sample, ImageScore]] = []
     skipped = 0
     for sample in progress(samples, desc=f"evaluate {label}", unit="img", enabled=req.progress):
@@ -253,9 +255,9 @@ def evaluate(req: EvaluateRequest) -> EvaluateReport:
         raise ValueError("no model to evaluate (give weights)")
     rows = [row for model, label in pairs for row in evaluate_model(model, label, data, req)]
     median = data.median_scaling if req.median_scaling is None else req.median_scaling
+    default_max = PANORAMA_MAX_DEPTH if data.protocol == "panorama" else KITTI_MAX_DEPTH
     settings: dict[str, object] = {"camera": data.camera, "median_scaling": median,
-                                   "max_depth": req.max_depth or (PANORAMA_MAX_DEPTH if data.protocol == "panorama"
-                                                                  else KITTI_MAX_DEPTH)}
+                                   "max_depth": req.max_depth or default_max}
     if data.protocol == "eigen":
         settings["crop"] = req.crop or data.default_crop
     if data.camera == "rectilinear":

@@ -50,9 +50,9 @@ class ImageScore:
 
 def check_same_size(gt: np.ndarray, pred: np.ndarray, where: str = "") -> None:
     if gt.shape != pred.shape:
-        raise GroundTruthError(f"{where + ': ' if where else ''}ground truth is {gt.shape[1]}x{gt.shape[0]} but "
-                               f"the prediction is {pred.shape[1]}x{pred.shape[0]}; ground truth must match "
-                               f"the input image size")
+        raise GroundTruthError(f"{where + ': ' if where else ''}ground truth is {gt.shape[1]}x{gt.shape[0]} "
+                               f"but the prediction is {pred.shape[1]}x{pred.shape[0]}; ground truth must "
+                               f"match the input image size")
 
 
 def crop_mask(shape: tuple[int, int], crop: Crop) -> np.ndarray:
@@ -107,9 +107,9 @@ def kitti_stereo_score(gt_disp_px: np.ndarray, pred_disp_px: np.ndarray, focal: 
     return _score(gt_depth, pred_depth, valid, where, d1_all=d1)
 
 
-def eigen_score(gt_depth: np.ndarray, pred_depth: np.ndarray, crop: Crop = "garg", min_depth: float = MIN_DEPTH,
-                max_depth: float = KITTI_MAX_DEPTH, median_scaling: bool = False, where: str = "",
-                upstream_protocol: bool = False) -> ImageScore:
+def eigen_score(gt_depth: np.ndarray, pred_depth: np.ndarray, crop: Crop = "garg",
+                min_depth: float = MIN_DEPTH, max_depth: float = KITTI_MAX_DEPTH,
+                median_scaling: bool = False, where: str = "", upstream_protocol: bool = False) -> ImageScore:
     """Metrics where min_depth < gt < max_depth inside the crop; prediction clipped to the same range.
 
     Non-finite predictions are dropped; with `upstream_protocol` an infinite one becomes `min_depth` and is

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Literal
+from typing import Literal
 
 import numpy as np
 
@@ -72,7 +73,8 @@ def read_png16(path: Path, scale: float = 256.0) -> np.ndarray:
     except (OSError, ValueError) as err:
         raise GroundTruthError(f"{path}: unreadable ground truth ({err})") from None
     if arr.dtype != np.uint16 and arr.dtype != np.int32:
-        raise GroundTruthError(f"{path}: expected a 16-bit png (value / {scale:g}), got {arr.dtype} {img.mode}")
+        raise GroundTruthError(f"{path}: expected a 16-bit png (value / {scale:g}), "
+                               f"got {arr.dtype} {img.mode}")
     return arr.astype(np.float32) / scale
 
 
@@ -104,7 +106,8 @@ def kitti_stereo(root: Path) -> EvalData:
     images = sorted((root / "training" / "image_2").glob("*_10.png"))
     if not images:
         raise GroundTruthError(f"{root}: no training/image_2/*_10.png (KITTI stereo 2015 layout)")
-    samples = [Sample(p, root / "training" / "disp_noc_0" / p.name, right=root / "training" / "image_3" / p.name)
+    samples = [Sample(p, root / "training" / "disp_noc_0" / p.name,
+                      right=root / "training" / "image_3" / p.name)
                for p in images]
     return EvalData("kitti-stereo-2015", "kitti-stereo", "rectilinear", samples, read_png16, "pinhole", 0.54)
 
@@ -129,7 +132,8 @@ def eigen(list_file: Path, root: Path | None = None, gt_dir: Path | None = None)
         samples.append(Sample(image, gt, right=right))
     if not samples:
         raise GroundTruthError(f"{list_file}: no rows")
-    return EvalData("eigen", "eigen", "rectilinear", samples, read_depth, "pinhole", 0.54, default_crop="garg")
+    return EvalData("eigen", "eigen", "rectilinear", samples, read_depth, "pinhole", 0.54,
+                    default_crop="garg")
 
 
 @dataclass(frozen=True)
@@ -181,8 +185,8 @@ def synth(root: Path, split: str = "test", options: ThreeD60Options = ThreeD60Op
         return EvalData(f"synth-rectilinear/{split}", "eigen", "rectilinear", samples, read_depth, "pinhole",
                         baseline, focal=_meta_number(meta, "focal_px", meta_path))
     if kind == "equirect":
-        return EvalData(f"synth-equirect/{split}", "eigen", "rectilinear", samples, read_depth, "fov", baseline,
-                        fov_rad=_meta_number(meta, "fov_rad", meta_path))
+        return EvalData(f"synth-equirect/{split}", "eigen", "rectilinear", samples, read_depth, "fov",
+                        baseline, fov_rad=_meta_number(meta, "fov_rad", meta_path))
     raise GroundTruthError(f"{meta_path}: unknown kind {kind!r}")
 
 

@@ -8,4 +8,4 @@ the graph).
 from panoconv.export.exporter import FORMATS, ExportRequest, ExportResult, export
 from panoconv.export.runner import ExportedModel, load_exported
 
-__all__ = ["FORMATS", "ExportRequest", "ExportResult", "export", "ExportedModel", "load_exported"]
+__all__ = ["FORMATS", "ExportRequest", "ExportResult", "ExportedModel", "export", "load_exported"]

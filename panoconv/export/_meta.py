@@ -35,7 +35,7 @@ class ExportMeta:
         return json.dumps(asdict(self), sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str, where: str) -> "ExportMeta":
+    def from_json(cls, text: str, where: str) -> ExportMeta:
         try:
             raw = json.loads(text)
             raw["outputs"] = tuple(raw["outputs"])

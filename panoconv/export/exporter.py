@@ -82,7 +82,8 @@ def check_export_size(card: ArchCard, height: int, width: int) -> None:
     """The example size must be one the network takes (fixed-size cards: exactly their size)."""
     if card.fixed_size and (height, width) != tuple(card.predict_size):
         h, w = card.predict_size
-        raise PanoconvError(f"{card.name} takes {h}x{w} input only (trained at one size), got {height}x{width}")
+        raise PanoconvError(f"{card.name} takes {h}x{w} input only (trained at one size), "
+                            f"got {height}x{width}")
     card.check_size(height, width)
 
 
@@ -112,7 +113,7 @@ def _write_onnx(model: nn.Module, example: torch.Tensor, meta: ExportMeta, path:
     except ImportError:
         raise PanoconvError("ONNX export needs the onnx package: pip install 'panoconv[export]'") from None
     axes = {0: "batch", 2: "height", 3: "width"} if meta.dynamic else {0: "batch"}
-    dynamic_axes = {"image": axes, **{name: axes for name in meta.outputs}}
+    dynamic_axes = {"image": axes, **dict.fromkeys(meta.outputs, axes)}
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # tracer notes on the Python size checks, exporter deprecation
         torch.onnx.export(_Outputs(model), (example,), str(path), dynamo=False, opset_version=OPSET,

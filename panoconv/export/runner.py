@@ -52,11 +52,13 @@ def _load_onnx(path: Path) -> ExportedModel:
     options.log_severity_level = 3
     try:
         session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    except Exception as err:  # onnxruntime raises its own exception types for unreadable graphs
+    # onnxruntime raises its own exception types for unreadable graphs
+    except Exception as err:  # noqa: BLE001
         raise PanoconvError(f"{path}: not a readable ONNX model ({str(err).splitlines()[0][:200]})") from None
     props = session.get_modelmeta().custom_metadata_map
     if META_KEY not in props:
-        raise PanoconvError(f"{path}: an ONNX model without panoconv metadata (not written by panoconv export)")
+        raise PanoconvError(f"{path}: an ONNX model without panoconv metadata (not written by panoconv "
+                            "export)")
     meta = ExportMeta.from_json(props[META_KEY], str(path))
     name = session.get_inputs()[0].name
     return ExportedModel(path, meta, lambda x: session.run(None, {name: x}))
@@ -69,9 +71,11 @@ def _load_torchscript(path: Path) -> ExportedModel:
     try:
         module = torch.jit.load(str(path), map_location="cpu", _extra_files=extra)
     except RuntimeError as err:
-        raise PanoconvError(f"{path}: not a readable TorchScript file ({str(err).splitlines()[0][:200]})") from None
+        first = str(err).splitlines()[0][:200]
+        raise PanoconvError(f"{path}: not a readable TorchScript file ({first})") from None
     if not extra[TORCHSCRIPT_EXTRA]:
-        raise PanoconvError(f"{path}: a TorchScript file without panoconv metadata (not written by panoconv export)")
+        raise PanoconvError(f"{path}: a TorchScript file without panoconv metadata (not written by panoconv "
+                            "export)")
     meta = ExportMeta.from_json(extra[TORCHSCRIPT_EXTRA], str(path))
     module.eval()
 

@@ -25,7 +25,8 @@ def check_image_and_disparity(img: torch.Tensor, disp: torch.Tensor) -> torch.Te
                 "pass disp[:, 0:1] (left) or disp[:, 1:2] (right)")
         disp = disp[:, 0]
     if disp.dim() != 3:
-        raise InputShapeError(f"expected a disparity of shape (B, 1, H, W) or (B, H, W), got {tuple(disp.shape)}")
+        raise InputShapeError("expected a disparity of shape (B, 1, H, W) or (B, H, W), "
+                              f"got {tuple(disp.shape)}")
     b, _, h, w = img.shape
     if tuple(disp.shape) != (b, h, w):
         raise InputShapeError(f"disparity {tuple(disp.shape)} does not match image batch/size {(b, h, w)}")

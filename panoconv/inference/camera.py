@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from panoconv.inference.recipe import ASPECT_TOLERANCE, MIN_AUTO_PANORAMA_WIDTH, Camera
+
 CAMERAS = ("rectilinear", "equirectangular")
 _LIST_DECLARATION = re.compile(r"^#\s*camera\s*[:=]\s*(\S+)\s*$", re.IGNORECASE)
 _XMP_PROJECTION = re.compile(rb"ProjectionType\s*(?:=\s*[\"']|>)\s*([A-Za-z_-]+)")
@@ -128,6 +129,6 @@ def choose_camera(requested: str, path: Path, height: int, width: int, *, declar
     if two_to_one:
         return CameraChoice("rectilinear", f"2:1 but only {width} px wide",
                             warning=f"{path}: {width}x{height} is 2:1 but narrower than "
-                            f"{MIN_AUTO_PANORAMA_WIDTH} px: treated as a rectilinear photo (monodepth's input "
-                            "size); give --camera equirectangular if it is a 360-degree panorama")
+                            f"{MIN_AUTO_PANORAMA_WIDTH} px: treated as a rectilinear photo (monodepth's "
+                            "input size); give --camera equirectangular if it is a 360-degree panorama")
     return CameraChoice("rectilinear", "not 2:1")

@@ -44,17 +44,20 @@ def kitti_focal(width: int) -> tuple[float, str | None]:
     return f, f"width {width} is not a KITTI width: focal length scaled to {f:.2f} px (give --focal)"
 
 
-def rectilinear_depth(disp: np.ndarray, width: int, focal: float, baseline: float = KITTI_BASELINE) -> np.ndarray:
+def rectilinear_depth(disp: np.ndarray, width: int, focal: float,
+                      baseline: float = KITTI_BASELINE) -> np.ndarray:
     """z-depth (m) = focal * baseline / (disp * width); `width` is the image width `focal` refers to."""
     return focal * baseline / (np.maximum(disp, _EPS) * width)
 
 
-def panorama_depth(disp: np.ndarray, baseline: float = PANORAMA_BASELINE, fov_rad: float = 2 * math.pi) -> np.ndarray:
+def panorama_depth(disp: np.ndarray, baseline: float = PANORAMA_BASELINE,
+                   fov_rad: float = 2 * math.pi) -> np.ndarray:
     """Radial distance (m) = baseline / (disp * fov_rad) for equirectangular disparity."""
     return baseline / (np.maximum(disp, _EPS) * fov_rad)
 
 
-def upstream_saved(disp: np.ndarray, width: int, net_width: int, baseline: float = PANORAMA_BASELINE) -> np.ndarray:
+def upstream_saved(disp: np.ndarray, width: int, net_width: int,
+                   baseline: float = PANORAMA_BASELINE) -> np.ndarray:
     """The array upstream's `monodepth_simple.py` saves: s = d * (W / pi) / B * W / w (float32 maths
     as upstream: the disparity is float32 and the factors Python floats)."""
     angular = width / math.pi
@@ -68,7 +71,8 @@ def panorama_depth_upstream(disp: np.ndarray, width: int, net_width: int,
     return np.float32(width / math.pi) / saved
 
 
-def pinhole_points(depth: np.ndarray, fx: float, fy: float, cx: float, cy: float) -> tuple[np.ndarray, np.ndarray]:
+def pinhole_points(depth: np.ndarray, fx: float, fy: float, cx: float, cy: float) -> tuple[np.ndarray,
+                                                                                           np.ndarray]:
     """(N, 3) camera points (x right, y down, z forward) of finite depths, and their flat pixel indices."""
     h, w = depth.shape
     v, u = np.mgrid[0:h, 0:w]

@@ -20,8 +20,8 @@ images, each prepared alike, concatenated on channels).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import torch

@@ -17,9 +17,9 @@ from __future__ import annotations
 import json
 import logging
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 import torch
@@ -111,7 +111,8 @@ def check_request(req: PredictRequest) -> None:
     if req.baseline is not None and req.baseline <= 0:
         raise PanoconvError(f"baseline must be positive, got {req.baseline}")
     if req.depth_convention not in DEPTH_CONVENTIONS:
-        raise PanoconvError(f"--depth-convention takes {' or '.join(DEPTH_CONVENTIONS)}, got {req.depth_convention}")
+        raise PanoconvError(f"--depth-convention takes {' or '.join(DEPTH_CONVENTIONS)}, "
+                            f"got {req.depth_convention}")
 
 
 def planned_outputs(out_dir: Path, stem: str, save: Iterable[str]) -> dict[str, Path]:
@@ -190,7 +191,7 @@ def _check_outputs(req: PredictRequest, stems: list[str], images: list[Path]) ->
     inputs = {resolved(p) for p in [*images, req.weights, *req.inputs] if not Path(p).is_dir()}
     for folder in (p for p in req.inputs if Path(p).is_dir()):
         check_not_input(req.out_dir, [folder], "output folder", relations=("is",))
-    check_not_input(req.out_dir, [p for p in inputs], "output folder", relations=("is", "lies inside"))
+    check_not_input(req.out_dir, list(inputs), "output folder", relations=("is", "lies inside"))
     for stem in stems:
         for path in planned_outputs(req.out_dir, stem, req.save).values():
             if resolved(path) in inputs:
@@ -294,8 +295,8 @@ def _save(item: _Item, values: np.ndarray, card: ArchCard, req: PredictRequest) 
             shown, quantity, units = disp, "disparity", "fraction of image width"
         else:
             shown, quantity, units = 1.0 / np.maximum(depth, 1e-6), "inverse depth", "1/m"
-        scale = save_png(paths["png"], shown, req.cmap, value_range=req.value_range, with_colorbar=req.colorbar,
-                         quantity=quantity, units=units)
+        scale = save_png(paths["png"], shown, req.cmap, value_range=req.value_range,
+                         with_colorbar=req.colorbar, quantity=quantity, units=units)
         log.debug("%s: PNG colour range %s", item.result.path, scale.describe())
     if "ply" in paths:
         points, colors = point_cloud(depth, item, req, focal)
@@ -317,7 +318,8 @@ def output_metadata(item: _Item, card: ArchCard, req: PredictRequest, focal: flo
     plan = item.plan
     convention = depth_convention_of(plan, req)
     meta: dict = {"input": str(item.result.path), "arch": card.name, "camera": plan.camera,
-                  "resample": plan.resample, "band_input": bool(req.recipe.band and plan.panorama is not None),
+                  "resample": plan.resample,
+                  "band_input": bool(req.recipe.band and plan.panorama is not None),
                   "input_size": [plan.height, plan.width], "network_size": list(plan.net_size),
                   "output_size": list(shape[:2]), "depth_convention": convention,
                   "depth_formula": CONVENTION_FORMULA[convention], "baseline_m": _baseline(plan, req),
@@ -325,7 +327,8 @@ def output_metadata(item: _Item, card: ArchCard, req: PredictRequest, focal: flo
     if focal is not None:
         meta["focal_px"] = focal
     quantity = {"disp": "disparity, fraction of the image width", "depth": f"metric depth (m), {convention}",
-                "png": "disparity colour map (or inverse depth)", "ply": f"points (m) from depth, {convention}",
+                "png": "disparity colour map (or inverse depth)",
+                "ply": f"points (m) from depth, {convention}",
                 "upstream-npy": "upstream's saved array s = d (W / pi) / B * W / w; depth = (W / pi) / s"}
     for kind in req.save:
         meta["outputs"][kind] = {"file": planned_outputs(req.out_dir, item.stem, [kind])[kind].name,
@@ -366,7 +369,8 @@ def _focal(plan: Plan, req: PredictRequest) -> float:
     return focal
 
 
-def disparity_to_depth(disp: np.ndarray, plan: Plan, req: PredictRequest, focal: float | None = None) -> np.ndarray:
+def disparity_to_depth(disp: np.ndarray, plan: Plan, req: PredictRequest,
+                       focal: float | None = None) -> np.ndarray:
     """Metric depth of a disparity map (width fractions, so valid at any output resolution)."""
     if plan.camera == "equirectangular" and req.depth_convention == "upstream":
         net_width = plan.panorama.net_width if plan.panorama is not None else plan.net_size[1]

@@ -84,7 +84,8 @@ def check_equirectangular(height: int, width: int) -> None:
             f"an equirectangular panorama must be twice as wide as high, got {width}x{height} "
             f"(aspect {width / max(height, 1):.3f}); use --camera rectilinear for ordinary photos")
     if width < MIN_PANORAMA_WIDTH:
-        raise InputShapeError(f"panorama {width}x{height} is too small (at least {MIN_PANORAMA_WIDTH} px wide)")
+        raise InputShapeError(f"panorama {width}x{height} is too small (at least {MIN_PANORAMA_WIDTH} px "
+                              "wide)")
 
 
 def check_net_width(recipe: PanoramaRecipe, size_multiple: int) -> None:
@@ -104,8 +105,8 @@ def plan_panorama(height: int, width: int, recipe: PanoramaRecipe = PanoramaReci
         start, stop = 0, height
     else:
         check_equirectangular(height, width)
-        start = int(round(recipe.crop_top * height))
-        stop = int(round(recipe.crop_bottom * height))
+        start = round(recipe.crop_top * height)
+        stop = round(recipe.crop_bottom * height)
     if stop - start < 2:
         raise InputShapeError(f"panorama {width}x{height} is too small: the cropped band has "
                               f"{stop - start} rows")

@@ -1,4 +1,5 @@
-"""The resizes of upstream's inference scripts, reproduced exactly: 8-bit Pillow Lanczos in, cv2 bilinear back.
+"""The resizes of upstream's inference scripts, reproduced exactly: 8-bit Pillow Lanczos in, cv2 bilinear
+back.
 
 Upstream (`monodepth_simple.py` of both repositories) resizes the uint8 image with
 `scipy.misc.imresize(img, size, interp='lanczos')`, which is Pillow's `Image.resize(LANCZOS)` on the
@@ -37,7 +38,8 @@ def _sinc(x: np.ndarray) -> np.ndarray:
 
 
 def _lanczos(x: np.ndarray) -> np.ndarray:
-    return np.where((x >= -LANCZOS_SUPPORT) & (x < LANCZOS_SUPPORT), _sinc(x) * _sinc(x / LANCZOS_SUPPORT), 0.0)
+    inside = (x >= -LANCZOS_SUPPORT) & (x < LANCZOS_SUPPORT)
+    return np.where(inside, _sinc(x) * _sinc(x / LANCZOS_SUPPORT), 0.0)
 
 
 @lru_cache(maxsize=32)
@@ -49,7 +51,7 @@ def pillow_lanczos_taps(n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray]:
     scale = n_in / n_out
     fscale = max(scale, 1.0)
     support = LANCZOS_SUPPORT * fscale
-    k = int(math.ceil(support)) * 2 + 1
+    k = math.ceil(support) * 2 + 1
     index = np.zeros((n_out, k), np.int64)
     weight = np.zeros((n_out, k), np.int64)
     for i in range(n_out):
@@ -63,7 +65,8 @@ def pillow_lanczos_taps(n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray]:
             w = w / total
         fixed = w * (1 << PRECISION_BITS)
         index[i, :taps.size] = taps
-        weight[i, :taps.size] = np.where(fixed < 0, np.trunc(fixed - 0.5), np.trunc(fixed + 0.5)).astype(np.int64)
+        weight[i, :taps.size] = np.where(fixed < 0, np.trunc(fixed - 0.5),
+                                         np.trunc(fixed + 0.5)).astype(np.int64)
     index.setflags(write=False)
     weight.setflags(write=False)
     return index, weight
@@ -105,6 +108,7 @@ def resize_image_upstream(image_chw: torch.Tensor, size: tuple[int, int]) -> tor
     """(C, H, W) float RGB in [0, 1] -> (C, h, w) as upstream feeds it: quantised to uint8, 8-bit Pillow
     Lanczos, divided by 255, in the input's dtype (C may be 6: a stereo pair, each image alike)."""
     hwc = to_uint8(image_chw.detach().cpu().numpy().transpose(1, 2, 0))
-    out = np.concatenate([pillow_lanczos_uint8(hwc[..., c:c + 3], size) for c in range(0, hwc.shape[2], 3)], 2)
+    images = [pillow_lanczos_uint8(hwc[..., c:c + 3], size) for c in range(0, hwc.shape[2], 3)]
+    out = np.concatenate(images, 2)
     # divided in the target dtype, as upstream's `astype(np.float32) / 255` (no double rounding)
     return torch.from_numpy(np.ascontiguousarray(out.transpose(2, 0, 1))).to(image_chw.dtype) / 255.0

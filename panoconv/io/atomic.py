@@ -17,8 +17,9 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 from panoconv.errors import OutputExistsError
 from panoconv.io.oserrors import failure_reason, output_error, translated
@@ -79,7 +80,8 @@ def _alive(pid: int) -> bool:
 
 
 def sweep_stale(folder: Path) -> list[Path]:
-    """Delete the temporary siblings that killed runs left in `folder` (their process is gone); return them."""
+    """Delete the temporary siblings that killed runs left in `folder` (their process is gone); return
+    them."""
     folder = Path(folder)
     stale = []
     try:
@@ -118,7 +120,8 @@ def atomic_path(path: Path) -> Iterator[Path]:
     path = Path(path)
     _prepare(path)
     with translated(path, path.parent):  # what mkstemp fails on is a name inside the folder
-        fd, name = tempfile.mkstemp(dir=path.parent, prefix=temp_prefix(path.stem), suffix=path.suffix or ".tmp")
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=temp_prefix(path.stem),
+                                    suffix=path.suffix or ".tmp")
     os.close(fd)
     tmp = Path(name)
     try:
@@ -207,7 +210,8 @@ def _fsync_tree(root: Path) -> None:
 
 def safe_child(root: Path, name: str) -> Path:
     """`root / name`, refusing names that could escape `root` (absolute, `..`, separators, NUL)."""
-    if not name or name in {".", ".."} or "/" in name or "\\" in name or "\x00" in name or name.startswith(".."):
+    if not name or name in {".",
+                            ".."} or "/" in name or "\\" in name or "\x00" in name or name.startswith(".."):
         raise ValueError(f"unsafe output file name {name!r}")
     child = (root / name).resolve()
     if child.parent != Path(root).resolve():

@@ -26,9 +26,8 @@ def write_depth_exr(path: Path, depth: np.ndarray) -> None:
     if depth.ndim != 2:
         raise ValueError(f"depth must be (H, W), got {depth.shape}")
     header = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage}
-    with atomic_path(Path(path)) as tmp:
-        with OpenEXR.File(header, {"R": depth}) as f:
-            f.write(str(tmp))
+    with atomic_path(Path(path)) as tmp, OpenEXR.File(header, {"R": depth}) as f:
+        f.write(str(tmp))
 
 
 #: largest depth map read (pixels; 3D60 is 131 k): a header asking for more is refused before any pixel
@@ -98,7 +97,7 @@ def read_depth_exr(path: Path) -> np.ndarray:
             data = _depth_channel(path, f.channels(), shape)
     except ExrReadError:
         raise
-    except Exception as err:  # OpenEXR raises plain RuntimeError / OSError on corrupt input
+    except Exception as err:  # noqa: BLE001  (OpenEXR raises plain RuntimeError / OSError on corrupt input)
         raise ExrReadError(f"{path}: not a readable EXR file ({err})") from None
     return np.asarray(data, dtype=np.float32)
 
@@ -114,6 +113,5 @@ def write_normals_exr(path: Path, normals: np.ndarray) -> None:
         raise ValueError(f"normals must be (H, W, 3), got {normals.shape}")
     channels = {c: np.ascontiguousarray(normals[..., i]) for i, c in enumerate("RGB")}
     header = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage}
-    with atomic_path(Path(path)) as tmp:
-        with OpenEXR.File(header, channels) as f:
-            f.write(str(tmp))
+    with atomic_path(Path(path)) as tmp, OpenEXR.File(header, channels) as f:
+        f.write(str(tmp))

@@ -17,9 +17,10 @@ import contextlib
 import os
 import stat
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -28,8 +29,8 @@ from panoconv.errors import PanoconvError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".ppm", ".webp"}
 DEFAULT_MAX_PIXELS = 100_000_000
-_KINDS = {stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
-          stat.S_IFSOCK: "a socket", stat.S_IFDIR: "a folder"}
+_KINDS = {stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFCHR: "a character device",
+          stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket", stat.S_IFDIR: "a folder"}
 _ORIENTATION = 0x0112
 _DEFLATE_MAX_RATIO = 1032
 
@@ -58,7 +59,8 @@ def open_regular(path: Path) -> BinaryIO:
     mode = os.fstat(fd).st_mode
     if not stat.S_ISREG(mode):
         os.close(fd)
-        raise ImageReadError(f"{path}: is {_KINDS.get(stat.S_IFMT(mode), 'not a regular file')}, not an image file")
+        raise ImageReadError(f"{path}: is {_KINDS.get(stat.S_IFMT(mode), 'not a regular file')}, not an "
+                             "image file")
     os.set_blocking(fd, True)
     return os.fdopen(fd, "rb")
 
@@ -100,8 +102,8 @@ def _check_png_data(path: Path, img: Image.Image, file_size: int) -> None:
     w, h = img.size
     least_raw = h * (1 + (w + 7) // 8)  # at 1 bit per pixel, plus the filter byte of each row
     if least_raw > _DEFLATE_MAX_RATIO * file_size + 4096:
-        raise ImageReadError(f"{path}: declares {w}x{h} pixels but holds only {file_size} bytes (deflate cannot "
-                             "expand that far): truncated or damaged pixel data")
+        raise ImageReadError(f"{path}: declares {w}x{h} pixels but holds only {file_size} bytes (deflate "
+                             "cannot expand that far): truncated or damaged pixel data")
 
 
 def image_size(path: Path | str, max_pixels: int | None = None) -> tuple[int, int]:
@@ -163,7 +165,7 @@ def _orient(img: Image.Image) -> tuple[Image.Image, str | None]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "Corrupt EXIF data" and the like: the tag is then ignored
             orientation = img.getexif().get(_ORIENTATION, 1)
-    except Exception:  # a damaged EXIF block: the pixels are still fine, the tag is ignored
+    except Exception:  # noqa: BLE001  (a damaged EXIF block: the pixels are still fine, the tag is ignored)
         return img, None
     if orientation not in range(2, 9):
         return img, None
@@ -196,5 +198,6 @@ def save_rgb(path: Path, pixels: np.ndarray) -> None:
 
 
 def _format_for(path: Path) -> str:
-    return {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF"}.get(
+    return {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".bmp": "BMP", ".tif": "TIFF",
+            ".tiff": "TIFF"}.get(
         path.suffix.lower(), "PNG")

@@ -14,8 +14,8 @@ import contextlib
 import errno
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from panoconv.errors import OutputError, PanoconvError
 
@@ -42,7 +42,8 @@ def _errno_of(err: BaseException) -> int | None:
 
 
 def _names_output(err: OSError, path: Path, tmp: Path | None) -> bool:
-    """Whether the failing file of `err` is the output, its temporary file, inside it, or one of its parents."""
+    """Whether the failing file of `err` is the output, its temporary file, inside it, or one of its
+    parents."""
     ours = [_abs(path)] + ([_abs(tmp)] if tmp is not None else [])
     for name in (err.filename, err.filename2):
         if name is None:
@@ -89,7 +90,8 @@ def _probe(folder: Path, tmp: Path | None) -> str | None:
 
 
 def failure_reason(path: Path, err: BaseException, tmp: Path | None = None) -> str | None:
-    """A short reason if `err`, raised while writing `path` (through `tmp`), is the output's fault; else None."""
+    """A short reason if `err`, raised while writing `path` (through `tmp`), is the output's fault; else
+    None."""
     if isinstance(err, PanoconvError) or not isinstance(err, Exception):
         return None
     path = Path(path)

@@ -10,8 +10,8 @@ is refused in one line.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from panoconv.errors import OutputError
 

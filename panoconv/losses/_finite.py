@@ -8,7 +8,7 @@ beyond ~1e31) does the exact test run.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 

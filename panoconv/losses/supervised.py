@@ -33,8 +33,8 @@ against a transcription): use it to compare a run with an upstream-trained one, 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -113,7 +113,8 @@ def upstream_gradient_l1(pred: torch.Tensor, mask: torch.Tensor) -> torch.Tensor
 
 
 def central_gradients(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(B, C, H, W) -> (dx, dy), each (B, C, H, W): 0.5 * (x[j+1] - x[j-1]) along W (wrapped) and H (replicated)."""
+    """(B, C, H, W) -> (dx, dy), each (B, C, H, W): 0.5 * (x[j+1] - x[j-1]) along W (wrapped) and H
+    (replicated)."""
     dx = 0.5 * (torch.roll(x, -1, dims=-1) - torch.roll(x, 1, dims=-1))
     padded = torch.cat([x[..., :1, :], x, x[..., -1:, :]], dim=-2)
     dy = 0.5 * (padded[..., 2:, :] - padded[..., :-2, :])
@@ -127,17 +128,20 @@ def masked_gradient_l1(pred: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return g.sum() / mask.sum().clamp(min=1)
 
 
-def _check(preds: Sequence[torch.Tensor], gt: torch.Tensor, mask: torch.Tensor, weights: ScaleWeights) -> None:
+def _check(preds: Sequence[torch.Tensor], gt: torch.Tensor, mask: torch.Tensor,
+           weights: ScaleWeights) -> None:
     if len(preds) != len(weights.alpha) or len(preds) != len(weights.beta):
         raise InputShapeError(f"{len(preds)} predictions but {len(weights.alpha)} alpha / "
                               f"{len(weights.beta)} beta weights; use the weights of the architecture")
     if gt.dim() != 4 or gt.shape[1] != 1 or mask.shape != gt.shape:
-        raise InputShapeError(f"gt and mask must both be (B, 1, H, W); got {tuple(gt.shape)} and {tuple(mask.shape)}")
+        raise InputShapeError(f"gt and mask must both be (B, 1, H, W); got {tuple(gt.shape)} "
+                              f"and {tuple(mask.shape)}")
     for s, pred in enumerate(preds):
         f = 2**s
         want = (gt.shape[0], 1, -(-gt.shape[2] // f), -(-gt.shape[3] // f))
         if tuple(pred.shape) != want:
-            raise InputShapeError(f"prediction {s} ({SCALE_NAMES[s]}) has shape {tuple(pred.shape)}, expected {want}")
+            raise InputShapeError(f"prediction {s} ({SCALE_NAMES[s]}) has shape {tuple(pred.shape)}, "
+                                  f"expected {want}")
 
 
 def _check_variant(variant: str) -> None:
@@ -174,7 +178,8 @@ def multiscale_depth_loss(preds: Sequence[torch.Tensor], gt: torch.Tensor, mask:
 
 
 class MultiScaleDepthLoss(nn.Module):
-    """Module form of `multiscale_depth_loss`; `MultiScaleDepthLoss.for_arch("rectnet")` uses the published weights."""
+    """Module form of `multiscale_depth_loss`; `MultiScaleDepthLoss.for_arch("rectnet")` uses the published
+    weights."""
 
     def __init__(self, weights: ScaleWeights, variant: str = "masked") -> None:
         super().__init__()
@@ -183,7 +188,7 @@ class MultiScaleDepthLoss(nn.Module):
         self.variant = variant
 
     @classmethod
-    def for_arch(cls, arch: str, variant: str = "masked") -> "MultiScaleDepthLoss":
+    def for_arch(cls, arch: str, variant: str = "masked") -> MultiScaleDepthLoss:
         """The loss with the published weights of `arch` (its card's `loss_weights`)."""
         return cls(published_weights(arch), variant)
 

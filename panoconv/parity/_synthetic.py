@@ -1,4 +1,5 @@
-"""Seeded synthetic inputs for loss parity: smooth random stereo pairs and disparity pyramids (numpy, NCHW)."""
+"""Seeded synthetic inputs for loss parity: smooth random stereo pairs and disparity pyramids (numpy,
+NCHW)."""
 
 from __future__ import annotations
 

@@ -36,4 +36,5 @@ def tensor_error(name: str, candidate: np.ndarray, reference: np.ndarray) -> Ten
     max_abs = float(np.max(np.abs(diff))) if diff.size else 0.0
     scale = float(np.max(np.abs(b))) if b.size else 0.0
     return TensorError(name, float(np.mean(diff * diff)) if diff.size else 0.0, max_abs,
-                       max_abs / scale if scale > 0 else (0.0 if max_abs == 0 else float("inf")), tuple(a.shape))
+                       max_abs / scale if scale > 0 else (0.0 if max_abs == 0 else float("inf")),
+                       tuple(a.shape))

@@ -41,8 +41,8 @@ forwards differ by ~1e-6 relative (different conv kernels), i.e. ~1e-4 px in the
 x = x_t + d W of the bilinear warps. d(out)/d(x) = img[x0 + 1] - img[x0] jumps where x crosses an
 integer, so wherever x lies within that distance of an integer the frameworks interpolate
 different pixel pairs and d(loss)/d(disp) differs by O(1) there (6 such `floor_flips` at batch 1:
-max_rel 0.14 / 0.34 on d(total)/d(disp1 / disp2); 3e-4 / 8e-3 away from the flipped elements). Those errors then sum
-into the parameter gradients (decoder.disp4.bias 1.9e-2 at batch 2). TF float32 itself is as far
+max_rel 0.14 / 0.34 on d(total)/d(disp1 / disp2); 3e-4 / 8e-3 away from the flipped elements). Those errors
+then sum into the parameter gradients (decoder.disp4.bias 1.9e-2 at batch 2). TF float32 itself is as far
 from TF float64 (disp4.bias 0.14): the end-to-end float32 numbers are reported, and gate only in
 float64. `floor_flips` counts, per scale, disparity elements whose warp samples a different pixel
 pair in the two frameworks' forwards.
@@ -55,8 +55,8 @@ dominate; 0/0 counts as 0). Pass if every max_rel <= the dtype's tolerance.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from typing import Mapping, Sequence
 
 import numpy as np
 import torch
@@ -95,8 +95,8 @@ class LossParityRequest:
 
     def __post_init__(self) -> None:
         if self.warp not in ("rectilinear", "equirectangular"):
-            raise ValueError(f"loss parity supports warp 'rectilinear' or 'equirectangular' (the TF reference "
-                             f"has no panorama warp), got {self.warp!r}")
+            raise ValueError("loss parity supports warp 'rectilinear' or 'equirectangular' (the TF "
+                             f"reference has no panorama warp), got {self.warp!r}")
         bad = [d for d in self.dtypes if d not in TOLERANCES]
         if bad:
             raise ValueError(f"unsupported dtypes {bad}; use {list(TOLERANCES)}")
@@ -122,7 +122,8 @@ def _torch_input(card: ArchCard, left: torch.Tensor, right: torch.Tensor) -> tor
 
 def _check_dtype(name: str, arr: np.ndarray, dtype: str) -> None:
     if arr.dtype != np.dtype(dtype):
-        raise AssertionError(f"{name} computed in {arr.dtype}, expected {dtype} (a framework changed the dtype)")
+        raise AssertionError(f"{name} computed in {arr.dtype}, expected {dtype} (a framework changed the "
+                             "dtype)")
 
 
 def _run_dtype(req: LossParityRequest, weights: Mapping[str, np.ndarray], dtype: str) -> DtypeParity:
@@ -188,7 +189,8 @@ def _run_dtype(req: LossParityRequest, weights: Mapping[str, np.ndarray], dtype:
     for row in card.tf_name_table:
         _check_dtype(f"TF gradient {row.tf_name}", tf_grads[row.tf_name], dtype)
         ref_grad = row.layout.to_torch(tf_grads[row.tf_name])
-        result.gradients.append(tensor_diff(row.torch_name, row.tf_name, pt_grads[row.torch_name], ref_grad, tol))
+        result.gradients.append(tensor_diff(row.torch_name, row.tf_name, pt_grads[row.torch_name], ref_grad,
+                                            tol))
         if req.adam_steps:
             ref_w = row.layout.to_torch(tf_after[row.tf_name])
             result.adam.append(tensor_diff(row.torch_name, row.tf_name, pt_after[row.torch_name], ref_w, tol))
@@ -247,19 +249,22 @@ def _staged_float32(req: LossParityRequest, weights: Mapping[str, np.ndarray], l
     forward = card.load_tf_forward()
     tol = result.tolerance
     kw = dict(mode=req.warp, fov=req.fov)
-    nhwc = {d: (tf.constant(left.transpose(0, 2, 3, 1).astype(d)), tf.constant(right.transpose(0, 2, 3, 1).astype(d)))
+    nhwc = {d: (tf.constant(left.transpose(0, 2, 3, 1).astype(d)),
+                tf.constant(right.transpose(0, 2, 3, 1).astype(d)))
             for d in ("float32", "float64")}
 
     def tf_loss_grad(disps_nhwc: Sequence[np.ndarray], dtype: str) -> list[np.ndarray]:
         ds = [tf.Variable(np.asarray(d, dtype=dtype)) for d in disps_nhwc]
         with tf.GradientTape() as tape:
-            total = tf_monodepth_loss(ds, *nhwc[dtype], exact_square=True, avgpool_pyramid=True, **kw)["total"]
+            total = tf_monodepth_loss(ds, *nhwc[dtype], exact_square=True, avgpool_pyramid=True,
+                                      **kw)["total"]
         grads = [g.numpy() for g in tape.gradient(total, ds)]
         for g in grads:
             _check_dtype("TF d(total)/d(disp)", g, dtype)
         return grads
 
-    def tf_net_grad(upstream: Sequence[np.ndarray], dtype: str) -> tuple[list[np.ndarray], dict[str, np.ndarray]]:
+    def tf_net_grad(upstream: Sequence[np.ndarray], dtype: str) -> tuple[list[np.ndarray],
+                                                                         dict[str, np.ndarray]]:
         params = tft.VariableParams(weights, dtype, card)
         names = list(params.variables)
         left_nhwc, right_nhwc = nhwc[dtype]
@@ -283,10 +288,12 @@ def _staged_float32(req: LossParityRequest, weights: Mapping[str, np.ndarray], l
     up64 = tf_loss_grad(disps_tf, "float64")
     pt_disps = [torch.from_numpy(d.transpose(0, 3, 1, 2).copy()).requires_grad_() for d in disps_tf]
     config = MonodepthLossConfig(warp=req.warp, fov_deg=req.fov)  # type: ignore[arg-type]
-    total = monodepth_loss(pt_disps, torch.from_numpy(left).float(), torch.from_numpy(right).float(), config).total
+    total = monodepth_loss(pt_disps, torch.from_numpy(left).float(), torch.from_numpy(right).float(),
+                           config).total
     pt_up = [g.numpy().transpose(0, 2, 3, 1) for g in torch.autograd.grad(total, pt_disps)]
     for i in range(4):
-        result.loss_backward.append(staged(f"d total/d disp{i + 1}", f"disp{i + 1}", pt_up[i], up32[i], up64[i]))
+        result.loss_backward.append(staged(f"d total/d disp{i + 1}", f"disp{i + 1}", pt_up[i], up32[i],
+                                           up64[i]))
 
     # Stage 2: both networks back-propagate TF's float32 d(total)/d(disp).
     _, net32 = tf_net_grad(up32, "float32")
@@ -303,14 +310,15 @@ def _staged_float32(req: LossParityRequest, weights: Mapping[str, np.ndarray], l
         named = dict(model.named_parameters())
         for row in card.tf_name_table:
             diffs.append(staged(row.torch_name, row.tf_name, named[row.torch_name].grad.numpy(),
-                                row.layout.to_torch(net32[row.tf_name]), row.layout.to_torch(net64[row.tf_name])))
+                                row.layout.to_torch(net32[row.tf_name]),
+                                row.layout.to_torch(net64[row.tf_name])))
     if req.warp == "rectilinear":
         result.floor_flips = floor_flips([o.detach().numpy() for o in outs],
                                          [d.transpose(0, 3, 1, 2) for d in disps_tf])
 
 
-def _adam_isolated(weights: Mapping[str, np.ndarray], tf_grads: Mapping[str, np.ndarray], dtype: str, lr: float,
-                   tol: float, card: ArchCard) -> list[TensorDiff]:
+def _adam_isolated(weights: Mapping[str, np.ndarray], tf_grads: Mapping[str, np.ndarray], dtype: str,
+                   lr: float, tol: float, card: ArchCard) -> list[TensorDiff]:
     """One Adam step from the same weights with the same (TF) gradients in both optimizers.
 
     Separates the optimizer from gradient drift: Adam's update lr * m / (sqrt(v) + eps) is about
@@ -323,12 +331,15 @@ def _adam_isolated(weights: Mapping[str, np.ndarray], tf_grads: Mapping[str, np.
     tf = tft.tf
     variables = {n: tf.Variable(np.asarray(weights[n], dtype=dtype)) for n in tf_grads}
     tft.adam(lr).apply_gradients([(tf.constant(tf_grads[n]), variables[n]) for n in tf_grads])
-    params = {n: torch.nn.Parameter(torch.from_numpy(np.asarray(weights[n], dtype=dtype).copy())) for n in tf_grads}
+    params = {n: torch.nn.Parameter(torch.from_numpy(np.asarray(weights[n],
+                                                                dtype=dtype).copy())) for n in tf_grads}
     for n, p in params.items():
         p.grad = torch.from_numpy(np.asarray(tf_grads[n]).copy())
     TF1Adam(list(params.values()), lr=lr).step()
-    return [tensor_diff(row.torch_name, row.tf_name, row.layout.to_torch(params[row.tf_name].detach().numpy()),
-                        row.layout.to_torch(variables[row.tf_name].numpy()), tol) for row in card.tf_name_table]
+    return [tensor_diff(row.torch_name, row.tf_name,
+                        row.layout.to_torch(params[row.tf_name].detach().numpy()),
+                        row.layout.to_torch(variables[row.tf_name].numpy()),
+                        tol) for row in card.tf_name_table]
 
 
 def run_loss_parity(req: LossParityRequest) -> LossParityReport:

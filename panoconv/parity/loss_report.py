@@ -100,11 +100,12 @@ class LossParityReport:
 
     def to_table(self) -> str:
         req = self.request
-        lines = [f"loss parity: warp={req['warp']} fov={req['fov']} {req['batch']}x{req['height']}x{req['width']} "
-                 f"seed={req['seed']} adam_steps={req['adam_steps']} lr={req['lr']}  "
-                 f"tf={self.environment.get('tensorflow')} torch={self.environment.get('torch')} "
-                 f"onednn={self.environment.get('tf_onednn')}",
-                 f"{'dtype':<8} {'what':<13} {'worst tensor':<28} {'max_abs':>10} {'max_rel':>10} {'tol':>8}  status"]
+        lines = [f"loss parity: warp={req['warp']} "
+                 f"fov={req['fov']} {req['batch']}x{req['height']}x{req['width']} seed={req['seed']} "
+                 f"adam_steps={req['adam_steps']} lr={req['lr']}  tf={self.environment.get('tensorflow')} "
+                 f"torch={self.environment.get('torch')} onednn={self.environment.get('tf_onednn')}",
+                 f"{'dtype':<8} {'what':<13} {'worst tensor':<28} {'max_abs':>10} {'max_rel':>10} "
+                 f"{'tol':>8}  status"]
         for r in self.results:
             for kind in ("terms", "gradients", "adam", "adam_isolated", "loss_backward", "network_backward",
                          "network_backward_onednn"):
@@ -113,7 +114,8 @@ class LossParityReport:
                     continue
                 ok = all(d.passed for d in getattr(r, kind))
                 status = "PASS" if ok else "FAIL"
-                if (kind == "network_backward_onednn" or (kind in ("gradients", "adam") and not r.end_to_end_gates)
+                if (kind == "network_backward_onednn" or (kind in ("gradients",
+                                                                   "adam") and not r.end_to_end_gates)
                         or (kind == "loss_backward" and not r.loss_backward_gates)):
                     status = f"({status}, reported)"
                 floor = ("" if w.float32_floor is None else
@@ -132,7 +134,8 @@ class LossParityReport:
         return "\n".join(lines)
 
 
-def tensor_diff(name: str, tf_name: str, candidate: np.ndarray, reference: np.ndarray, tol: float) -> TensorDiff:
+def tensor_diff(name: str, tf_name: str, candidate: np.ndarray, reference: np.ndarray,
+                tol: float) -> TensorDiff:
     """max|a - b| and max|a - b| / max|b| (0 when both are 0) for arrays of one shape."""
     a = np.asarray(candidate, dtype=np.float64)
     b = np.asarray(reference, dtype=np.float64)

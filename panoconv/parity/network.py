@@ -13,9 +13,9 @@ the TF forward.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 import torch
@@ -175,14 +175,16 @@ def run_network_parity(request: VerifyRequest, tf_weights: Mapping[str, np.ndarr
             pt_out, pt_layers = _run_torch(net, batch, layer_names, card.outputs, request.precision)
             outputs = [tensor_error(n, pt_out[n], tf_out[n]) for n in card.outputs]
             layers = [tensor_error(n, pt_layers[n], tf_layers[n]) for n in layer_names]
-            isolated = [tensor_error(n, _run_layer_isolated(net, n, tf_inputs[n], request.precision), tf_layers[n])
+            isolated = [tensor_error(n, _run_layer_isolated(net, n, tf_inputs[n], request.precision),
+                                     tf_layers[n])
                         for n in layer_names if n in tf_inputs]
             report.runs.append(RunResult(dtype, input_name, outputs, layers, request.tol, isolated))
             log.info("%s %s: worst output MSE %.3g", dtype, input_name, max(e.mse for e in outputs))
     if request.precision != "fp32":
         from panoconv.parity.precision import synthetic_metric_change
 
-        report.metric_change = synthetic_metric_change(model.to(torch.float32), request.precision, request.seed)
+        report.metric_change = synthetic_metric_change(model.to(torch.float32), request.precision,
+                                                       request.seed)
     stages.done()
     return report
 
@@ -216,16 +218,19 @@ def _exported_runs(request: VerifyRequest, card: ArchCard, values: Mapping[str, 
     exported = load_exported(request.exported)
     meta = exported.meta
     if meta.arch != card.name:
-        raise PanoconvError(f"{request.exported}: an exported {meta.arch}, but {request.checkpoint} is a {card.name}")
+        raise PanoconvError(f"{request.exported}: an exported {meta.arch}, but {request.checkpoint} is "
+                            f"a {card.name}")
     if meta.ring_pad != request.ring_pad:
-        raise PanoconvError(f"{request.exported}: exported with ring padding {'on' if meta.ring_pad else 'off'}; "
+        raise PanoconvError(f"{request.exported}: exported with ring "
+                            f"padding {'on' if meta.ring_pad else 'off'}; "
                             f"verify {'with' if meta.ring_pad else 'without'} --ring-pad")
     for input_name, image in inputs:
         batch = image[None].astype("float32")
         tf_out, _ = run_tf(card, values, batch, "float32", ring=request.ring_pad)
         got = exported(batch.transpose(0, 3, 1, 2))
         outputs = [tensor_error(n, o.transpose(0, 2, 3, 1), tf_out[n]) for n, o in zip(card.outputs, got)]
-        report.runs.append(RunResult("float32", f"{input_name} [exported {meta.format}]", outputs, [], request.tol))
+        report.runs.append(RunResult("float32", f"{input_name} [exported {meta.format}]", outputs, [],
+                                     request.tol))
 
 
 def _run_layer_isolated(model: torch.nn.Module, name: str, tf_input_nhwc: np.ndarray,
@@ -264,4 +269,4 @@ def _run_torch(model: torch.nn.Module, batch_nhwc: np.ndarray, layer_names: list
             {n: to_nhwc(captured[n]) for n in layer_names})
 
 
-__all__ = ["VerifyRequest", "ParityReport", "RunResult", "run_network_parity", "tf_reference_weights"]
+__all__ = ["ParityReport", "RunResult", "VerifyRequest", "run_network_parity", "tf_reference_weights"]

@@ -27,9 +27,9 @@ A separate row checks that the resize matrices equal TF's own `tf.image.resize` 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 
@@ -117,15 +117,16 @@ class PipelineParityReport:
     def to_table(self) -> str:
         lines = [f"pipeline parity on {self.image} ({self.image_size[1]}x{self.image_size[0]}, "
                  f"network input {self.net_size[1]}x{self.net_size[0]}, resample {self.resample})",
-                 f"{'dtype':8} {'stage':11} {'max_abs':>10} {'range_rel':>10} {'p99_rel':>10} {'max_rel':>10} "
-                 f"{'>1e-4':>8} {'tolerance':>10}  status"]
+                 f"{'dtype':8} {'stage':11} {'max_abs':>10} {'range_rel':>10} {'p99_rel':>10} "
+                 f"{'max_rel':>10} {'>1e-4':>8} {'tolerance':>10}  status"]
         for d in self.diffs:
             tol = f"{d.tolerance:.0e}" if d.tolerance is not None else "-"
             lines.append(f"{d.dtype:8} {d.stage:11} {d.max_abs:10.3e} {d.range_rel:10.3e} {d.p99_rel:10.3e} "
                          f"{d.max_rel:10.3e} {100 * d.share_over:7.3f}% {tol:>10}  {d.status}")
         lines.append("judged: range_rel = max|PyTorch - TF| / (max - min of TF); p99_rel, max_rel and >1e-4 "
                      "(share of pixels) are pointwise |diff|/|TF|, for information")
-        bases = sorted({f"{d.stage}: {d.basis}" for d in self.diffs if d.basis and d.dtype == self.diffs[0].dtype})
+        first_dtype = self.diffs[0].dtype
+        bases = sorted({f"{d.stage}: {d.basis}" for d in self.diffs if d.basis and d.dtype == first_dtype})
         lines.append("tolerances: " + "; ".join(bases))
         lines.append(f"resize matrices vs tf.image.resize (identity basis): max abs "
                      f"{self.resize_matrix_vs_tf_native:.3e}")
@@ -151,7 +152,8 @@ def _load_image(req: PipelineParityRequest) -> tuple[np.ndarray, str]:
     rng = np.random.default_rng(req.seed)
     # smooth structure plus noise, so resizes and the network see realistic, non-constant input
     yy, xx = np.mgrid[0:h, 0:w] / max(h, w)
-    base = 0.5 + 0.25 * np.sin(2 * np.pi * (3 * xx[..., None] + np.array([0.0, 0.3, 0.6]))) * np.cos(5 * yy[..., None])
+    base = 0.5 + 0.25 * np.sin(2 * np.pi * (3 * xx[..., None] + np.array([0.0, 0.3,
+                                                                          0.6]))) * np.cos(5 * yy[..., None])
     return np.clip(base + 0.1 * rng.standard_normal((h, w, 3)), 0, 1), f"synthetic panorama (seed {req.seed})"
 
 
@@ -174,7 +176,8 @@ def stage_errors(a: np.ndarray, b: np.ndarray) -> dict[str, float | bool]:
                 share_over=float(np.mean(rel > POINTWISE_THRESHOLD)), nan_mask_equal=nan_equal)
 
 
-def _torch_stages(model, image: np.ndarray, req: PipelineParityRequest) -> tuple[dict[str, np.ndarray], object]:
+def _torch_stages(model, image: np.ndarray, req: PipelineParityRequest) -> tuple[dict[str, np.ndarray],
+                                                                                 object]:
     from panoconv.arch import card_of
     from panoconv.inference.pipeline import configure_model, finish, make_plan, prepare, run_network, to_chw
 
@@ -250,8 +253,8 @@ def run_pipeline_parity(req: PipelineParityRequest) -> PipelineParityReport:
         drift_abs = max(float(net["max_abs"]), DRIFT_FLOOR[dtype] * float(net["span"]))
 
         def after_network(stage: str) -> tuple[float, str]:
-            span = float(errors[stage]["span"])
-            return (DRIFT_SLACK * drift_abs / span if span > 0 else 0.0,
+            span = float(errors[stage]["span"])  # noqa: B023  (called within this iteration)
+            return (DRIFT_SLACK * drift_abs / span if span > 0 else 0.0,  # noqa: B023
                     f"{DRIFT_SLACK:g} x network-alone max_abs drift")
 
         budget = {"net_input": (INPUT_TOLERANCE[dtype], "resize rounding"),
@@ -262,5 +265,5 @@ def run_pipeline_parity(req: PipelineParityRequest) -> PipelineParityReport:
             diffs.append(StageDiff(dtype, stage, tuple(ours[stage].shape), **errors[stage], tolerance=tol,
                                    basis=basis))
     native = _native_resize_error(plan) if req.check_native_resize else float("nan")
-    return PipelineParityReport(label, (image.shape[0], image.shape[1]), plan.net_size, req.recipe.resample, diffs,
-                                native, environment(req.seed))
+    return PipelineParityReport(label, (image.shape[0], image.shape[1]), plan.net_size, req.recipe.resample,
+                                diffs, native, environment(req.seed))

@@ -23,7 +23,8 @@ def synthetic_metric_change(model: nn.Module, precision: str, seed: int = 0) -> 
         root = generate(SynthRequest(out=Path(tmp) / "synth", kind="rectilinear", count=SYNTH_SCENES,
                                      height=SYNTH_SIZE[0], width=SYNTH_SIZE[1], seed=seed, val_fraction=0.0,
                                      test_fraction=0.99, progress=False))
-        rows = {p: evaluate(EvaluateRequest(weights=(), data=root, kind="synth", models=(model,), progress=False,
+        rows = {p: evaluate(EvaluateRequest(weights=(), data=root, kind="synth", models=(model,),
+                                            progress=False,
                                             precision=p)).rows[0].metrics for p in ("fp32", precision)}
     change = {k: (rows[precision][k] - v) / abs(v) if v else 0.0 for k, v in rows["fp32"].items()}
     return {"fp32": rows["fp32"], precision: rows[precision], "relative_change": change}

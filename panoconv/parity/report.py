@@ -29,8 +29,10 @@ def run_table(run: RunResult, with_layers: bool = True) -> str:
     lines += [_row(e, run.tol, width=width) for e in run.outputs]
     if with_layers and run.layers:
         first_bad = run.first_bad_layer
-        lines.append("  -- per layer, network order (isolated = max abs error of the layer fed TF's own input)"
-                     + (f"; first over tolerance: {first_bad} (>>)" if first_bad else "; none over tolerance"))
+        lines.append("  -- per layer, network order (isolated = max abs error of the layer fed TF's own "
+                     "input)"
+                     + (f"; first over tolerance: {first_bad} (>>)" if first_bad
+                        else "; none over tolerance"))
         isolated = {e.name: e for e in run.isolated}
         lines += [_row(e, run.tol, ">>" if e.name == first_bad else "", isolated.get(e.name), width)
                   for e in run.layers]
@@ -39,9 +41,10 @@ def run_table(run: RunResult, with_layers: bool = True) -> str:
 
 def environment_lines(report: ParityReport) -> list[str]:
     env = report.environment
-    return [f"TensorFlow {env.get('tensorflow')} (oneDNN {env.get('tf_onednn')}, intra {env.get('tf_intra_op_threads')}"
-            f", inter {env.get('tf_inter_op_threads')}) | torch {env.get('torch')} (threads "
-            f"{env.get('torch_threads')}) | numpy {env.get('numpy')} | seed {env.get('seed')}"]
+    return [f"TensorFlow {env.get('tensorflow')} (oneDNN {env.get('tf_onednn')}, "
+            f"intra {env.get('tf_intra_op_threads')}, inter {env.get('tf_inter_op_threads')}) | "
+            f"torch {env.get('torch')} (threads {env.get('torch_threads')}) | numpy {env.get('numpy')} | "
+            f"seed {env.get('seed')}"]
 
 
 def to_table(report: ParityReport, with_layers: bool = True) -> str:
@@ -65,7 +68,8 @@ def metric_change_table(change: dict[str, dict[str, float]], precision: str) -> 
              f"scenes {SYNTH_SIZE[1]}x{SYNTH_SIZE[0]}, post-processing on)",
              f"  {'metric':<10}{'fp32':>12}{precision:>12}{'change':>10}"]
     for k, v in change["fp32"].items():
-        lines.append(f"  {k:<10}{v:>12.5g}{change[precision][k]:>12.5g}{100 * change['relative_change'][k]:>9.3f}%")
+        rel = 100 * change["relative_change"][k]
+        lines.append(f"  {k:<10}{v:>12.5g}{change[precision][k]:>12.5g}{rel:>9.3f}%")
     return "\n".join(lines)
 
 
@@ -74,7 +78,8 @@ def to_json(report: ParityReport) -> dict:
     return {
         "passed": report.passed,
         "arch": report.arch,
-        "request": {"checkpoint": str(req.checkpoint), "weights": None if req.weights is None else str(req.weights),
+        "request": {"checkpoint": str(req.checkpoint),
+                    "weights": None if req.weights is None else str(req.weights),
                     "tol": req.tol, "dtypes": list(req.dtypes), "height": req.height, "width": req.width,
                     "ring_pad": req.ring_pad, "images": [str(p) for p in req.images],
                     "pairs": [[str(a), str(b)] for a, b in req.pairs],
@@ -82,7 +87,8 @@ def to_json(report: ParityReport) -> dict:
                     "exported": None if req.exported is None else str(req.exported)},
         "metric_change": report.metric_change,
         "environment": report.environment,
-        "runs": [{"dtype": r.dtype, "input": r.input_name, "passed": r.passed, "first_bad_layer": r.first_bad_layer,
+        "runs": [{"dtype": r.dtype, "input": r.input_name, "passed": r.passed,
+                  "first_bad_layer": r.first_bad_layer,
                   "outputs": [e.as_dict() for e in r.outputs], "layers": [e.as_dict() for e in r.layers],
                   "isolated_layers": [e.as_dict() for e in r.isolated]}
                  for r in report.runs],
@@ -106,14 +112,17 @@ def layer_figure(report: ParityReport, metric: str = "mse"):
     fig, ax = plt.subplots(figsize=(11, 4.5))
     for run in report.runs:
         values = [max(getattr(e, metric), 1e-300) for e in run.layers]
-        line, = ax.semilogy(range(len(values)), values, marker="o", ms=3, label=f"{run.dtype} | {run.input_name}")
+        line, = ax.semilogy(range(len(values)), values, marker="o", ms=3,
+                            label=f"{run.dtype} | {run.input_name}")
         if run.isolated:
             position = {e.name: i for i, e in enumerate(run.layers)}
-            iso = [(position[e.name], max(getattr(e, metric), 1e-300)) for e in run.isolated if e.name in position]
+            iso = [(position[e.name],
+                    max(getattr(e, metric), 1e-300)) for e in run.isolated if e.name in position]
             ax.semilogy([i for i, _ in iso], [v for _, v in iso], ls=":", color=line.get_color(), lw=1,
                         label=f"{run.dtype} | {run.input_name} (isolated)")
     if metric == "mse" and report.runs:
-        ax.axhline(report.runs[0].tol, color="red", ls="--", lw=1, label=f"tolerance (--tol {report.runs[0].tol:g})")
+        ax.axhline(report.runs[0].tol, color="red", ls="--", lw=1,
+                   label=f"tolerance (--tol {report.runs[0].tol:g})")
     names = [e.name.split(".", 1)[-1] for e in report.runs[0].layers] if report.runs else []
     ax.set_xticks(range(len(names)), names, rotation=70, fontsize=7)
     ax.set_xlabel("layer (network order, input to output)")

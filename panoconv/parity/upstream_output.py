@@ -102,7 +102,8 @@ def _load_png(path: Path) -> np.ndarray:
 
 
 def compare_with_upstream(prediction: Path, reference: Path, cmap: str = "viridis") -> UpstreamComparison:
-    """`prediction`: a panoconv `.npy` (disparity or upstream array); `reference`: upstream's `.npy` or PNG."""
+    """`prediction`: a panoconv `.npy` (disparity or upstream array); `reference`: upstream's `.npy` or
+    PNG."""
     ours = _load_npy(Path(prediction))
     is_png = Path(reference).suffix.lower() != ".npy"
     ref_img = _load_png(Path(reference)) if is_png else None

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 import torch
@@ -35,7 +35,8 @@ def tf_reference_weights(checkpoint: Path,
                                 f"missing, e.g. {', '.join(missing[:3])}")
         return {r.tf_name: reader.get_tensor(r.tf_name) for r in card.tf_name_table}
     except tf.errors.OpError as err:
-        raise PanoconvError(f"{checkpoint}: TensorFlow cannot restore it ({err.message.splitlines()[0]})") from None
+        first = err.message.splitlines()[0]
+        raise PanoconvError(f"{checkpoint}: TensorFlow cannot restore it ({first})") from None
 
 
 def torch_model_from_tf(values: Mapping[str, np.ndarray], dtype: str | torch.dtype = "float32",

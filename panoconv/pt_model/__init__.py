@@ -6,5 +6,15 @@ from panoconv.pt_model.monodepth_resnet import MonodepthResNet50
 from panoconv.pt_model.rectnet import RectNet, RectNetConfig
 from panoconv.pt_model.uresnet import UResNet, UResNetConfig
 
-__all__ = ["create_model", "list_models", "MonodepthConfig", "MonodepthNet", "MonodepthResNet50", "MonodepthVGG",
-           "RectNet", "RectNetConfig", "UResNet", "UResNetConfig"]
+__all__ = [
+           "MonodepthConfig",
+           "MonodepthNet",
+           "MonodepthResNet50",
+           "MonodepthVGG",
+           "RectNet",
+           "RectNetConfig",
+           "UResNet",
+           "UResNetConfig",
+           "create_model",
+           "list_models",
+]

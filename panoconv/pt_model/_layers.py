@@ -62,14 +62,16 @@ class MonoConv(nn.Conv2d):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         pad = self.spec.padding
         if self.ring_pad:
-            # == conv(ring_pad(x)): wrap the columns, let the conv zero-pad the rows (one copy, bitwise equal).
+            # == conv(ring_pad(x)): wrap the columns, let the conv zero-pad the rows (one copy, bitwise
+            # equal).
             y = F.conv2d(wrap_columns(x, pad), self.weight, self.bias, self.stride, padding=(pad, 0))
         else:
             y = F.conv2d(x, self.weight, self.bias, self.stride, padding=pad)
         return activate(y, self.spec.activation)
 
     def extra_repr(self) -> str:
-        return super().extra_repr() + f", pad={self.spec.padding}, ring_pad={self.ring_pad}, act={self.spec.activation}"
+        return (super().extra_repr()
+                + f", pad={self.spec.padding}, ring_pad={self.ring_pad}, act={self.spec.activation}")
 
 
 class MonoDeconv(nn.ConvTranspose2d):

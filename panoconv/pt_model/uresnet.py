@@ -9,6 +9,7 @@ its own head; `UResNetConfig(detach_upsampled=False)` changes that.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import torch
@@ -57,7 +58,7 @@ class UResNetEncoder(nn.Module):
         super().__init__()
         self.input0 = ConvELU(3, 32, 7, padding=3)
         self.input1 = ConvELU(32, 64, 5, padding=2)
-        for i, (cin, cout) in enumerate(zip(ENCODER_CHANNELS[:-1], ENCODER_CHANNELS[1:])):
+        for i, (cin, cout) in enumerate(itertools.pairwise(ENCODER_CHANNELS)):
             self.add_module(f"skip{i}", SkipBlock(cin, cout))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

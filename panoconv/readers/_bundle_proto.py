@@ -12,8 +12,8 @@ TF versions adding fields stay readable.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 

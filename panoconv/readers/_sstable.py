@@ -19,8 +19,8 @@ from __future__ import annotations
 import os
 import stat
 import struct
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import crc32c
 

@@ -7,9 +7,10 @@ but `errors`, so readers, weight stores and the converter can all depend on it w
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -49,12 +50,12 @@ class CheckpointReader(Protocol):
 
 def strip_tf2_suffix(name: str) -> str:
     """`model/x/.ATTRIBUTES/VARIABLE_VALUE` -> `model/x` (TF2 object-based names)."""
-    return name[: -len(_TF2_SUFFIX)] if name.endswith(_TF2_SUFFIX) else name
+    return name.removesuffix(_TF2_SUFFIX)
 
 
 def canonical_tf_name(name: str) -> str:
     """Strip the `:0` output suffix that Keras and the earlier port append."""
-    return name[:-2] if name.endswith(":0") else name
+    return name.removesuffix(":0")
 
 
 def is_optimizer_state(name: str) -> bool:

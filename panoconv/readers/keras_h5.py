@@ -197,7 +197,7 @@ class KerasH5Reader:
             if not isinstance(group, h5py.Group):
                 raise H5Refused(f"{group.name}: layer {layer!r} is not a group")
             for weight in map(_decode, np.atleast_1d(group.attrs.get("weight_names", []))):
-                name = weight[:-2] if weight.endswith(":0") else weight
+                name = weight.removesuffix(":0")
                 self._add(name, self._path(group, weight))
 
     def tensors(self) -> list[TensorInfo]:

@@ -24,8 +24,8 @@ import numpy as np
 from panoconv.errors import CheckpointError
 from panoconv.readers import _bundle_proto as proto
 from panoconv.readers import limits
-from panoconv.readers._sstable import SSTable, unmask_crc
 from panoconv.readers._slices import check_tiling, slice_bounds, slice_key
+from panoconv.readers._sstable import SSTable, unmask_crc
 from panoconv.readers._types import Sink, TensorInfo, array_from_stream, find_global_step
 
 log = logging.getLogger(__name__)

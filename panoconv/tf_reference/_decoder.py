@@ -5,7 +5,8 @@ The same rule as `panoconv.pt_model._decoder` (see there), written once for ever
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from panoconv.tf_reference._layers import upsample_nearest2x
 from panoconv.tf_reference._tf import import_tf

@@ -12,7 +12,8 @@ Kernels come from a `ParamSource` (`panoconv.tf_reference._params`) in the TF la
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from panoconv.arch._monodepth import DISP_SCALE, ConvSpec
 from panoconv.tf_reference._params import ParamSource
@@ -50,7 +51,8 @@ def conv(x: Any, spec: ConvSpec, params: ParamSource, ring: bool) -> Any:
 
 
 def deconv(x: Any, spec: ConvSpec, params: ParamSource, ring: bool) -> Any:
-    """Upstream `deconv`: pad 1, SAME transposed conv (stride 2), bias, ELU, crop [3:-1]: (h, w) -> (2h, 2w)."""
+    """Upstream `deconv`: pad 1, SAME transposed conv (stride 2), bias, ELU, crop [3:-1]: (h, w) -> (2h,
+    2w)."""
     kernel, bias = params(spec)  # [k, k, out, in]
     padded = pad(x, 1, ring)
     shape = tf.shape(padded)

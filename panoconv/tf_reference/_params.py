@@ -7,7 +7,8 @@ returns `(kernel, bias)` in TF layout. One forward definition thereby serves che
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Protocol
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 import numpy as np
 

@@ -76,10 +76,10 @@ def disparity_smoothness(disp: list[Any], pyramid: list[Any]) -> list[Any]:
     return smoothness_x + smoothness_y
 
 
-def monodepth_loss(disps: list[Any], left: Any, right: Any, alpha: float = 0.85, smoothness_weight: float = 0.1,
-                   lr_weight: float = 1.0, mode: str = "rectilinear", fov: float = 82.5,
-                   y_smoothness: bool = False, num_scales: int = 4, exact_square: bool = False,
-                   avgpool_pyramid: bool = False) -> dict[str, Any]:
+def monodepth_loss(disps: list[Any], left: Any, right: Any, alpha: float = 0.85,
+                   smoothness_weight: float = 0.1, lr_weight: float = 1.0, mode: str = "rectilinear",
+                   fov: float = 82.5, y_smoothness: bool = False, num_scales: int = 4,
+                   exact_square: bool = False, avgpool_pyramid: bool = False) -> dict[str, Any]:
     """disps [(B, H, W, 2), (B, H/2, W/2, 2), ...], left / right (B, H, W, C) -> dict of scalar tensors.
 
     Keys as `panoconv.losses.monodepth.monodepth_loss`: total, image, smoothness, lr_consistency, and per

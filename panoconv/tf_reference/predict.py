@@ -14,7 +14,8 @@ Returns every stage as numpy so parity can say where a difference starts.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Literal, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
 
 import numpy as np
 

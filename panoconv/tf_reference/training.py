@@ -33,7 +33,8 @@ def adam(lr: float) -> Any:
     return tf.compat.v1.train.AdamOptimizer(lr)
 
 
-def train_step(params: VariableParams, optimizer: Any, left: Any, right: Any, **loss_kwargs: Any) -> dict[str, Any]:
+def train_step(params: VariableParams, optimizer: Any, left: Any, right: Any,
+               **loss_kwargs: Any) -> dict[str, Any]:
     """One eager training step (loss, gradients, Adam update); returns the loss terms before the update."""
     terms, grads = loss_and_gradients(params, left, right, **loss_kwargs)
     optimizer.apply_gradients([(grads[n], params.variables[n]) for n in params.variables])

@@ -9,8 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["DataSpec", "TrainConfig", "TrainResult", "TrainingDiverged", "export_weights", "train",
-           "register_task", "TaskDefaults", "TASKS"]
+__all__ = [
+    "TASKS",
+    "DataSpec",
+    "TaskDefaults",
+    "TrainConfig",
+    "TrainResult",
+    "TrainingDiverged",
+    "export_weights",
+    "register_task",
+    "train",
+]
 
 _WHERE = {
     "DataSpec": "config", "TrainConfig": "config", "TrainResult": "trainer", "TrainingDiverged": "trainer",

@@ -9,7 +9,7 @@ Only the main rank writes, so only its clock counts; checkpoint times never chan
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 
 class CheckpointCadence:

@@ -256,7 +256,8 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
         state = torch.load(Path(path), map_location=map_location, weights_only=True)
     except FileNotFoundError:
         raise CheckpointError(f"{path}: no such checkpoint") from None
-    except Exception as err:  # torch raises RuntimeError / UnpicklingError / EOFError on damage
+    # torch raises RuntimeError / UnpicklingError / EOFError on damage
+    except Exception as err:  # noqa: BLE001
         first = str(err).strip().splitlines()[0] if str(err).strip() else ""
         if "weights_only" in first or "Weights only" in first:
             first = "holds objects other than tensors and plain containers"

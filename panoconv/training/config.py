@@ -15,9 +15,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from panoconv.errors import PanoconvError
 from panoconv.runtime import PRECISIONS
@@ -170,7 +171,7 @@ class TrainConfig:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
 
     @classmethod
-    def from_dict(cls, raw: Mapping[str, Any]) -> "TrainConfig":
+    def from_dict(cls, raw: Mapping[str, Any]) -> TrainConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(raw) - known)
         if unknown:
@@ -178,7 +179,7 @@ class TrainConfig:
         return cls(**dict(raw))
 
     @classmethod
-    def from_json(cls, text: str) -> "TrainConfig":
+    def from_json(cls, text: str) -> TrainConfig:
         try:
             raw = json.loads(text)
         except json.JSONDecodeError as err:
@@ -188,7 +189,7 @@ class TrainConfig:
         return cls.from_dict(raw)
 
     @classmethod
-    def load(cls, path: Path | str) -> "TrainConfig":
+    def load(cls, path: Path | str) -> TrainConfig:
         try:
             return cls.from_json(Path(path).read_text())
         except OSError as err:
@@ -204,13 +205,13 @@ class TrainConfig:
         blob = json.dumps(self.identity(), sort_keys=True, separators=(",", ":")).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
-    def differences(self, other: "TrainConfig") -> list[str]:
+    def differences(self, other: TrainConfig) -> list[str]:
         """Human-readable `key: a -> b` for every identity field that differs."""
         mine, theirs = self.identity(), other.identity()
         return [f"{k}: {theirs.get(k)!r} -> {mine.get(k)!r}" for k in sorted(set(mine) | set(theirs))
                 if mine.get(k) != theirs.get(k)]
 
-    def replace(self, **changes: Any) -> "TrainConfig":
+    def replace(self, **changes: Any) -> TrainConfig:
         return dataclasses.replace(self, **changes)
 
 

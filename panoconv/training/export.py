@@ -7,8 +7,9 @@ config hash and the run's config JSON, format "pt" (PyTorch layout, no transpose
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 

@@ -10,7 +10,8 @@ trainer turns into `TrainingDiverged` naming the parameters that went non-finite
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 

@@ -8,8 +8,8 @@ step), saves a checkpoint and raises `TrainingInterrupted`. A second signal abor
 
 Under torchrun one Ctrl-C reaches each worker twice: from the terminal (the whole process group gets
 it) and forwarded by the torchrun agent a moment later. There (TORCHELASTIC_RUN_ID is set) a repeat
-within `REPEAT_GRACE_S` of the first signal is taken as the same request, not as the second Ctrl-C. (The agent itself kills the
-workers 30 s after forwarding a signal; a step plus a checkpoint must fit in that time.)
+within `REPEAT_GRACE_S` of the first signal is taken as the same request, not as the second Ctrl-C. (The agent
+itself kills the workers 30 s after forwarding a signal; a step plus a checkpoint must fit in that time.)
 
 DataLoader worker processes ignore both signals (`ignore_stop_signals` as `worker_init_fn`): the main
 process decides when to stop, and a worker that died of Ctrl-C would make the next batch fail.
@@ -77,13 +77,13 @@ class StopRequest:
             return  # the same interruption delivered twice (terminal + torchrun agent)
         raise KeyboardInterrupt(f"second {signal.Signals(signum).name}: aborted without a checkpoint")
 
-    def __enter__(self) -> "StopRequest":
+    def __enter__(self) -> StopRequest:
         if self._install:
             for sig in SIGNALS:
                 self._previous[sig] = signal.signal(sig, self._handle)
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         for sig, handler in self._previous.items():
             signal.signal(sig, signal.SIG_DFL if handler is None else handler)  # None: set outside Python
         self._previous.clear()

@@ -17,7 +17,6 @@ import os
 import sys
 import types
 from pathlib import Path
-from typing import Any
 
 import torch
 
@@ -51,7 +50,8 @@ class Monitor:
         from torch.utils.tensorboard import SummaryWriter
 
         self.writer = SummaryWriter(log_dir=str(Path(run_dir) / "tb"), purge_step=purge_step)
-        self.metrics = open(Path(run_dir) / "metrics.jsonl", "a", encoding="utf-8")
+        # open for the run's lifetime; closed in close()
+        self.metrics = open(Path(run_dir) / "metrics.jsonl", "a", encoding="utf-8")  # noqa: SIM115
         self.bar = progress_bar(total=total_steps, initial=initial_step, unit="step", dynamic_ncols=True,
                                 enabled=progress, desc="train")
 
@@ -109,8 +109,8 @@ class Monitor:
             if closer is not None:
                 closer.close()
 
-    def __enter__(self) -> "Monitor":
+    def __enter__(self) -> Monitor:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()

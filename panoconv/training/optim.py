@@ -21,7 +21,8 @@ per optimizer in TF; here per parameter group, which is the same when all groups
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import torch
@@ -95,7 +96,7 @@ class TF1Adam(Optimizer):
                 m, v, g = state["m"], state["v"], p.grad
 
                 def t(x: Any) -> torch.Tensor:
-                    return torch.tensor(x, dtype=p.dtype, device=p.device)
+                    return torch.tensor(x, dtype=p.dtype, device=p.device)  # noqa: B023
 
                 m.add_((g - m) * t(s["one_minus_b1"]))
                 v.add_((g * g - v) * t(s["one_minus_b2"]))

@@ -165,7 +165,7 @@ class RunLock:
         self.enabled = enabled
         self.fd: int | None = None
 
-    def __enter__(self) -> "RunLock":
+    def __enter__(self) -> RunLock:
         if not self.enabled:
             return self
         import fcntl
@@ -187,7 +187,7 @@ class RunLock:
         self.fd = fd
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         if self.fd is not None:
             os.close(self.fd)  # releases the flock
             self.fd = None

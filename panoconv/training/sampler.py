@@ -14,7 +14,7 @@ Indices refer to `torch.utils.data.ConcatDataset(datasets)`.
 
 from __future__ import annotations
 
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 from torch.utils.data import Sampler

@@ -13,12 +13,14 @@ With any override the lr of the update at 0-based step s is `lr * warmup(s) * sh
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 
 from panoconv.training.config import LR_SCHEDULES as SCHEDULES
 from panoconv.training.config import ConfigError, TrainConfig
+
 Factor = Callable[[int], float]
 
 

@@ -14,8 +14,9 @@ at step s (0-based) uses lr while s <= int(3/5 T), lr/2 while s <= int(4/5 T), t
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import torch
 from torch import nn

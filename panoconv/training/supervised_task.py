@@ -10,9 +10,10 @@ standard metrics, averaged over images.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import torch
@@ -151,7 +152,8 @@ def evaluate_supervised(model: nn.Module, dataset: Dataset, batch_size: int = 4,
             if batch is None:  # every sample of this batch was unreadable (skip_bad)
                 continue
             if "depth" not in batch:
-                raise InputShapeError("evaluate_supervised needs a supervised-mode data set (image/depth/mask)")
+                raise InputShapeError("evaluate_supervised needs a supervised-mode data set "
+                                      "(image/depth/mask)")
             pred = model(batch["image"].to(device))
             pred = (pred[0] if isinstance(pred, (list, tuple)) else pred).float().cpu().numpy()
             gt, mask = batch["depth"].numpy(), batch["mask"].numpy()

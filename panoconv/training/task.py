@@ -6,7 +6,8 @@ A `Task` builds the model and computes the loss of one batch. The trainer owns e
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Protocol
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from torch import nn
 

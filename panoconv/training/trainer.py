@@ -19,17 +19,18 @@ import math
 import os
 import random
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import torch
 from torch.utils.data import ConcatDataset, DataLoader
 
 from panoconv.data.stereo import collate_skip_none
-from panoconv.runtime import autocast_forward, check_precision, grad_scaler, resolve_device
 from panoconv.errors import CheckpointError, NonFiniteError, PanoconvError
+from panoconv.runtime import autocast_forward, check_precision, grad_scaler, resolve_device
 from panoconv.training import distributed as ddp
 from panoconv.training.cadence import CheckpointCadence
 from panoconv.training.checkpoint import find_resume_checkpoint, latest_checkpoint
@@ -142,12 +143,11 @@ def _run(config: TrainConfig, ctx: ddp.DistContext, task: Any, state: RunState, 
     with StopRequest() as stop, Monitor(run, ctx.is_main, stop_at, state.position, config.progress,
                                         config.log_every, purge_step=purge) as monitor:
         loop.run(stop_at, monitor, stop)
-        if state.position >= stop_at:
-            if ctx.is_main:
-                loop.save(monitor, "end of training")
-                result.weights = write_weights(ddp.unwrap(state.model).state_dict(), config, state.step,
-                                               run / WEIGHTS_FILE)
-                log.info("wrote %s", result.weights)
+        if state.position >= stop_at and ctx.is_main:
+            loop.save(monitor, "end of training")
+            result.weights = write_weights(ddp.unwrap(state.model).state_dict(), config, state.step,
+                                           run / WEIGHTS_FILE)
+            log.info("wrote %s", result.weights)
     ddp.barrier(ctx)
     result.seconds = time.perf_counter() - start
     result.step, result.epoch = state.step, state.epoch

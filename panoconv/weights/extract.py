@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-
 from panoconv import __version__
 from panoconv.errors import CheckpointError
 from panoconv.io.atomic import atomic_dir, atomic_path, check_can_write

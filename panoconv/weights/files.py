@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 import torch
@@ -78,7 +78,7 @@ def load_weights(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
 
             with safe_open(str(path), framework="pt") as f:
                 metadata = dict(f.metadata() or {})
-                state = {k: f.get_tensor(k) for k in f.keys()}
+                state = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118  (a safe_open handle is not a mapping)
             _check_metadata(path, state, metadata)
         elif suffix in (".pt", ".pth"):  # any project's checkpoint container (pytorch_source.py)
             ckpt = read_pytorch_checkpoint(path)
@@ -90,6 +90,6 @@ def load_weights(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
             raise CheckpointError(f"{path}: unknown weights format; expected .safetensors or .pt")
     except CheckpointError:
         raise
-    except Exception as err:  # safetensors / torch raise assorted errors on corrupt files
+    except Exception as err:  # noqa: BLE001  (safetensors / torch raise assorted errors on corrupt files)
         raise CheckpointError(f"{path}: unreadable weights file ({type(err).__name__}: {err})") from None
     return {strip_wrappers(k)[0]: v for k, v in state.items()}, metadata

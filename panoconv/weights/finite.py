@@ -3,8 +3,9 @@ named with its tensor instead of producing NaN depth maps (or a crash inside the
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import torch
 

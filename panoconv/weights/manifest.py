@@ -68,7 +68,7 @@ class Manifest:
         return json.dumps(self.to_dict(), indent=1)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], where: Path | str) -> "Manifest":
+    def from_dict(cls, data: dict[str, Any], where: Path | str) -> Manifest:
         """Parse a manifest; a malformed one is a `CheckpointError` naming `where`."""
         try:
             if data.get("format") != FORMAT:
@@ -85,7 +85,7 @@ class Manifest:
             raise CheckpointError(f"{where}: malformed weight-store manifest ({err})") from None
 
     @classmethod
-    def from_json(cls, text: str | bytes, where: Path | str) -> "Manifest":
+    def from_json(cls, text: str | bytes, where: Path | str) -> Manifest:
         try:
             data = json.loads(text)
         except (ValueError, UnicodeDecodeError) as err:

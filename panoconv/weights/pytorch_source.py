@@ -17,9 +17,10 @@ naming came closest and what is missing, unexpected or mismatched.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import torch
 
@@ -71,7 +72,8 @@ def read_pytorch_checkpoint(path: Path | str) -> PyTorchCheckpoint:
         raise CheckpointError(f"{path}: no such weights file")
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # UnpicklingError for code, RuntimeError / EOFError / zip errors for damage
+    # UnpicklingError for code, RuntimeError / EOFError / zip errors for damage
+    except Exception as err:  # noqa: BLE001
         if "weights_only" in str(err) or "Unsupported global" in str(err):
             raise _refusal(path, err) from None
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__

@@ -88,7 +88,7 @@ def test_named_card_that_does_not_fit_says_which_does():
 
 def test_unrelated_tensors():
     with pytest.raises(
-        ArchitectureMismatchError, match="fits no known architecture .its 2 model tensors match none"
+        ArchitectureMismatchError, match=r"fits no known architecture .its 2 model tensors match none"
     ):
         detect_card({"dense/kernel": (4, 4), "dense/bias": (4,)}, "tf", where="x")
     with pytest.raises(ArchitectureMismatchError, match="holds no model tensors"):

@@ -57,6 +57,7 @@ def test_deconv_variant_scopes():
     shapes = {r.tf_name: r.tf_shape for r in card.tf_name_table}
     assert scopes["decoder.upconv6"] == "model/decoder/Conv2d_transpose"
     assert scopes["decoder.upconv1"] == "model/decoder/Conv2d_transpose_5"
-    assert scopes["decoder.iconv6"] == "model/decoder/Conv" and scopes["decoder.disp1"] == "model/decoder/Conv_9"
+    assert scopes["decoder.iconv6"] == "model/decoder/Conv"
+    assert scopes["decoder.disp1"] == "model/decoder/Conv_9"
     assert shapes["model/decoder/Conv2d_transpose/weights"] == (3, 3, 512, 2048)  # [k, k, out, in]
     assert scopes["encoder.conv5_3_shortcut"] == "model/encoder/Conv_64"

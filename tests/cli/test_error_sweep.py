@@ -39,7 +39,8 @@ CASES: list[tuple[str, int, str]] = [
     ("verify {d}/vgg.safetensors", 1, "not a TensorFlow checkpoint"),
     ("verify {ckpt} --height 100", 1, "multiples of 128"),
     ("verify {ckpt} --width 0", 1, "multiples of 128"),
-    ("verify {ckpt} --weights {d}/rectnet.safetensors --height 128 --width 128", 1, "does not fit monodepth-vgg"),
+    ("verify {ckpt} --weights {d}/rectnet.safetensors --height 128 --width 128", 1,
+     "does not fit monodepth-vgg"),
     ("verify {ckpt} --weights {d}/empty", 1, "is a folder without a .safetensors"),
     ("verify {ckpt} --weights {d}/two", 1, "is a folder with 2 weights files"),
     ("verify {ckpt} --weights {d}/nope.safetensors", 1, "no such weights file"),
@@ -102,11 +103,13 @@ CASES: list[tuple[str, int, str]] = [
     ("train --data {d}/synth --out {d}/t --init {d}/nope.safetensors", 1, "no such weights file"),
     ("train --data {d}/synth --out {d}/t --init {d}/empty", 1, "give --init FILE"),
     ("train --data {d}/synth --out {d}/t --init {d}/notweights.safetensors", 1, "unreadable weights file"),
-    ("train --data {d}/synth --out {d}/t --init {d}/rectnet.safetensors", 1, "trained with --task supervised"),
+    ("train --data {d}/synth --out {d}/t --init {d}/rectnet.safetensors", 1,
+     "trained with --task supervised"),
     ("train --data {d}/synth --out {d}/t --arch rectnet", 1, "supervised"),
     ("train --data {d}/synth --out {d}/t --task foo", 1, "unknown task"),
     ("train --data {d}/synth --out {d}/img.png", 1, "exists and is not a folder"),
-    ("train --data {d}/synth --out {d}/t --checkpoint-minutes -1", 1, "--checkpoint-minutes must be positive"),
+    ("train --data {d}/synth --out {d}/t --checkpoint-minutes -1", 1,
+     "--checkpoint-minutes must be positive"),
     ("train --data {d}/synth --out {d}/t --warp fisheye", 2, "Invalid value for '--warp'"),
     ("train --data {d}/synth --out {d}/t --arch vgg", 2, "Invalid value for '--arch'"),
     # compare
@@ -142,7 +145,8 @@ def files(tmp_path_factory) -> Path:
 
     d = tmp_path_factory.mktemp("sweep")
     torch.manual_seed(0)
-    save_weights(create_model("monodepth-vgg").state_dict(), d / "vgg.safetensors", {"architecture": "monodepth-vgg"})
+    save_weights(create_model("monodepth-vgg").state_dict(), d / "vgg.safetensors",
+                 {"architecture": "monodepth-vgg"})
     save_weights(create_model("rectnet").state_dict(), d / "rectnet.safetensors", {"architecture": "rectnet"})
     Image.fromarray(np.zeros((64, 100, 3), np.uint8)).save(d / "img.png")
     (d / "empty").mkdir()

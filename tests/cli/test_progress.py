@@ -53,8 +53,8 @@ def test_stages(caplog):
 
 def test_synth_cli_progress_on_stderr_and_quiet(tmp_path):
     """A real process whose stderr is a pipe (not a terminal): plain lines, stdout keeps only the result."""
-    args = [sys.executable, "-m", "panoconv.cli", "synth", str(tmp_path / "s"), "--count", "2", "--height", "32",
-            "--width", "64"]
+    args = [sys.executable, "-m", "panoconv.cli", "synth", str(tmp_path / "s"), "--count", "2", "--height",
+            "32", "--width", "64"]
     loud = subprocess.run(args, capture_output=True, text=True, timeout=120)
     assert loud.returncode == 0, loud.stderr
     assert "synth rectilinear: 2/2 scene (100%)" in loud.stderr and "\r" not in loud.stderr

@@ -3,8 +3,8 @@ import pytest
 
 from panoconv.arch import monodepth_vgg as arch
 from panoconv.converter.name_map import DictSource, map_to_torch, torch_to_tf
-from panoconv.readers import is_optimizer_state
 from panoconv.errors import WeightMappingError
+from panoconv.readers import is_optimizer_state
 
 TABLE = arch.NAME_TABLE
 

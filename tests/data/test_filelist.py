@@ -35,7 +35,7 @@ def test_parses_pairs_skipping_blank_and_comment_lines(root: Path) -> None:
 def test_empty_list_is_an_error_naming_the_file(root: Path) -> None:
     lst = root / "empty.txt"
     lst.write_text("\n# nothing\n")
-    with pytest.raises(FileListError, match="empty.txt.*no usable pairs"):
+    with pytest.raises(FileListError, match=r"empty.txt.*no usable pairs"):
         read_pair_list(lst, root)
 
 
@@ -69,5 +69,5 @@ def test_skip_bad_skips_and_reports_count(root: Path, caplog) -> None:
 def test_skip_bad_with_nothing_left_is_still_an_error(root: Path) -> None:
     lst = root / "list.txt"
     lst.write_text("x.png y.png\n")
-    with pytest.raises(FileListError, match="no usable pairs .1 bad lines skipped"):
+    with pytest.raises(FileListError, match=r"no usable pairs .1 bad lines skipped"):
         read_pair_list(lst, root, skip_bad=True)

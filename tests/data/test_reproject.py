@@ -30,7 +30,7 @@ def test_known_point_lands_where_the_projection_says() -> None:
 def test_focal_lookup() -> None:
     assert focal_for(1242, None) == KITTI_FOCAL[1242]
     assert focal_for(640, 500.0) == 500.0
-    with pytest.raises(PanoconvError, match="no known focal length for image width 640.*--focal"):
+    with pytest.raises(PanoconvError, match=r"no known focal length for image width 640.*--focal"):
         focal_for(640, None)
 
 

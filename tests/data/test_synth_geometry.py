@@ -22,7 +22,7 @@ def _views(kind: str, index: int, h: int, w: int):
 def test_rectilinear_right_view_warps_onto_left_with_gt_disparity(index: int) -> None:
     req, v = _views("rectilinear", index, 128, 256)
     z = v.left.t
-    assert 0.5 < z.min() and z.max() <= 80.0 and z.max() > 20.0  # street-like range
+    assert z.min() > 0.5 and z.max() <= 80.0 and z.max() > 20.0  # street-like range
     disp_px = pinhole_focal(req.width, req.fov_deg) * req.baseline / z  # = d * W with d = f B / (Z W)
     row, col = np.mgrid[0:req.height, 0:req.width].astype(np.float64)
     err, visible, base = photometric_check(v.left.image, z, v.right.image, v.right.t, col - disp_px, row, z)

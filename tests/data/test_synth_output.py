@@ -29,7 +29,7 @@ def test_rectilinear_layout_and_meta(synth_rect: Path) -> None:
     for split in ("train", "val", "test"):
         assert read_pair_list(synth_rect / f"{split}.txt", synth_rect).entries
     depth = np.load(synth_rect / "depth/000003.npy")
-    assert depth.shape == (64, 128) and depth.dtype == np.float32 and 0 < depth.min() and depth.max() <= 80
+    assert depth.shape == (64, 128) and depth.dtype == np.float32 and depth.min() > 0 and depth.max() <= 80
     assert Image.open(synth_rect / "left/000003.png").size == (128, 64)
     assert not list(synth_rect.parent.glob(".*"))  # no temporary leftovers
 
@@ -49,7 +49,7 @@ def test_panorama_3d60_layout(synth_pano: Path) -> None:
         assert len({(m[1], m[2], m[3]) for m in parts}) == 1  # one pose of one scene per row
         assert all((synth_pano / p).is_file() for p in paths)
         depth = read_depth_exr(synth_pano / paths[3])
-        assert depth.shape == (64, 128) and 0.1 < depth.min() and depth.max() <= 8.0
+        assert depth.shape == (64, 128) and depth.min() > 0.1 and depth.max() <= 8.0
         assert Image.open(synth_pano / paths[0]).size == (128, 64)
     pair = (synth_pano / "train.txt").read_text().split()
     assert pair == rows[0].split()[:2]  # `left right` = centre and Right colour

@@ -21,7 +21,8 @@ KW = {"kind": "rectilinear", "count": 4, "height": 48, "width": 96, "seed": 3, "
 
 
 def _images(root: Path) -> np.ndarray:
-    return np.stack([np.asarray(Image.open(p), dtype=np.float64) / 255.0 for p in sorted(root.glob("left/*.png"))])
+    return np.stack([np.asarray(Image.open(p),
+                                dtype=np.float64) / 255.0 for p in sorted(root.glob("left/*.png"))])
 
 
 def _edge_density(images: np.ndarray) -> float:
@@ -32,7 +33,8 @@ def _edge_density(images: np.ndarray) -> float:
 @pytest.fixture(scope="module")
 def families(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("families")
-    return {f: generate(SynthRequest(out=root / f, textures=f, **KW)) for f in ("mixed", "smooth", "geometric")}
+    return {f: generate(SynthRequest(out=root / f, textures=f, **KW)) for f in ("mixed", "smooth",
+                                                                                "geometric")}
 
 
 def test_families_partition_the_kinds() -> None:
@@ -44,7 +46,8 @@ def test_families_partition_the_kinds() -> None:
 def test_same_geometry_other_surfaces(families: dict[str, Path]) -> None:
     for name in ("depth/000000.npy", "depth/000003.npy"):
         depth = {f: np.load(root / name) for f, root in families.items()}
-        assert np.array_equal(depth["smooth"], depth["mixed"]) and np.array_equal(depth["geometric"], depth["mixed"])
+        assert np.array_equal(depth["smooth"], depth["mixed"]) and np.array_equal(depth["geometric"],
+                                                                                  depth["mixed"])
     images = {f: _images(root) for f, root in families.items()}
     assert not np.array_equal(images["smooth"], images["geometric"])
     # sharp-edged patterns: well over 1.5x the strong-edge density of the smooth family on the same scenes

@@ -116,7 +116,7 @@ def test_empty_split_and_all_filtered_raise(tmp_path):
     with pytest.raises(ThreeD60Error, match="no usable rows"):
         read_split(write_split(tmp_path, ["", "# nothing"], "empty.txt"))
     split = write_split(tmp_path, [write_sample(tmp_path, "SunCG", 1)])
-    with pytest.raises(ThreeD60Error, match="no usable rows: .* filtered out SunCG 1"):
+    with pytest.raises(ThreeD60Error, match=r"no usable rows: .* filtered out SunCG 1"):
         read_split(split, datasets=("Stanford2D3D",))
     with pytest.raises(ThreeD60Error, match="no such split file"):
         read_split(tmp_path / "missing.txt")
@@ -152,7 +152,8 @@ def test_rotation_rolls_all_maps_together_seeded_per_epoch(tmp_path):
         a, b = plain[i], rotated[i]
         for key in ("image", "depth", "mask"):
             assert torch.equal(b[key], torch.roll(a[key], shift, dims=-1))
-    assert shifts == [ThreeD60Dataset(split, size=(H, W), rotate=True, seed=7).roll_columns(i, W) for i in range(3)]
+    assert shifts == [ThreeD60Dataset(split, size=(H, W), rotate=True,
+                                      seed=7).roll_columns(i, W) for i in range(3)]
     per_epoch = []
     for epoch in range(4):
         rotated.set_epoch(epoch)

@@ -25,7 +25,8 @@ def make_synth_rectilinear(root: Path, gt_shape=(24, 48)) -> Path:
     # a model predicting DISP everywhere is exactly right: depth = f B / (d W)
     np.save(root / "depth" / "000000.npy", np.full(gt_shape, FOCAL * BASELINE / (DISP * w), np.float32))
     (root / "test.txt").write_text("left/000000.png right/000000.png\n")
-    (root / "meta.json").write_text(json.dumps({"kind": "rectilinear", "focal_px": FOCAL, "baseline_m": BASELINE}))
+    (root / "meta.json").write_text(json.dumps({"kind": "rectilinear", "focal_px": FOCAL,
+                                                "baseline_m": BASELINE}))
     return root
 
 
@@ -82,7 +83,8 @@ def test_3d60_monodepth_uses_band_only(tmp_path):
 def test_wrong_size_ground_truth(tmp_path):
     data = make_synth_rectilinear(tmp_path / "syn", gt_shape=(12, 48))
     with pytest.raises(GroundTruthError, match="must match the input image size"):
-        evaluate(EvaluateRequest(weights=(), data=data, kind="synth", models=(ConstantDisparity(),), progress=False))
+        evaluate(EvaluateRequest(weights=(), data=data, kind="synth", models=(ConstantDisparity(),),
+                                 progress=False))
 
 
 def test_eigen_list_with_png16_gt(tmp_path):
@@ -193,5 +195,6 @@ def test_resample_upstream_reaches_the_network(tmp_path):
     model = RecordInput(DISP)
     evaluate(EvaluateRequest(weights=(), data=data, kind="synth", models=(model,), progress=False,
                              postprocess=False, recipe=PanoramaRecipe(resample="upstream")))
-    expected = np.asarray(Image.fromarray(pixels).resize((512, 256), Image.Resampling.LANCZOS)) / np.float32(255)
+    expected = np.asarray(Image.fromarray(pixels).resize((512, 256),
+                                                         Image.Resampling.LANCZOS)) / np.float32(255)
     np.testing.assert_array_equal(model.seen[0].permute(1, 2, 0).numpy(), expected.astype(np.float32))

@@ -100,7 +100,7 @@ def test_cli_skip_bad_datasets_and_bad_input_exit_1_one_line(tmp_path, monkeypat
     weights = tmp_path / "rectnet.safetensors"
     weights.write_bytes(b"")  # the CLI's plumbing is under test: the model is a constant stand-in
     monkeypatch.setattr(panoconv.weights, "load_model", lambda path, architecture=None: ConstantDepth())
-    split, order = make_split(tmp_path, "v1", 1)
+    split, _order = make_split(tmp_path, "v1", 1)
     text = split.read_text(encoding="utf-8-sig")
     split.write_text(text + "too few columns\r\n")
     monkeypatch.chdir(tmp_path)

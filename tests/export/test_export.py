@@ -56,15 +56,17 @@ def test_cli_existing_output_and_bad_file(tmp_path, weights):
 def test_verify_exported_matches_tf_float32(tf_checkpoint, tmp_path):
     conv = tmp_path / "m.safetensors"
     assert run(["convert", str(tf_checkpoint), "-o", str(conv)])[0] == 0
-    assert run(["export", str(conv), "-o", str(tmp_path / "m.onnx"), "--height", "128", "--width", "128"])[0] == 0
-    code, out, err = run(["verify", str(tf_checkpoint), "--exported", str(tmp_path / "m.onnx"), "--height", "128",
-                          "--width", "256", "--tol", "1e-12", "--json"])
+    assert run(["export", str(conv), "-o", str(tmp_path / "m.onnx"), "--height", "128", "--width",
+                "128"])[0] == 0
+    code, out, err = run(["verify", str(tf_checkpoint), "--exported", str(tmp_path / "m.onnx"), "--height",
+                          "128", "--width", "256", "--tol", "1e-12", "--json"])
     assert code == 0, err
     import json
 
     report = json.loads(out)
     assert [r["dtype"] for r in report["runs"]] == ["float32"] and report["request"]["exported"]
-    assert all(o["mse"] <= 1e-12 for o in report["runs"][0]["outputs"]) and len(report["runs"][0]["outputs"]) == 4
+    outputs = report["runs"][0]["outputs"]
+    assert all(o["mse"] <= 1e-12 for o in outputs) and len(outputs) == 4
     code, _, err = run(["verify", str(tf_checkpoint), "--exported", str(tmp_path / "m.onnx"), "--ring-pad",
                         "--height", "128", "--width", "128"])
     assert code == 1 and "exported with ring padding off" in err

@@ -12,8 +12,8 @@ import json
 import random
 import struct
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -114,7 +114,7 @@ def _h5_seed(path: Path) -> None:
     import h5py
 
     with h5py.File(path, "w") as f:
-        for i, (name, value) in enumerate(tensors().items()):
+        for i, (_name, value) in enumerate(tensors().items()):
             f[f"layers/l{i}/vars/0"] = value
         f.attrs["note"] = "seed"
 

@@ -1,4 +1,5 @@
-"""The stereo warps: identity, known shifts, border semantics, gradcheck, and agreement with the TF reference."""
+"""The stereo warps: identity, known shifts, border semantics, gradcheck, and agreement with the TF
+reference."""
 
 from __future__ import annotations
 
@@ -72,7 +73,7 @@ def test_equirectangular_rows_leaving_the_image_read_the_zero_border():
 
 def _panorama_numpy(img: np.ndarray, disp: np.ndarray) -> np.ndarray:
     """Pixel-loop float64 reference of the documented panorama geometry."""
-    b, c, h, w = img.shape
+    b, _c, h, w = img.shape
     a = w / (2 * math.pi)
     out = np.zeros_like(img)
     for n in range(b):
@@ -84,15 +85,17 @@ def _panorama_numpy(img: np.ndarray, disp: np.ndarray) -> np.ndarray:
                 lon2 = math.atan2(ray[0], ray[2])
                 lat2 = math.asin(ray[1] / np.linalg.norm(ray))
                 xs, ys = a * lon2 + w / 2, a * lat2 + h / 2
-                row = min(max(int(math.floor(ys + 0.5)), 0), h - 1)
+                row = min(max(math.floor(ys + 0.5), 0), h - 1)
                 x0 = math.floor(xs)
-                out[n, :, y, x] = (x0 + 1 - xs) * img[n, :, row, x0 % w] + (xs - x0) * img[n, :, row, (x0 + 1) % w]
+                out[n, :, y, x] = (x0 + 1 - xs) * img[n, :, row, x0 % w] + (xs - x0) * img[n, :, row,
+                                                                                           (x0 + 1) % w]
     return out
 
 
 def test_panorama_matches_pixel_loop_reference():
     img = _img(b=2, c=2, h=8, w=16)
-    disp = _disp(8, 16, -0.15, 0.15).detach().expand(2, 1, 8, 16)[:, 0] * torch.tensor([1.0, -1.0]).view(2, 1, 1).double()
+    disp = _disp(8, 16, -0.15,
+                 0.15).detach().expand(2, 1, 8, 16)[:, 0] * torch.tensor([1.0, -1.0]).view(2, 1, 1).double()
     out = sample_panorama(img, disp).numpy()
     np.testing.assert_allclose(out, _panorama_numpy(img.numpy(), disp.numpy()), rtol=0, atol=1e-12)
 

@@ -1,4 +1,5 @@
-"""`--camera auto`: what the input says first (list, XMP, synth meta.json, 3D60 name), then a safe shape rule."""
+"""`--camera auto`: what the input says first (list, XMP, synth meta.json, 3D60 name), then a safe shape
+rule."""
 
 from __future__ import annotations
 
@@ -75,7 +76,7 @@ def test_list_declaration_wins_and_bad_one_is_refused(tmp_path):
     (tmp_path / "l.txt").write_text("# camera: equirectangular\na.png\n")
     assert declared_list_camera(tmp_path / "l.txt") == "equirectangular"
     (tmp_path / "bad.txt").write_text("#camera=fisheye\n")
-    with pytest.raises(PanoconvError, match="bad.txt:1: camera must be"):
+    with pytest.raises(PanoconvError, match=r"bad.txt:1: camera must be"):
         declared_list_camera(tmp_path / "bad.txt")
     (tmp_path / "plain.txt").write_text("# a comment\na.png\n")
     assert declared_list_camera(tmp_path / "plain.txt") is None
@@ -115,7 +116,7 @@ def test_non_finite_output_is_never_written(tmp_path, caplog):
     png(tmp_path / "a.png", 64, 100)
     req = PredictRequest(weights=tmp_path / "unused", inputs=(tmp_path / "a.png",), out_dir=tmp_path / "out",
                          save=("disp", "png"), progress=False, model=NaNDisparity(0.1))
-    with pytest.raises(PanoconvError, match="a.png: the network output holds 1 non-finite"):
+    with pytest.raises(PanoconvError, match=r"a.png: the network output holds 1 non-finite"):
         predict(req)
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
     with caplog.at_level("WARNING"):

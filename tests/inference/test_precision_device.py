@@ -84,7 +84,8 @@ def test_cli_bf16_writes_close_disparity(tmp_path, weights, image_file):
     for precision in ("fp32", "bf16"):
         out = tmp_path / precision
         code, _, err = run(["-q", "predict", "-w", str(weights), str(image_file), "-o", str(out),
-                            "--precision", precision, "--save", "disp", "--device", "cpu", "--camera", "rectilinear"])
+                            "--precision", precision, "--save", "disp", "--device", "cpu", "--camera",
+                            "rectilinear"])
         assert code == 0, err
         outs[precision] = np.load(out / "x_disp.npy")
     assert outs["bf16"].shape == (40, 80)

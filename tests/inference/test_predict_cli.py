@@ -74,9 +74,9 @@ def test_library_outputs_skip_bad_notes_and_force(tmp_path, caplog):
     Image.fromarray(np.zeros((30, 50, 4), np.uint8)).save(tmp_path / "rgba.png")
     (tmp_path / "bad.jpg").write_text("x")
     (tmp_path / "list.txt").write_text("g16.png\nrgba.png\nbad.jpg\n")
-    req = PredictRequest(weights=tmp_path / "unused", inputs=(tmp_path / "list.txt",), out_dir=tmp_path / "out",
-                         save=("disp", "depth", "png", "ply"), skip_bad=True, progress=False,
-                         model=ConstantDisparity(0.1))
+    req = PredictRequest(weights=tmp_path / "unused", inputs=(tmp_path / "list.txt",),
+                         out_dir=tmp_path / "out", save=("disp", "depth", "png", "ply"), skip_bad=True,
+                         progress=False, model=ConstantDisparity(0.1))
     with caplog.at_level("INFO"):
         results = predict(req)
     assert [r.ok for r in results] == [True, True, False]
@@ -87,7 +87,8 @@ def test_library_outputs_skip_bad_notes_and_force(tmp_path, caplog):
     depth = np.load(results[0].outputs["depth"])
     np.testing.assert_allclose(np.nanmax(depth), 0.472 / (0.1 * 2 * np.pi), rtol=1e-5)
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
-        f"{s}{x}" for s in ("g16", "rgba") for x in ("_disp.npy", "_depth.npy", "_disp.png", ".ply", "_meta.json"))
+        f"{s}{x}" for s in ("g16", "rgba") for x in ("_disp.npy", "_depth.npy", "_disp.png", ".ply",
+                                                     "_meta.json"))
     from panoconv.errors import OutputExistsError
 
     with pytest.raises(OutputExistsError):

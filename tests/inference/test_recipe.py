@@ -18,7 +18,8 @@ def test_reference_plan_for_2048x1024():
     assert (p.net_height, p.net_width, p.pad_top) == (256, 1024, 48)
 
 
-@pytest.mark.parametrize("h, w", [(256, 512), (512, 1024), (1000, 2000), (1025, 2048), (4096, 8192), (64, 128)])
+@pytest.mark.parametrize("h, w",
+                         [(256, 512), (512, 1024), (1000, 2000), (1025, 2048), (4096, 8192), (64, 128)])
 def test_generalised_sizes_keep_network_input(h, w):
     p = plan_panorama(h, w)
     assert p.net_width == 1024 and p.net_height % 128 == 0

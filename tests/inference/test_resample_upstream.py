@@ -28,7 +28,8 @@ def make_panorama(h: int, w: int, seed: int = 0) -> np.ndarray:
     """uint8 (h, w, 3): smooth colours, noise, and hard black/white bars (where Lanczos overshoots)."""
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:h, 0:w] / max(h, w)
-    base = 0.5 + 0.3 * np.sin(2 * np.pi * (4 * xx[..., None] + np.array([0.0, 0.3, 0.6]))) * np.cos(6 * yy[..., None])
+    base = 0.5 + 0.3 * np.sin(2 * np.pi * (4 * xx[..., None] + np.array([0.0, 0.3,
+                                                                         0.6]))) * np.cos(6 * yy[..., None])
     img = np.clip(base + 0.08 * rng.standard_normal((h, w, 3)), 0, 1)
     img[:, (np.arange(w) // 9) % 5 == 0] = 1.0
     img[(np.arange(h) // 7) % 6 == 0, : w // 3] = 0.0
@@ -92,7 +93,8 @@ def test_network_input_is_upstreams_8bit_pillow_input():
     np.testing.assert_array_equal(seen[plan.pad_top:], expected)
     assert not seen[:plan.pad_top].any()
     model_float = RecordInput(0.1)
-    predict_array(model_float, img.astype(np.float32) / 255, "equirectangular", recipe=PanoramaRecipe(net_width=128))
+    predict_array(model_float, img.astype(np.float32) / 255, "equirectangular",
+                  recipe=PanoramaRecipe(net_width=128))
     gap = np.abs(model_float.seen[0].permute(1, 2, 0).numpy()[plan.pad_top:] - expected)
     assert gap.max() > 2 / 255  # the float path really is another input
 
@@ -111,14 +113,16 @@ def test_resize_back_is_bilinear_under_upstream():
     out = predict_array(RowRamp(), img, "equirectangular", recipe=recipe)
     ramp = np.linspace(0.01, 0.25, plan.net_height, dtype=np.float64)[plan.pad_top:]
     col = F.interpolate(torch.from_numpy(np.repeat(ramp[:, None], 128, 1))[None, None],
-                        size=(plan.crop_height, 256), mode="bilinear", align_corners=False)[0, 0, :, 0].numpy()
+                        size=(plan.crop_height, 256), mode="bilinear", align_corners=False)[0, 0, :,
+                                                                                            0].numpy()
     np.testing.assert_allclose(out[plan.crop_start:plan.crop_stop, 7], col, rtol=0, atol=1e-6)
 
 
 def _predict(tmp_path, img, name, **kw):
     Image.fromarray(img).save(tmp_path / f"{name}.png")
-    req = PredictRequest(weights=tmp_path / "unused", inputs=(tmp_path / f"{name}.png",), out_dir=tmp_path / name,
-                         camera="equirectangular", progress=False, model=ConstantDisparity(0.1), **kw)
+    req = PredictRequest(weights=tmp_path / "unused", inputs=(tmp_path / f"{name}.png",),
+                         out_dir=tmp_path / name, camera="equirectangular", progress=False,
+                         model=ConstantDisparity(0.1), **kw)
     return predict(req)[0]
 
 
@@ -166,15 +170,19 @@ def test_cli_json_names_resample_and_convention_and_refuses_rectilinear_band(tmp
     torch.save(create_model("monodepth-vgg").state_dict(), weights)
     Image.fromarray(make_panorama(38, 256)).save(tmp_path / "band.png")
     result = CliRunner().invoke(main, ["predict", "-w", str(weights), str(tmp_path / "band.png"), "-o",
-                                       str(tmp_path / "o"), "--band", "--net-width", "128", "--resample", "upstream",
-                                       "--depth-convention", "upstream", "--save", "upstream-npy,depth,ply", "--json"])
+                                       str(tmp_path / "o"), "--band", "--net-width", "128", "--resample",
+                                       "upstream",
+                                       "--depth-convention", "upstream", "--save", "upstream-npy,depth,ply",
+                                       "--json"])
     assert result.exit_code == 0, result.output
     row = json.loads(result.stdout)[0]
     assert row["resample"] == "upstream" and row["depth_convention"] == "upstream"
     assert np.load(row["outputs"]["upstream-npy"]).shape == (38, 256)
     from panoconv.inference.outputs import read_ply
 
-    assert b"comment depth convention upstream: depth = (W / pi) / s" in open(row["outputs"]["ply"], "rb").read(2000)
+    with open(row["outputs"]["ply"], "rb") as f:
+        head = f.read(2000)
+    assert b"comment depth convention upstream: depth = (W / pi) / s" in head
     points = read_ply(row["outputs"]["ply"])
     # a band sits where the recipe's crop puts it: latitudes within [-pi/2 + 724/1024 pi, pi/2 - 424/1024 pi]
     radius = np.sqrt(points["x"] ** 2 + points["y"] ** 2 + points["z"] ** 2)

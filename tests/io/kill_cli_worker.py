@@ -19,13 +19,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests._fork_serve import serve  # noqa: E402
+import torch
 
-import torch  # noqa: E402
-
-from panoconv.cli import main as cli  # noqa: E402
-from panoconv.commands import convert, extract, predict, reproject, synth  # noqa: E402,F401  (warm imports)
-from panoconv.weights import _writers  # noqa: E402
+from panoconv.cli import main as cli
+from panoconv.commands import convert, extract, predict, reproject, synth  # noqa: F401  (warm imports)
+from panoconv.weights import _writers
+from tests._fork_serve import serve
 
 EVENTS = ("open", "mkdir", "replace", "fsync", "unlink", "chmod", "rmdir")
 
@@ -63,7 +62,7 @@ def _child(job: dict) -> int:
         code = 0
     except SystemExit as err:
         code = err.code if isinstance(err.code, int) else 1
-    except Exception as err:  # click's standalone handling is off: print as the CLI would
+    except Exception as err:  # noqa: BLE001  (click's standalone handling is off: print as the CLI would)
         print(f"Error: {err}", file=sys.stderr)
         code = 1
     if job.get("count"):

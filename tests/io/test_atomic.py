@@ -6,10 +6,9 @@ from panoconv.io.atomic import atomic_dir, atomic_file, safe_child
 
 def test_atomic_file_leaves_nothing_on_failure(tmp_path):
     target = tmp_path / "out.txt"
-    with pytest.raises(RuntimeError):
-        with atomic_file(target, "w") as f:
-            f.write("partial")
-            raise RuntimeError("killed")
+    with pytest.raises(RuntimeError), atomic_file(target, "w") as f:
+        f.write("partial")
+        raise RuntimeError("killed")
     assert list(tmp_path.iterdir()) == []
     with atomic_file(target, "w") as f:
         f.write("complete")
@@ -20,13 +19,11 @@ def test_atomic_dir_replaces_only_when_complete(tmp_path):
     out = tmp_path / "store"
     with atomic_dir(out) as tmp:
         (tmp / "a.npy").write_text("1")
-    with pytest.raises(OutputExistsError):
-        with atomic_dir(out):
-            pass
-    with pytest.raises(RuntimeError):
-        with atomic_dir(out, force=True) as tmp:
-            (tmp / "b.npy").write_text("2")
-            raise RuntimeError("interrupted")
+    with pytest.raises(OutputExistsError), atomic_dir(out):
+        pass
+    with pytest.raises(RuntimeError), atomic_dir(out, force=True) as tmp:
+        (tmp / "b.npy").write_text("2")
+        raise RuntimeError("interrupted")
     assert [p.name for p in out.iterdir()] == ["a.npy"]  # the old folder survived the failed rewrite
     assert sorted(p.name for p in tmp_path.iterdir()) == ["store"]
 

@@ -84,8 +84,8 @@ def test_50000_square_png_header_is_refused_quickly_in_bounded_memory(tmp_path, 
     path = tmp_path / "huge.png"
     path.write_bytes(png_header(50000, 50000))
     assert path.stat().st_size < 200
-    proc = subprocess.run([sys.executable, "-c", _BOUNDED, str(path), str(limit)], capture_output=True, text=True,
-                          timeout=60, env={**os.environ, "PYTHONPATH": str(REPO)})
+    proc = subprocess.run([sys.executable, "-c", _BOUNDED, str(path), str(limit)], capture_output=True,
+                          text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert proc.returncode == 0 and proc.stdout.startswith("REFUSED"), proc.stdout + proc.stderr
     seconds = float(proc.stdout.split()[1])
     assert seconds < 1.0
@@ -98,11 +98,11 @@ def test_short_idat_and_truncated_files_are_refused(tmp_path):
     chunks = png_chunks(data)
     short = [(k, b[:len(b) // 2] if k == b"IDAT" else b) for k, b in chunks]  # CRCs recomputed: valid chunks
     (tmp_path / "short.png").write_bytes(build_png(short))
-    with pytest.raises(ImageReadError, match="short.png: truncated or damaged pixel data"):
+    with pytest.raises(ImageReadError, match=r"short.png: truncated or damaged pixel data"):
         load_rgb(tmp_path / "short.png")
     jpeg = base_images(np.random.default_rng(0))["JPEG"]
     (tmp_path / "cut.jpg").write_bytes(jpeg[:len(jpeg) // 2])
-    with pytest.raises(ImageReadError, match="cut.jpg: truncated or damaged pixel data"):
+    with pytest.raises(ImageReadError, match=r"cut.jpg: truncated or damaged pixel data"):
         load_rgb(tmp_path / "cut.jpg")
 
 
@@ -184,10 +184,11 @@ def test_fuzz_mutated_images_through_the_cli(tmp_path):
         (case / "good.png").write_bytes(good.read_bytes())
         (case / "list.txt").write_text(f"{name} good.png\n")
         result = runner.invoke(main, ["reproject", str(case / "list.txt"), "--data-root", str(case), "-o",
-                                      str(case / "out"), "--focal", "30", "--max-pixels", str(FUZZ_MAX_PIXELS)])
+                                      str(case / "out"), "--focal", "30", "--max-pixels",
+                                      str(FUZZ_MAX_PIXELS)])
         lines = [line for line in result.stderr.splitlines() if line.strip()]
         assert result.exit_code in (0, 1), (name, result.exit_code, result.stderr, result.exception)
-        assert "Traceback" not in result.stderr and result.exception is None or result.exit_code == 1, name
+        assert ("Traceback" not in result.stderr and result.exception is None) or result.exit_code == 1, name
         if result.exit_code == 1:
             assert len(lines) == 1 and lines[0].startswith("Error: "), (name, result.stderr)
             assert not (case / "out").exists(), name

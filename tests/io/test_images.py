@@ -14,7 +14,8 @@ def test_rgb_round_trip(tmp_path, rng):
     assert np.abs(loaded.pixels - pixels).max() <= 0.5 / 255 + 1e-6
 
 
-@pytest.mark.parametrize("mode,expected", [("L", "L converted"), ("RGBA", "alpha dropped"), ("I;16", "16-bit")])
+@pytest.mark.parametrize("mode,expected",
+                         [("L", "L converted"), ("RGBA", "alpha dropped"), ("I;16", "16-bit")])
 def test_conversions_are_noted(tmp_path, mode, expected):
     if mode == "I;16":
         img = Image.fromarray(np.full((4, 4), 65535 // 2, dtype=np.uint16))
@@ -29,7 +30,7 @@ def test_conversions_are_noted(tmp_path, mode, expected):
 
 def test_not_an_image(tmp_path):
     (tmp_path / "notes.png").write_text("hello")
-    with pytest.raises(ImageReadError, match="notes.png: not a readable image"):
+    with pytest.raises(ImageReadError, match=r"notes.png: not a readable image"):
         load_rgb(tmp_path / "notes.png")
     with pytest.raises(ImageReadError, match="no such file"):
         load_rgb(tmp_path / "missing.png")
@@ -42,5 +43,5 @@ def test_exr_depth_round_trip_and_corruption(tmp_path, rng):
     back = read_depth_exr(tmp_path / "d.exr")
     assert np.array_equal(np.isnan(back), np.isnan(depth)) and np.allclose(back[1:], depth[1:])
     (tmp_path / "bad.exr").write_bytes(b"\x76\x2f\x31\x01garbage")
-    with pytest.raises(ExrReadError, match="bad.exr"):
+    with pytest.raises(ExrReadError, match=r"bad.exr"):
         read_depth_exr(tmp_path / "bad.exr")

@@ -32,10 +32,10 @@ POINTS = 10
 
 class ForkServer:
     def __init__(self, tmp: Path) -> None:
-        self.log = open(tmp / "worker.log", "w")
+        self.log = open(tmp / "worker.log", "w")  # noqa: SIM115  (the worker's stderr until close())
         env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
-        self.proc = subprocess.Popen([sys.executable, str(WORKER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=self.log, text=True, cwd=REPO, env=env)
+        self.proc = subprocess.Popen([sys.executable, str(WORKER)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=self.log, text=True, cwd=REPO, env=env)
         assert self._read().get("ready")
 
     def _read(self) -> dict:
@@ -124,7 +124,8 @@ def _commands(i: dict[str, Path]) -> dict[str, list]:
         "predict": ["predict", "-w", i["weights"], i["root"] / "a.png", "-o", "OUT",
                     "--camera", "rectilinear", "--save", "disp,depth"],
         "synth": ["synth", "OUT", "--count", "2", "--height", "32", "--width", "64"],
-        "reproject": ["reproject", i["root"] / "pairs.txt", "--data-root", i["root"], "-o", "OUT", "--focal", "60"],
+        "reproject": ["reproject", i["root"] / "pairs.txt", "--data-root", i["root"], "-o", "OUT", "--focal",
+                      "60"],
     }
 
 
@@ -132,7 +133,8 @@ OUT_NAME = {"extract-npz": "store.npz", "convert": "model.safetensors"}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("command", ["extract-folder", "extract-npz", "convert", "predict", "synth", "reproject"])
+@pytest.mark.parametrize("command",
+                         ["extract-folder", "extract-npz", "convert", "predict", "synth", "reproject"])
 def test_kill_9_never_leaves_partial_output(server, inputs, tmp_path, command):
     out = tmp_path / "work" / OUT_NAME.get(command, "out")
     out.parent.mkdir()
@@ -154,7 +156,8 @@ def test_kill_9_never_leaves_partial_output(server, inputs, tmp_path, command):
         signals += result["status"] == "signal"
         if command == "predict":  # a folder of separate outputs: each one whole
             for p in (out.iterdir() if out.exists() else []):
-                assert p.name.startswith(".") or same_array(p, reference / p.name), f"kill at {at}: partial {p}"
+                assert p.name.startswith(".") or same_array(p,
+                                                            reference / p.name), f"kill at {at}: partial {p}"
         else:
             assert digest(out) in {None, old, new}, f"kill at event {at}/{events}: partial output {command}"
         if n % 2 == 0 and n != len(kill_points) - 1:
@@ -182,5 +185,8 @@ def same_array(path: Path, ref: Path) -> bool:
     """A whole .npy equal to the reference run's (oneDNN may pick other kernels in another process); other
     files (the `_meta.json` record) must parse."""
     if path.suffix != ".npy":
-        return bool(json.loads(path.read_text())) if path.suffix == ".json" else path.read_bytes() == ref.read_bytes()
-    return np.allclose(np.load(path, allow_pickle=False), np.load(ref, allow_pickle=False), rtol=1e-5, atol=1e-7)
+        if path.suffix == ".json":
+            return bool(json.loads(path.read_text()))
+        return path.read_bytes() == ref.read_bytes()
+    return np.allclose(np.load(path, allow_pickle=False), np.load(ref, allow_pickle=False), rtol=1e-5,
+                       atol=1e-7)

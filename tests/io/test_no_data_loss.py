@@ -75,7 +75,8 @@ def legacy_store(tmp_path) -> Path:
 
 @pytest.mark.parametrize("out, fragment", [("", "unknown weights format"),  # refused by its name first
                                            ("x.safetensors", "the output lies inside the input"),
-                                           ("model.encoder.Conv.weights:0.pt", "the output lies inside the input")])
+                                           ("model.encoder.Conv.weights:0.pt",
+                                            "the output lies inside the input")])
 def test_convert_never_replaces_its_source(legacy_store, out, fragment):
     before = tree_digest(legacy_store)
     code, _, err = run("convert", legacy_store, "-o", legacy_store / out if out else legacy_store, "--force")
@@ -102,7 +103,8 @@ def test_predict_output_name_collisions_are_disambiguated_and_reported(tmp_path,
     b = _image(tmp_path / "in" / "sub" / "a.jpg", 200)
     c = _image(tmp_path / "in" / "a-2.png", 90)  # an input already called what the rename would pick
     out = tmp_path / "out"
-    code, _, err = run("predict", "-w", weights, a, b, c, "-o", out, "--save", "disp", "--camera", "rectilinear")
+    code, _, err = run("predict", "-w", weights, a, b, c, "-o", out, "--save", "disp", "--camera",
+                       "rectilinear")
     assert code == 0, err
     assert sorted(p.name for p in out.iterdir()) == ["a-2_disp.npy", "a-2_meta.json", "a-3_disp.npy",
                                                     "a-3_meta.json", "a_disp.npy", "a_meta.json"]
@@ -122,7 +124,8 @@ def test_predict_never_writes_over_an_input(tmp_path, weights):
     a = _image(tmp_path / "a.png", 10)
     victim = _image(tmp_path / "a_disp.png", 50)  # an input named like a's output
     before = victim.read_bytes()
-    code, _, err = run("predict", "-w", weights, a, victim, "-o", tmp_path, "--force", "--camera", "rectilinear")
+    code, _, err = run("predict", "-w", weights, a, victim, "-o", tmp_path, "--force", "--camera",
+                       "rectilinear")
     assert_refused(code, err, "a_disp.png: this output would replace an input of the same name")
     assert victim.read_bytes() == before
     code, _, err = run("predict", "-w", weights, tmp_path, "-o", tmp_path, "--camera", "rectilinear")
@@ -145,7 +148,8 @@ def test_reproject_never_replaces_its_data(tmp_path):
                            "--focal", "100")
         assert_refused(code, err, f"the output {relation} the input")
     assert tree_digest(root) == before
-    code, _, err = run("reproject", root / "list.txt", "--data-root", root, "-o", root / "equi", "--focal", "100")
+    code, _, err = run("reproject", root / "list.txt", "--data-root", root, "-o", root / "equi", "--focal",
+                       "100")
     assert code == 0, err
 
 

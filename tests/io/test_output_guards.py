@@ -64,19 +64,17 @@ def _one_line(err: OutputError) -> str:
 
 def test_parent_is_a_file(tmp_path):
     (tmp_path / "f").write_text("x")
-    with pytest.raises(OutputError) as err:
-        with atomic_file(tmp_path / "f" / "sub" / "out.txt", "w") as f:
-            f.write("x")
+    with pytest.raises(OutputError) as err, atomic_file(tmp_path / "f" / "sub" / "out.txt", "w") as f:
+        f.write("x")
     assert f"{tmp_path / 'f'} is a file, not a folder" in _one_line(err.value)
-    with pytest.raises(OutputError, match="is a file, not a folder"):
-        with atomic_dir(tmp_path / "f" / "store"):
-            pass
+    with pytest.raises(OutputError, match="is a file, not a folder"), atomic_dir(tmp_path / "f" / "store"):
+        pass
 
 
 def test_name_too_long(tmp_path):
-    with pytest.raises(OutputError, match=r"file name too long \(300-byte name"):
-        with atomic_path(tmp_path / ("n" * 296 + ".npy")) as tmp:
-            np.save(tmp, np.zeros(3))
+    with (pytest.raises(OutputError, match=r"file name too long \(300-byte name"),
+          atomic_path(tmp_path / ("n" * 296 + ".npy")) as tmp):
+        np.save(tmp, np.zeros(3))
     assert list(tmp_path.iterdir()) == []
 
 
@@ -94,10 +92,9 @@ def test_longest_legal_name_still_writes(tmp_path):
                                           (errno.EDQUOT, "disk quota exceeded")])
 def test_os_refusals_while_writing(tmp_path, code, reason):
     target = tmp_path / "out.bin"
-    with pytest.raises(OutputError) as err:
-        with atomic_file(target) as f:
-            f.write(b"partial")
-            raise OSError(code, os.strerror(code))
+    with pytest.raises(OutputError) as err, atomic_file(target) as f:
+        f.write(b"partial")
+        raise OSError(code, os.strerror(code))
     assert _one_line(err.value) == f"{target}: cannot write the output: {reason}"
     assert list(tmp_path.iterdir()) == []  # no partial output, no temporary file
 
@@ -113,9 +110,9 @@ def test_read_only_folder(tmp_path, monkeypatch):
             raise PermissionError(errno.EACCES, "Permission denied", str(folder / ".x.tmp"))
         monkeypatch.setattr(tempfile, "mkstemp", refuse)
     try:
-        with pytest.raises(OutputError, match=r"ro/out.npy: cannot write the output: permission denied"):
-            with atomic_path(folder / "out.npy") as tmp:
-                np.save(tmp, np.zeros(2))
+        with (pytest.raises(OutputError, match=r"ro/out.npy: cannot write the output: permission denied"),
+              atomic_path(folder / "out.npy") as tmp):
+            np.save(tmp, np.zeros(2))
     finally:
         folder.chmod(0o755)
 
@@ -124,18 +121,16 @@ def test_writer_errors_that_hide_the_errno(tmp_path):
     """h5py and safetensors quote the errno inside their own exception types."""
     for err in (RuntimeError("Can't write data (file write failed: errno = 28, error message = 'No space')"),
                 Exception("Error while serializing: I/O error: No space left on device (os error 28)")):
-        with pytest.raises(OutputError, match="no space left"):
-            with atomic_path(tmp_path / "w.h5"):
-                raise err
-    with pytest.raises(KeyError):  # an unrelated bug is not dressed up as an output error
-        with atomic_path(tmp_path / "w.h5"):
-            raise KeyError("x")
+        with pytest.raises(OutputError, match="no space left"), atomic_path(tmp_path / "w.h5"):
+            raise err
+    # an unrelated bug is not dressed up as an output error
+    with pytest.raises(KeyError), atomic_path(tmp_path / "w.h5"):
+        raise KeyError("x")
 
 
 def test_input_errors_are_not_blamed_on_the_output(tmp_path):
-    with pytest.raises(PermissionError):
-        with atomic_path(tmp_path / "out.npy"):
-            raise PermissionError(errno.EACCES, "Permission denied", "/somewhere/else/input.index")
+    with pytest.raises(PermissionError), atomic_path(tmp_path / "out.npy"):
+        raise PermissionError(errno.EACCES, "Permission denied", "/somewhere/else/input.index")
 
 
 _FSIZE_SCRIPT = """
@@ -165,7 +160,8 @@ def test_file_size_limit_in_a_real_writer(tmp_path):
                               env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
         lines = [line for line in proc.stderr.splitlines() if line.strip()]
         assert proc.returncode == 1, proc.stderr
-        assert lines[-1].startswith(f"Error: {out / target}: cannot write the output: file too large"), proc.stderr
+        expected = f"Error: {out / target}: cannot write the output: file too large"
+        assert lines[-1].startswith(expected), proc.stderr
         assert "Traceback" not in proc.stderr
         assert not out.exists() or list(out.iterdir()) == []
 

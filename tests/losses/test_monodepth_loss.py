@@ -84,7 +84,8 @@ def test_tf_area_pyramid_equals_average_pooling():
 def test_total_is_weighted_sum_and_module_form():
     left, right, disps = _inputs("float64")
     config = MonodepthLossConfig(smoothness=0.3, lr=2.0)
-    out = MonodepthLoss(config)([torch.from_numpy(d) for d in disps], torch.from_numpy(left), torch.from_numpy(right))
+    out = MonodepthLoss(config)([torch.from_numpy(d) for d in disps], torch.from_numpy(left),
+                                torch.from_numpy(right))
     t = out.terms
     torch.testing.assert_close(out.total, t["image"] + 0.3 * t["smoothness"] + 2.0 * t["lr_consistency"])
     torch.testing.assert_close(t["image"], sum(t[f"image/{i}"] for i in range(4)))

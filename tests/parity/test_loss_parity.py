@@ -28,7 +28,8 @@ def test_rectilinear_float64_terms_gradients_and_5_adam_steps(rectilinear_f64_ad
 
 
 def test_equirectangular_float64_terms_and_gradients():
-    report = run_loss_parity(LossParityRequest(warp="equirectangular", dtypes=("float64",), adam_steps=0, **SMALL))
+    report = run_loss_parity(LossParityRequest(warp="equirectangular", dtypes=("float64",), adam_steps=0,
+                                               **SMALL))
     (r,) = report.results
     assert r.adam == [] and r.worst("gradients").max_rel <= 1e-10 and r.worst("terms").max_rel <= 1e-10
     assert report.passed

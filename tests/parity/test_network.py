@@ -26,7 +26,8 @@ def test_a_broken_conversion_is_caught_at_its_layer(tf_checkpoint, tmp_path):
     from panoconv.converter.convert import convert_to_state
 
     state, _, _, _ = convert_to_state(tf_checkpoint)
-    state["encoder.conv2a.weight"] = np.ascontiguousarray(state["encoder.conv2a.weight"].transpose(0, 1, 3, 2))
+    state["encoder.conv2a.weight"] = np.ascontiguousarray(state["encoder.conv2a.weight"].transpose(0, 1, 3,
+                                                                                                   2))
     bad = save_weights(state, tmp_path / "bad.safetensors", {"architecture": "monodepth-vgg"})
     report = run_network_parity(VerifyRequest(tf_checkpoint, weights=bad, tol=1e-10, dtypes=("float64",),
                                               height=128, width=128))
@@ -35,7 +36,8 @@ def test_a_broken_conversion_is_caught_at_its_layer(tf_checkpoint, tmp_path):
     assert run.first_bad_layer == "encoder.conv2a"
     isolated = {e.name: e.max_abs for e in run.isolated}
     assert isolated["encoder.conv2a"] > 1e-3  # the broken layer is wrong on its own ...
-    assert max(v for k, v in isolated.items() if k != "encoder.conv2a") < 1e-12  # ... every other layer is exact
+    # ... every other layer is exact
+    assert max(v for k, v in isolated.items() if k != "encoder.conv2a") < 1e-12
     assert ">>encoder.conv2a" in to_table(report).replace(" ", "")
 
 
@@ -99,7 +101,8 @@ def test_stereo_card_is_detected_and_fed_pairs(tmp_path):
     from panoconv.io.images import save_rgb
     from panoconv.tf_reference.checkpoint import CheckpointSpec, make_checkpoint
 
-    ckpt = make_checkpoint(CheckpointSpec(tmp_path / "model", step=2, architecture="monodepth-vgg-stereo-deconv"))
+    ckpt = make_checkpoint(CheckpointSpec(tmp_path / "model", step=2,
+                                          architecture="monodepth-vgg-stereo-deconv"))
     rng = np.random.default_rng(0)
     left, right = tmp_path / "l.png", tmp_path / "r.png"
     save_rgb(left, rng.random((60, 90, 3)))
@@ -109,4 +112,5 @@ def test_stereo_card_is_detected_and_fed_pairs(tmp_path):
     assert report.arch == "monodepth-vgg-stereo-deconv" and report.passed
     (run,) = report.runs
     assert run.input_name == f"{left} + {right}" and max(e.mse for e in run.outputs) < 1e-24
-    assert {e.name for e in run.isolated} >= {"decoder.upconv7", "encoder.conv1a"}  # deconvs checked alone too
+    # deconvs checked alone too
+    assert {e.name for e in run.isolated} >= {"decoder.upconv7", "encoder.conv1a"}

@@ -32,7 +32,8 @@ def test_tf_native_resize_pipeline_close(seeded_tf_weights, rng):
 
     image = rng.random((128, 256, 3)).astype(np.float32)
     recipe = PanoramaRecipe(net_width=256)
-    ours = predict_array(torch_model_from_tf(seeded_tf_weights, "float32"), image, "equirectangular", recipe=recipe)
+    ours = predict_array(torch_model_from_tf(seeded_tf_weights, "float32"), image, "equirectangular",
+                         recipe=recipe)
     ref = tf_predict(seeded_tf_weights, image, "equirectangular", recipe=recipe, resize="native")
     np.testing.assert_array_equal(np.isnan(ours), np.isnan(ref))
     assert np.nanmax(np.abs(ours - ref)) <= 1e-5
@@ -55,8 +56,9 @@ def test_pipeline_parity_holds_on_saturating_weights(seeded_tf_weights, resample
     everything after the network stays within the network's own drift."""
     from panoconv.parity.pipeline import PipelineParityRequest, run_pipeline_parity
 
-    report = run_pipeline_parity(PipelineParityRequest(weights=_saturating(seeded_tf_weights), size=(256, 512),
-                                                       recipe=PanoramaRecipe(net_width=256, resample=resample)))
+    report = run_pipeline_parity(PipelineParityRequest(weights=_saturating(seeded_tf_weights),
+                                                       size=(256, 512), recipe=PanoramaRecipe(net_width=256,
+                                                                             resample=resample)))
     assert report.passed, report.to_table()
     final32 = report.stage("float32", "final")
     assert final32.max_rel > 1e-4 and final32.share_over > 0  # what made the old check fail
@@ -75,9 +77,11 @@ def test_a_perturbed_stage_fails(seeded_tf_weights, monkeypatch):
     from panoconv.parity.pipeline import PipelineParityRequest, run_pipeline_parity
 
     finish = pipeline.finish
-    monkeypatch.setattr(pipeline, "finish", lambda out, plan, raw=False: torch.roll(finish(out, plan, raw), 1, -1))
-    report = run_pipeline_parity(PipelineParityRequest(weights=_saturating(seeded_tf_weights), size=(256, 512),
-                                                       recipe=PanoramaRecipe(net_width=256, resample="upstream"),
+    monkeypatch.setattr(pipeline, "finish", lambda out, plan,
+                        raw=False: torch.roll(finish(out, plan, raw), 1, -1))
+    report = run_pipeline_parity(PipelineParityRequest(weights=_saturating(seeded_tf_weights),
+                                                       size=(256, 512), recipe=PanoramaRecipe(net_width=256,
+                                                                             resample="upstream"),
                                                        check_native_resize=False))
     assert not report.passed
     failed = {(d.dtype, d.stage) for d in report.diffs if d.status == "FAIL"}
@@ -101,7 +105,8 @@ def test_upstream_resample_meets_the_targets_against_the_8bit_reference(seeded_t
     ok = np.isfinite(ref)
 
     def rel(resample):
-        ours = predict_array(model, image, "equirectangular", recipe=PanoramaRecipe(net_width=256, resample=resample))
+        ours = predict_array(model, image, "equirectangular",
+                             recipe=PanoramaRecipe(net_width=256, resample=resample))
         assert np.array_equal(np.isfinite(ours), ok)
         return np.abs(ours[ok] - ref[ok]) / np.abs(ref[ok])
 

@@ -25,7 +25,8 @@ def test_output_shapes_and_range(net, dtype):
     x = torch.rand(2, 3, 128, 256, dtype=dtype)
     with torch.no_grad():
         outs = net.to(dtype)(x)
-    assert [tuple(o.shape) for o in outs] == [(2, 2, 128, 256), (2, 2, 64, 128), (2, 2, 32, 64), (2, 2, 16, 32)]
+    assert [tuple(o.shape) for o in outs] == [(2, 2, 128, 256), (2, 2, 64, 128), (2, 2, 32, 64),
+                                              (2, 2, 16, 32)]
     assert all(o.dtype == dtype for o in outs)
     assert all(((o > 0) & (o < 0.3)).all() for o in outs)
     net.float()
@@ -33,7 +34,7 @@ def test_output_shapes_and_range(net, dtype):
 
 @pytest.mark.parametrize("shape", [(1, 3, 100, 256), (1, 3, 128, 200), (1, 1, 128, 128), (3, 128, 128)])
 def test_exception_on_bad_shape(net, shape):
-    with pytest.raises(InputShapeError, match="multiples of 128|N x 3 x H x W"):
+    with pytest.raises(InputShapeError, match=r"multiples of 128|N x 3 x H x W"):
         net(torch.rand(*shape))
 
 

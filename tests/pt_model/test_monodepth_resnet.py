@@ -62,5 +62,5 @@ def test_ring_padded_network_is_rotation_equivariant(net):
 
 @pytest.mark.parametrize("shape", [(1, 3, 96, 128), (1, 3, 64, 100), (1, 6, 64, 64)])
 def test_exception_on_bad_shape(net, shape):
-    with pytest.raises(InputShapeError, match="multiples of 64|N x 3 x H x W"):
+    with pytest.raises(InputShapeError, match=r"multiples of 64|N x 3 x H x W"):
         net(torch.rand(*shape))

@@ -20,7 +20,8 @@ def rectnet_params_by_hand() -> int:
     encoder1 = conv_params(128, 256, 3) + 2 * conv_params(256, 256, 3) + conv_params(512, 256, 1)
     encoder2 = conv_params(256, 256, 3) + conv_params(256, 512, 3) + conv_params(768, 512, 1)
     decoder0 = conv_params(512, 256, 4) + conv_params(256, 256, 5) + conv_params(256, 1, 3)
-    decoder1 = conv_params(256, 128, 4) + conv_params(128, 128, 5) + conv_params(129, 64, 1) + conv_params(64, 1, 3)
+    decoder1 = conv_params(256, 128, 4) + conv_params(128, 128, 5) + conv_params(129, 64,
+                                                                                 1) + conv_params(64, 1, 3)
     return input0 + input1 + encoder0 + encoder1 + encoder2 + decoder0 + decoder1
 
 

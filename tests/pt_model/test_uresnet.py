@@ -45,7 +45,7 @@ def test_output_shapes_small_size_real_forward():
 
 @pytest.mark.parametrize("shape", [(1, 3, 24, 64), (1, 3, 32, 40), (1, 4, 32, 64)])
 def test_exception_bad_shape(shape):
-    with pytest.raises(InputShapeError, match="multiples of 16|RGB"):
+    with pytest.raises(InputShapeError, match=r"multiples of 16|RGB"):
         UResNet()(torch.rand(*shape))
 
 

@@ -63,9 +63,9 @@ def test_exception_int64_overflow_to_zero_is_not_an_empty_tensor(tmp_path):
 
 def test_exception_size_larger_than_declared_or_shard(tmp_path):
     raw = np.zeros(4, np.float32).tobytes()
-    with pytest.raises(CheckpointError, match="corrupt entry for 'v'.*size 32"):
+    with pytest.raises(CheckpointError, match=r"corrupt entry for 'v'.*size 32"):
         open_checkpoint(_one(tmp_path, b"v", entry_proto(1, (4,), 0, 32, _crc(raw)), data=raw))
-    with pytest.raises(CheckpointError, match="truncated; tensor 'v' needs bytes 8..24 of 16"):
+    with pytest.raises(CheckpointError, match=r"truncated; tensor 'v' needs bytes 8..24 of 16"):
         open_checkpoint(_one(tmp_path, b"v", entry_proto(1, (4,), 8, 16, _crc(raw)), data=raw))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 
 import h5py
@@ -30,7 +31,7 @@ def test_exception_external_raw_storage_never_reads_the_local_file(tmp_path):
     secret.write_bytes(b"password=hunter2" * 4)
     path = _keras3(tmp_path / "w.h5", lambda f: f.create_dataset(
         "layers/dense/vars/1", shape=(16,), dtype="f4", external=[(str(secret), 0, 64)]))
-    with pytest.raises(CheckpointError, match="external files .*secret.txt.*not read"):
+    with pytest.raises(CheckpointError, match=r"external files .*secret.txt.*not read"):
         open_checkpoint(path)
 
 
@@ -71,7 +72,7 @@ def test_exception_hard_link_cycle(tmp_path):
 def test_exception_exponential_link_dag_is_fast(tmp_path):
     def dag(f):  # g0 -> a,b -> g1 -> a,b -> ... : 2^40 paths from 40 groups
         groups = [f.create_group(f"g{i}") for i in range(40)]
-        for parent, child in zip(groups, groups[1:]):
+        for parent, child in itertools.pairwise(groups):
             parent["a"] = child
             parent["b"] = child
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from panoconv.readers.locate import locate
 from panoconv.errors import CheckpointError
+from panoconv.readers.locate import locate
 
 
 @pytest.mark.parametrize("form", ["prefix", "index", "meta", "data", "folder"])

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
+from panoconv.errors import CheckpointError
 from panoconv.readers import open_checkpoint
 from panoconv.readers._sstable import FOOTER_SIZE, mask_crc, read_varint
 from panoconv.readers.tf_bundle import BundleReader
-from panoconv.errors import CheckpointError
 from tests.readers._bundles import small_tensors, write_bundle
 
 pytestmark = pytest.mark.tf
@@ -39,7 +41,7 @@ def test_small_chunks_stream_the_same_bytes(tf_checkpoint, seeded_tf_weights):
     reader = BundleReader(tf_checkpoint, chunk_bytes=4096)
     for name in ["model/decoder/Conv_1/weights", "model/encoder/Conv/biases"]:
         chunks: list[bytes] = []
-        reader.stream(name, lambda chunk: chunks.append(bytes(chunk)))  # chunks are reused views
+        reader.stream(name, lambda chunk: chunks.append(bytes(chunk)))  # chunks are reused views  # noqa: B023
         assert max(map(len, chunks)) <= 4096
         assert b"".join(chunks) == seeded_tf_weights[name].tobytes()
 
@@ -96,7 +98,7 @@ def test_exception_corrupted_data_byte(small_ckpt):
 def test_exception_truncated_data(small_ckpt):
     data = _data(small_ckpt)
     data.write_bytes(data.read_bytes()[:-8])
-    with pytest.raises(CheckpointError, match="truncated; tensor .* needs bytes"):  # at open, before reading
+    with pytest.raises(CheckpointError, match=r"truncated; tensor .* needs bytes"):  # at open, before reading
         open_checkpoint(small_ckpt)
 
 
@@ -148,7 +150,7 @@ def _write_partitioned(prefix, full, row_splits):
 
     tf = import_tf()
     rows, cols = full.shape
-    bounds = list(zip(row_splits[:-1], row_splits[1:]))
+    bounds = list(itertools.pairwise(row_splits))
     specs = [f"{rows} {cols} {a},{b - a}:-" for a, b in bounds] + [""]
     tensors = [tf.constant(full[a:b]) for a, b in bounds] + [tf.constant(np.float32(7))]
     tf.raw_ops.SaveV2(prefix=str(prefix), tensor_names=["v"] * len(bounds) + ["w"], shape_and_slices=specs,
@@ -182,7 +184,7 @@ def test_exception_partitioned_variable_with_a_missing_slice_is_named(tmp_path):
     from tests.readers._craft import block_body, table, write_files
 
     full = np.arange(12, dtype=np.float32).reshape(6, 2)
-    prefix = _write_partitioned(tmp_path / "p", full, [0, 2, 6])
+    _write_partitioned(tmp_path / "p", full, [0, 2, 6])
     entries = list(SSTable(tmp_path / "p.index").items())
     dropped = [e for e in entries if not e[0].startswith(b"\x00\x76\x00\x01\x01\x02\x82")]  # slice at row 2
     assert len(dropped) == len(entries) - 1

@@ -37,4 +37,5 @@ def test_ring_padding_changes_only_the_borders(seeded_tf_weights):
     x = np.random.default_rng(4).random((1, 128, 128, 3)).astype("f4")
     plain = run_tf(card, seeded_tf_weights, x, "float32", ring=False)[1]["encoder.conv1a"]
     ring = run_tf(card, seeded_tf_weights, x, "float32", ring=True)[1]["encoder.conv1a"]
-    assert np.allclose(plain[:, :, 3:-3], ring[:, :, 3:-3]) and not np.allclose(plain[:, :, :3], ring[:, :, :3])
+    assert np.allclose(plain[:, :, 3:-3], ring[:, :, 3:-3]) and not np.allclose(plain[:, :, :3],
+                                                                                ring[:, :, :3])

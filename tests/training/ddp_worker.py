@@ -13,9 +13,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from panoconv.training import TrainConfig, train  # noqa: E402
-from panoconv.training.interrupt import EXIT_INTERRUPTED, TrainingInterrupted  # noqa: E402
-from tests.training import _tiny  # noqa: E402,F401  (registers "tiny-test")
+from panoconv.training import TrainConfig, train
+from panoconv.training.interrupt import EXIT_INTERRUPTED, TrainingInterrupted
+from tests.training import _tiny  # noqa: F401  (registers "tiny-test")
 
 
 def main() -> None:

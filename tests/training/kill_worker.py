@@ -25,14 +25,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests._fork_serve import serve  # noqa: E402
+import torch
 
-import torch  # noqa: E402
-
-from panoconv.training import TrainConfig, train  # noqa: E402
-from panoconv.training import checkpoint as ck  # noqa: E402
-from panoconv.training import monitor as monitor_module  # noqa: E402
-from tests.training import _tiny  # noqa: E402  (registers "tiny-test")
+from panoconv.training import TrainConfig, train
+from panoconv.training import checkpoint as ck
+from panoconv.training import monitor as monitor_module
+from tests._fork_serve import serve
+from tests.training import _tiny
 
 
 def _die(note: Path, what: str) -> None:
@@ -109,7 +108,7 @@ def _child(job: dict) -> int:
             _install(job["kill"], Path(job["note"]))
         train(TrainConfig.load(job["config"]))
         return 0
-    except BaseException:
+    except BaseException:  # noqa: BLE001  (any failure of the job is reported, not raised)
         traceback.print_exc()
         return 1
 

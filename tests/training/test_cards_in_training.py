@@ -40,7 +40,8 @@ def _batch(h: int = 128, w: int = 128) -> dict:
 
 
 @pytest.mark.parametrize("arch, channels", [("monodepth-vgg", 3), ("monodepth-vgg-stereo", 6),
-                                            ("monodepth-resnet50", 3), ("monodepth-resnet50-stereo-deconv", 6)])
+                                            ("monodepth-resnet50", 3),
+                                            ("monodepth-resnet50-stereo-deconv", 6)])
 def test_the_model_sees_what_the_card_takes(arch, channels):
     task = StereoTask(StereoRecipe(arch=arch), height=128, width=128)
     model, batch = _Pyramid(), _batch()
@@ -55,11 +56,13 @@ def test_the_model_sees_what_the_card_takes(arch, channels):
 
 
 def test_size_not_a_multiple_of_the_card_is_refused():
-    with pytest.raises(PanoconvError, match="100x256 do not suit monodepth-vgg-stereo: both must be positive multiples "
+    with pytest.raises(PanoconvError,
+                       match="100x256 do not suit monodepth-vgg-stereo: both must be positive multiples "
                                             "of 128"):
         StereoTask(StereoRecipe(arch="monodepth-vgg-stereo"), height=100, width=256)
     StereoTask(StereoRecipe(arch="monodepth-resnet50"), height=192, width=640)  # ResNet50: multiples of 64
-    with pytest.raises(PanoconvError, match="do not suit monodepth-resnet50: both must be positive multiples of 64"):
+    with pytest.raises(PanoconvError,
+                       match="do not suit monodepth-resnet50: both must be positive multiples of 64"):
         StereoTask(StereoRecipe(arch="monodepth-resnet50"), height=96, width=200)
 
 

@@ -103,7 +103,7 @@ def test_head_shift_scales_small_disparities_by_the_factor():
     # disp4 sees no other disparity: 0.3 sigmoid(z + log k) exactly, ~k x for small disparities
     s = before / 0.3
     assert torch.allclose(after, 0.3 * 0.25 * s / (1 - s + 0.25 * s), rtol=1e-4, atol=1e-7)
-    with pytest.raises(ConfigError, match="applies to disparity networks .*, not rectnet"):
+    with pytest.raises(ConfigError, match=r"applies to disparity networks .*, not rectnet"):
         head_biases(get_card("rectnet").build())
 
 

@@ -114,9 +114,9 @@ def test_run_stopped_before_its_first_checkpoint_restarts_without_force(tmp_path
 
 def test_a_run_folder_in_use_is_refused(tmp_path):
     (tmp_path / "run").mkdir()
-    with RunLock(tmp_path / "run"):
-        with pytest.raises(OutputExistsError, match="another training process .* is using this run folder"):
-            train(tiny_config(tmp_path, epochs=1))
+    with (RunLock(tmp_path / "run"),
+          pytest.raises(OutputExistsError, match=r"another training process .* is using this run folder")):
+        train(tiny_config(tmp_path, epochs=1))
     assert train(tiny_config(tmp_path, epochs=1)).step == 3  # the lock file alone is no obstacle
 
 

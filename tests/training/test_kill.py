@@ -10,6 +10,7 @@ model and the logged loss of every step equal the uninterrupted run's, each step
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -38,7 +39,7 @@ KILLS = 14  # kill points, at least 10 of them real SIGKILLs (the report prints 
 
 class ForkServer:
     def __init__(self, tmp: Path) -> None:
-        self.log = open(tmp / "worker.log", "w")
+        self.log = open(tmp / "worker.log", "w")  # noqa: SIM115  (the worker's stderr until close())
         env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
         self.proc = subprocess.Popen([sys.executable, str(WORKER)], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=self.log, text=True, cwd=REPO, env=env)
@@ -57,10 +58,8 @@ class ForkServer:
         start = time.perf_counter()
         if kill_after_s is not None:
             time.sleep(kill_after_s)
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         out = self._read()
         out["seconds"] = time.perf_counter() - start
         return out

@@ -51,7 +51,8 @@ def test_matches_tf1_adam_optimizer(dtype):
     out = _run_torch(init, grads, dtype, 1e-4)
     for a, b in zip(out, ref):
         assert a.dtype == b.dtype == np.dtype(dtype)
-        # Same operations in the same order: equal to the last bit (float64 includes TF's float32 hyper-params).
+        # Same operations in the same order: equal to the last bit (float64 includes TF's float32
+        # hyper-params).
         np.testing.assert_array_equal(a, b)
 
 

@@ -51,8 +51,8 @@ def test_bf16_monodepth_training_runs_close_to_fp32(tmp_path):
 
     data = generate(SynthRequest(tmp_path / "synth", kind="rectilinear", count=4, height=128, width=128,
                                  progress=False))
-    base = TrainConfig(data=(DataSpec(str(data / "train.txt"), warp="rectilinear"),), batch_size=1, max_steps=2,
-                       height=128, width=128, progress=False, threads=1, seed=2, augment=False)
+    base = TrainConfig(data=(DataSpec(str(data / "train.txt"), warp="rectilinear"),), batch_size=1,
+                       max_steps=2, height=128, width=128, progress=False, threads=1, seed=2, augment=False)
     fp32 = train(base.replace(out=str(tmp_path / "a")))
     bf16 = train(base.replace(out=str(tmp_path / "b"), precision="bf16"))
     assert len(bf16.losses) == 2 and bf16.losses != fp32.losses

@@ -28,7 +28,8 @@ def make_split(root: Path, n: int) -> Path:
         stem = f"{i}_0123456789abcdef{i}"
         tokens = [f"Matterport3D/{stem}_{k}_0_{v}_0.0.{'png' if k == 'color' else 'exr'}" for k, v in COLUMNS]
         (root / "Matterport3D").mkdir(parents=True, exist_ok=True)
-        depth = np.tile(rng.uniform(1.0, 6.0) + np.sin(np.linspace(0, 2 * np.pi, W)), (H, 1)).astype(np.float32)
+        depth = np.tile(rng.uniform(1.0, 6.0) + np.sin(np.linspace(0, 2 * np.pi, W)),
+                        (H, 1)).astype(np.float32)
         depth[-1] = 0.0  # a hole row
         save_rgb(root / tokens[0], np.repeat((depth / 8.0)[..., None], 3, -1))
         write_depth_exr(root / tokens[3], depth)
@@ -49,7 +50,8 @@ def test_recipe_defaults_and_bias_lr_groups():
     assert weights["lr"] == pytest.approx(2e-4) and biases["lr"] == pytest.approx(4e-4)
     assert weights["weight_decay"] == 0.0 and biases["weight_decay"] == 0.0
     n_bias = sum(1 for k, _ in model.named_parameters() if k.endswith("bias"))
-    assert len(biases["params"]) == n_bias and len(weights["params"]) == len(list(model.parameters())) - n_bias
+    assert len(biases["params"]) == n_bias
+    assert len(weights["params"]) == len(list(model.parameters())) - n_bias
     assert isinstance(SupervisedTask("uresnet").build_model(), UResNet)
     with pytest.raises(ConfigError, match="rectnet, uresnet"):
         SupervisedTask("monodepth-vgg")
@@ -131,7 +133,7 @@ def test_trainer_registry_builds_supervised_task_and_trains_one_step(tmp_path):
 def test_train_size_must_suit_the_card_and_skipped_rows_go_to_the_run_folder(tmp_path):
     from panoconv.training.config import ConfigError
 
-    with pytest.raises(ConfigError, match="66x128 do not suit rectnet: .* multiples of 4 \\(e.g. 64x128\\)"):
+    with pytest.raises(ConfigError, match=r"66x128 do not suit rectnet: .* multiples of 4 \(e.g. 64x128\)"):
         SupervisedTask("rectnet", size=(66, 128))
     split = make_split(tmp_path / "data", 2)
     split.write_text(split.read_text() + "Matterport3D/x.png too few\n")

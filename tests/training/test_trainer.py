@@ -79,7 +79,7 @@ def test_validation_loss_each_epoch_and_exported_weights(tmp_path):
         assert meta["config_hash"] == TrainConfig.load(tmp_path / "run" / "config.json").config_hash()
     out = export_weights(tmp_path / "run", tmp_path / "again.safetensors")
     with safe_open(str(out), "pt") as f:
-        assert f.metadata()["steps"] == "6" and "0.weight" in f.keys()
+        assert f.metadata()["steps"] == "6" and "0.weight" in f.keys()  # noqa: SIM118  (safe_open handle: no __contains__)
     lines = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert [x["step"] for x in lines if "loss/total" in x] == [1, 2, 3, 4, 5, 6]
     assert sum("val/total" in x for x in lines) == 2

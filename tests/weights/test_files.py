@@ -35,7 +35,7 @@ def test_strict_load_names_the_problem(tmp_path, state):
     partial = {k: v for k, v in state.items() if k != "decoder.iconv1.weight"}
     path = save_weights(partial, tmp_path / "w.safetensors", {"architecture": "monodepth-vgg"})
     with pytest.raises(
-        WeightMappingError, match="does not fit monodepth-vgg: 1 tensor is missing: decoder.iconv1.weight$"
+        WeightMappingError, match=r"does not fit monodepth-vgg: 1 tensor is missing: decoder.iconv1.weight$"
     ):
         load_model(path)
 
@@ -47,7 +47,7 @@ def test_refuses_existing_and_unknown(tmp_path, state):
     with pytest.raises(CheckpointError, match="unknown weights format"):
         save_weights({"a": torch.zeros(1)}, tmp_path / "w.bin", {})
     (tmp_path / "junk.safetensors").write_bytes(b"\x00garbage")
-    with pytest.raises(CheckpointError, match="junk.safetensors: unreadable"):
+    with pytest.raises(CheckpointError, match=r"junk.safetensors: unreadable"):
         load_weights(tmp_path / "junk.safetensors")
 
 
@@ -61,5 +61,5 @@ def test_pickled_objects_are_never_executed(tmp_path):
     path = tmp_path / "evil.pt"
     with open(path, "wb") as f:
         pickle.dump({"a": Boom()}, f)
-    with pytest.raises(CheckpointError, match="evil.pt"):
+    with pytest.raises(CheckpointError, match=r"evil.pt"):
         load_weights(path)

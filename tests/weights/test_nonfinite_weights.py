@@ -37,7 +37,8 @@ def test_load_model_names_the_tensor(tmp_path, state, bad):
 def test_huge_finite_weights_are_not_mistaken_for_inf():
     big = torch.full((4,), 3e38)  # the sum overflows to inf; every value is finite
     assert nonfinite_tensors([("w", big)]) == []
-    assert nonfinite_tensors([("w", torch.tensor([1.0, math.nan])), ("i", torch.tensor([1, 2]))]) == ["w (1 of 2)"]
+    assert nonfinite_tensors([("w", torch.tensor([1.0, math.nan])),
+                              ("i", torch.tensor([1, 2]))]) == ["w (1 of 2)"]
 
 
 def test_predict_refuses_nan_weights_in_one_line(tmp_path, state):

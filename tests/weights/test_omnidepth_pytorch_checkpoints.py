@@ -205,5 +205,5 @@ def test_bad_recorded_input_convention_is_refused(tmp_path):
     path = tmp_path / "odd.safetensors"
     save_file(get_card("rectnet").build().state_dict(), str(path),
               metadata={"architecture": "rectnet", "input_order": "grb"})
-    with pytest.raises(CheckpointError, match="odd.safetensors: metadata input_order='grb'"):
+    with pytest.raises(CheckpointError, match=r"odd.safetensors: metadata input_order='grb'"):
         load_model(path)

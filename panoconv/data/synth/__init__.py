@@ -7,4 +7,4 @@
 from panoconv.data.synth.generate import generate
 from panoconv.data.synth.request import KINDS, SynthRequest
 
-__all__ = ["generate", "SynthRequest", "KINDS"]
+__all__ = ["KINDS", "SynthRequest", "generate"]

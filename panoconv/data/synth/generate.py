@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from panoconv.progress import progress
 
 from panoconv.data.synth.cameras import pinhole_focal, pixels_per_radian
 from panoconv.data.synth.layout import PANO_VIEWS, flat_names, pair_row, pano_name, pano_row
@@ -18,6 +17,7 @@ from panoconv.data.synth.request import GENERATOR_VERSION, SynthRequest
 from panoconv.data.synth.views import SceneViews, camera_rays, make_scene, render_views
 from panoconv.io.atomic import atomic_dir
 from panoconv.io.exr import write_depth_exr, write_normals_exr
+from panoconv.progress import progress
 
 log = logging.getLogger(__name__)
 

@@ -31,12 +31,13 @@ class SynthRequest:
     progress: bool = True
     textures: str = "mixed"  # texture family (textures.FAMILIES): same seed, same scenes, other surfaces
 
-    def resolved(self) -> "SynthRequest":
+    def resolved(self) -> SynthRequest:
         """Validate and fill the kind-dependent defaults; raises PanoconvError on bad input."""
         if self.kind not in KINDS:
             raise PanoconvError(f"unknown kind {self.kind!r}; expected one of {', '.join(KINDS)}")
         if self.textures not in FAMILIES:
-            raise PanoconvError(f"unknown texture family {self.textures!r}; expected one of {', '.join(FAMILIES)}")
+            raise PanoconvError(f"unknown texture family {self.textures!r}; expected one "
+                                f"of {', '.join(FAMILIES)}")
         if self.count < 1:
             raise PanoconvError(f"--count must be at least 1, got {self.count}")
         if self.height < 8 or self.width < 8:
@@ -48,7 +49,8 @@ class SynthRequest:
         if self.kind == "panorama" and fov != 360.0:
             raise PanoconvError("--fov does not apply to panoramas (always 360 degrees)")
         if self.kind == "panorama" and self.width != 2 * self.height:
-            raise PanoconvError(f"a 360x180 panorama needs width = 2 x height, got {self.width}x{self.height}")
+            raise PanoconvError(f"a 360x180 panorama needs width = 2 x height, "
+                                f"got {self.width}x{self.height}")
         if self.kind == "rectilinear" and not 1.0 <= fov < 179.0:
             raise PanoconvError(f"--fov must be in [1, 179) for rectilinear images, got {fov}")
         if self.kind == "equirect" and not 1.0 <= fov < 180.0:

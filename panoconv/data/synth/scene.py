@@ -2,8 +2,8 @@
 
 Two styles: "street" (long canyon between facades, far wall at 50-75 m, sky plane high up; for the
 rectilinear and equirect-crop kinds) and "room" (indoor box room up to ~8 m away, for panoramas).
-Every object has its own material (see `textures.py`), drawn from the request's texture family. The camera (and its stereo partners within
-`clearance` metres) is kept outside every object.
+Every object has its own material (see `textures.py`), drawn from the request's texture family. The camera
+(and its stereo partners within `clearance` metres) is kept outside every object.
 """
 
 from __future__ import annotations

@@ -13,11 +13,12 @@ import numpy as np
 
 KINDS = ("noise", "checker", "stripes", "bricks", "marble", "grid")
 #: texture families a data set can draw its materials from (`SynthRequest.textures`): "mixed" is every
-#: kind (the default, unchanged output); "smooth" has no sharp edges (value noise, sine stripes, marble veins);
-#: "geometric" is sharp-edged man-made patterns. Two data sets of different families differ in image
+#: kind (the default, unchanged output); "smooth" has no sharp edges (value noise, sine stripes, marble
+#: veins); "geometric" is sharp-edged man-made patterns. Two data sets of different families differ in image
 #: statistics (gradient energy, edge density) while the seed still fixes the same geometry, colours and
 #: scales: a new domain for fine-tuning that differs by texture alone.
-FAMILIES = {"mixed": KINDS, "smooth": ("noise", "stripes", "marble"), "geometric": ("checker", "bricks", "grid")}
+FAMILIES = {"mixed": KINDS, "smooth": ("noise", "stripes", "marble"),
+            "geometric": ("checker", "bricks", "grid")}
 
 
 @dataclass(frozen=True)
