@@ -76,7 +76,7 @@ def resample_option(**kwargs: Any) -> Callable:
 def precision_option(help: str = "Compute precision: fp32, bf16 (bfloat16 autocast, CPU or CUDA) or fp16 "
                      "(CUDA only).") -> Callable:
     """`--precision fp32|bf16|fp16` (what each runs on: `panoconv.runtime`)."""
-    from panoconv.runtime import PRECISIONS
+    from panoconv.precision import PRECISIONS
 
     return click.option("--precision", type=click.Choice(PRECISIONS), default="fp32", show_default=True,
                         help=help)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from panoconv.errors import PanoconvError
-from panoconv.runtime import PRECISIONS
+from panoconv.precision import PRECISIONS
 
 WARPS = ("rectilinear", "equirectangular", "panorama")
 LR_SCHEDULES = ("recipe", "constant", "halving", "cosine")
