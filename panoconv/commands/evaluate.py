@@ -52,12 +52,15 @@ from panoconv.commands._options import (
               "(default: such pixels are left out).")
 @precision_option()
 @device_option()
+@click.option("--save-panels", type=click.Path(path_type=Path), default=None, metavar="DIR",
+              help="Write one PNG per image to DIR: input | prediction | ground truth, one colour range, "
+              "a colour bar; grey = no value. Several models: one sub-folder each.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout instead of a table.")
 def command(data: Path, weights: tuple[Path, ...], kind: str, root: Path | None, gt_dir: Path | None,
             split: str, crop: str, max_depth: float | None, median_scaling: bool | None, postprocess: bool,
             net_width: int, resample: str, arch: str | None, limit: int | None, max_pixels: int,
             skip_bad: bool, datasets: str | None, skipped_rows: Path | None, upstream_protocol: bool,
-            precision: str, device: str, as_json: bool) -> None:
+            precision: str, device: str, save_panels: Path | None, as_json: bool) -> None:
     """Evaluate depth predictions on DATA: abs_rel, sq_rel, rmse, rmse_log, a1-a3 (and d1_all on KITTI,
     printed in percent). 3D60 data also gets one row per source data set beside each model's overall row."""
     from panoconv.data.threed60_paths import parse_datasets
@@ -78,5 +81,5 @@ def command(data: Path, weights: tuple[Path, ...], kind: str, root: Path | None,
                                       arch=arch, limit=limit, skip_bad=skip_bad,
                                       datasets=only, skipped_file=skipped_rows,
                                       upstream_protocol=upstream_protocol, max_pixels=max_pixels,
-                                      precision=precision, device=device))
+                                      precision=precision, device=device, save_panels=save_panels))
     click.echo(report.to_json() if as_json else report.to_table())

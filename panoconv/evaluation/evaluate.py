@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from torch import nn
 from panoconv.arch import ArchCard, card_of
 from panoconv.errors import PanoconvError
 from panoconv.evaluation.metrics import METRIC_NAMES, mean_metrics
+from panoconv.evaluation.panels import PanelContent, save_panel
 from panoconv.evaluation.protocols import (
     KITTI_MAX_DEPTH,
     PANORAMA_MAX_DEPTH,
@@ -76,6 +78,7 @@ class EvaluateRequest:
     precision: str = "fp32"  # fp32 | bf16 | fp16 (CUDA only): see panoconv.runtime
     device: str = "cpu"  # where loaded weights run (preloaded `models` stay where they are)
     models: tuple[nn.Module, ...] = field(default=(), compare=False)  # preloaded, instead of weights
+    save_panels: Path | None = None  # input | prediction | truth PNGs (evaluation/panels.py)
 
 
 @dataclass(frozen=True)
@@ -166,9 +169,24 @@ def score_image(values: np.ndarray, out_kind: str, gt: np.ndarray, data: EvalDat
                        upstream_protocol=upstream)
 
 
+def _panel_content(image: np.ndarray, values: np.ndarray, out_kind: str, gt: np.ndarray, data: EvalData,
+                   score: ImageScore) -> PanelContent:
+    """The panel of one scored sample, in the quantity the protocol compares (KITTI stereo: pixels of
+    disparity; otherwise metres of depth, median-scaled as scored)."""
+    width = values.shape[1]
+    if data.protocol == "kitti-stereo":
+        focal = kitti_focal(width)[0]
+        disp_px = values * width if out_kind == "disparity" else focal * data.baseline / np.maximum(values,
+                                                                                                    1e-12)
+        return PanelContent(image, disp_px, gt, "disparity", "px")
+    depth = _to_depth(values, data, out_kind, width)
+    note = f"median-scaled x{score.scale:.4g}" if score.scale is not None else ""
+    return PanelContent(image, depth * (score.scale or 1.0), gt, "depth", "m", note)
+
+
 def _score_sample(model: nn.Module, card: ArchCard, sample: Sample, data: EvalData,
-                  req: EvaluateRequest) -> ImageScore:
-    """One sample (a stereo card also gets its right image)."""
+                  req: EvaluateRequest, panel: Path | None = None) -> ImageScore:
+    """One sample (a stereo card also gets its right image); with `panel`, its panel is written there."""
     where = sample.label()
     try:
         image = load_rgb(sample.image, req.max_pixels)
@@ -178,7 +196,10 @@ def _score_sample(model: nn.Module, card: ArchCard, sample: Sample, data: EvalDa
         raise GroundTruthError(f"{sample.where}: {err}" if sample.where else str(err)) from None
     values = predict_array(model, image.pixels, data.camera, postprocess=req.postprocess, recipe=req.recipe,
                            arch=req.arch, right_hwc=right, precision=req.precision)
-    return score_image(values, card.output_kind, gt, data, req, where)
+    score = score_image(values, card.output_kind, gt, data, req, where)
+    if panel is not None:
+        save_panel(panel, _panel_content(image.pixels, values, card.output_kind, gt, data, score))
+    return score
 
 
 def _mean_row(label: str, arch: str, scores: list[ImageScore], subset: str = "all",
@@ -190,8 +211,27 @@ def _mean_row(label: str, arch: str, scores: list[ImageScore], subset: str = "al
     return ModelRow(label, arch, len(scores), metrics, subset, skipped)
 
 
-def evaluate_model(model: nn.Module, label: str, data: EvalData, req: EvaluateRequest) -> list[ModelRow]:
-    """The model's overall row, then one row per source data set when the samples come from several."""
+def _panel_path(folder: Path | None, index: int, sample: Sample) -> Path | None:
+    """`NNNNN_<image stem>.png`: the index keeps images of equal names in different folders apart."""
+    return None if folder is None else folder / f"{index:05d}_{Path(sample.image).stem}.png"
+
+
+def _panel_folders(root: Path, labels: list[str]) -> list[Path]:
+    """One folder per model when several are evaluated, named from its label (no separators, no `..`;
+    equal names numbered), else `root` itself."""
+    if len(labels) == 1:
+        return [root]
+    names: list[str] = []
+    for label in labels:
+        name = re.sub(r"[^A-Za-z0-9_-]+", "_", label).strip("_") or "model"
+        names.append(name if name not in names else f"{name}-{len(names) + 1}")
+    return [root / name for name in names]
+
+
+def evaluate_model(model: nn.Module, label: str, data: EvalData, req: EvaluateRequest,
+                   panels: Path | None = None) -> list[ModelRow]:
+    """The model's overall row, then one row per source data set when the samples come from several.
+    With `panels` (a folder), each scored image's panel is written there."""
     from panoconv.progress import progress
 
     card = card_of(model, req.arch)
@@ -203,9 +243,13 @@ def evaluate_model(model: nn.Module, label: str, data: EvalData, req: EvaluateRe
                             f"for {missing} (use `left right gt` rows)")
     scored: list[tuple[Sample, ImageScore]] = []
     skipped = 0
-    for sample in progress(samples, desc=f"evaluate {label}", unit="img", enabled=req.progress):
+    if panels is not None:
+        panels.mkdir(parents=True, exist_ok=True)
+    for index, sample in enumerate(progress(samples, desc=f"evaluate {label}", unit="img",
+                                            enabled=req.progress)):
         try:
-            scored.append((sample, _score_sample(model, card, sample, data, req)))
+            scored.append((sample, _score_sample(model, card, sample, data, req,
+                                                 _panel_path(panels, index, sample))))
         except GroundTruthError as err:
             if not req.skip_bad:
                 raise GroundTruthError(f"{err} (pass --skip-bad to skip such samples, each "
@@ -240,6 +284,8 @@ def evaluate(req: EvaluateRequest) -> EvaluateReport:
     if req.skipped_file is not None:  # a file written beside the data: it must not replace one read
         check_not_input(req.skipped_file, [req.data, req.root, req.gt_dir, *req.weights], "skipped-rows file",
                         relations=("is", "contains"))
+    if req.save_panels is not None:  # a folder of new files: it must not be, hold or sit in what is read
+        check_not_input(req.save_panels, [req.data, req.root, req.gt_dir, *req.weights], "panels folder")
     device = resolve_device(req.device)
     check_precision(req.precision, device)
     for m in req.models:
@@ -253,7 +299,10 @@ def evaluate(req: EvaluateRequest) -> EvaluateReport:
         pairs.append((model, label))
     if not pairs:
         raise ValueError("no model to evaluate (give weights)")
-    rows = [row for model, label in pairs for row in evaluate_model(model, label, data, req)]
+    folders = (_panel_folders(req.save_panels, [label for _, label in pairs]) if req.save_panels is not None
+               else [None] * len(pairs))
+    rows = [row for (model, label), folder in zip(pairs, folders)
+            for row in evaluate_model(model, label, data, req, folder)]
     median = data.median_scaling if req.median_scaling is None else req.median_scaling
     default_max = PANORAMA_MAX_DEPTH if data.protocol == "panorama" else KITTI_MAX_DEPTH
     settings: dict[str, object] = {"camera": data.camera, "median_scaling": median,
