@@ -90,7 +90,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--source-steps", type=int, default=600)
     p.add_argument("--crop-steps", type=int, default=300)
     p.add_argument("--pano-steps", type=int, default=300)
-    p.add_argument("--count", type=int, default=60, help="scenes per domain [60: 48 train / 3 val / 9 test]")
+    p.add_argument("--count", type=int, default=80, help="scenes per domain [80: 64 train / 4 val / 12 test]")
     p.add_argument("--size", default="128x256", help="HxW of the street domains [128x256; 128x128 does not "
                    "learn from scratch in 300 steps, see the docstring]")
     p.add_argument("--pano-size", default="128x256", help="HxW of the panoramas (W = 2H) [128x256]")
