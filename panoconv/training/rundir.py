@@ -31,6 +31,7 @@ from typing import Any
 
 from panoconv.errors import OutputExistsError
 from panoconv.io.atomic import atomic_file
+from panoconv.io.overlap import check_not_input
 from panoconv.training.checkpoint import CHECKPOINT_DIR, has_checkpoint_files, sweep_temp_files
 from panoconv.training.config import TrainConfig
 
@@ -59,9 +60,17 @@ def _is_empty(run: Path) -> bool:
     return all(p.name == LOCK_FILE for p in run.iterdir())
 
 
+def _inputs(config: TrainConfig) -> list[Path]:
+    """What a run reads: its file lists, their data roots and the `--init` weights (never to be cleared)."""
+    specs = (*config.data, *config.val_data)
+    return [*(Path(s.list_file) for s in specs), *(s.root_dir for s in specs),
+            *([Path(config.init)] if config.init else [])]
+
+
 def check_run_dir(config: TrainConfig) -> RunPlan:
     """Raise if `config.out` may not be used; say whether to resume and whether to clear old outputs."""
     run = Path(config.out)
+    check_not_input(run, _inputs(config), "run folder", relations=("is", "contains"))
     if not run.exists():
         return RunPlan()
     if not run.is_dir():

@@ -100,3 +100,15 @@ def test_monodepth_resume_on_synthetic_stereo_is_exact(tmp_path):
     rest = train(base.replace(out=str(tmp_path / "split"), resume=True))
     assert len(full.losses) == 4 and all(0.5 < x < 10 for x in full.losses)
     assert first.losses + rest.losses == full.losses
+
+
+def test_run_folder_that_is_or_holds_the_data_is_refused(tmp_path):
+    from panoconv.errors import OutputError
+
+    data = tmp_path / "data"
+    for out in (data, tmp_path):  # the data root itself, a folder holding it
+        with pytest.raises(OutputError, match=r"run folder (is|contains) the input"):
+            train(tiny_config(data, out=str(out), force=True))
+    assert sorted(p.name for p in data.iterdir()) == ["a.txt"]  # nothing cleared, nothing written
+    with pytest.raises(OutputError, match="run folder is the input"):
+        train(tiny_config(data, out=str(data / "run"), init=str(data / "run")))
