@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from panoconv.arch._mapping import TensorMapping
 from panoconv.errors import PanoconvError
+from panoconv.guards import check_size_multiple
 
 OutputKind = Literal["disparity", "depth"]
 Origin = Literal["tensorflow", "pytorch"]
@@ -146,13 +147,7 @@ class ArchCard:
 
     def check_size(self, height: int, width: int) -> None:
         """Raise a one-line `PanoconvError` unless (height, width) is a valid input size."""
-        m = self.size_multiple
-        if height <= 0 or width <= 0 or height % m or width % m:
-            hint = f"{max(m, round(height / m) * m)}x{max(m, round(width / m) * m)}"
-            raise PanoconvError(
-                f"{self.name}: height and width must be positive multiples of {m}, "
-                f"got {height}x{width} (e.g. {hint})"
-            )
+        check_size_multiple(height, width, self.size_multiple, where=self.name, error=PanoconvError)
 
     def check_inputs(self, images: bool, pairs: bool) -> None:
         """Single images (`--image`) for monocular cards, left/right pairs (`--pair`) for stereo ones."""
