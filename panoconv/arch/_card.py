@@ -21,6 +21,7 @@ import importlib
 import pkgutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from panoconv.arch._mapping import TensorMapping
@@ -197,14 +198,11 @@ def register_card(card: ArchCard) -> ArchCard:
 
 
 def card_modules() -> list[str]:
-    """The modules that register cards: every public module of `panoconv.arch` (pure data)."""
-    import panoconv.arch as package
-
-    return sorted(
-        f"{package.__name__}.{m.name}"
-        for m in pkgutil.iter_modules(package.__path__)
-        if not m.name.startswith("_")
-    )
+    """The modules that register cards: every public module of `panoconv.arch` (pure data). Found by
+    this file's folder, not by importing the package (that import would close a cycle)."""
+    package = __name__.rpartition(".")[0]
+    return sorted(f"{package}.{m.name}" for m in pkgutil.iter_modules([str(Path(__file__).parent)])
+                  if not m.name.startswith("_"))
 
 
 @functools.cache

@@ -26,7 +26,7 @@ from panoconv.evaluation.protocols import GroundTruthError
 from panoconv.geometry.constants import KITTI_BASELINE_M, THREED60_BASELINE_M
 from panoconv.io.images import ImageReadError, open_image
 
-Protocol = Literal["kitti-stereo", "eigen", "panorama"]
+EvalProtocol = Literal["kitti-stereo", "eigen", "panorama"]
 #: how a monodepth disparity (fraction of width) becomes metric depth
 DepthModel = Literal["pinhole", "fov"]
 
@@ -51,7 +51,7 @@ class EvalData:
     """Samples plus the protocol and camera facts needed to turn predictions into comparable depth."""
 
     name: str
-    protocol: Protocol
+    protocol: EvalProtocol
     camera: str  # predict camera: rectilinear | equirectangular
     samples: list[Sample]
     read_gt: Callable[[Path], np.ndarray]

@@ -15,7 +15,7 @@ image centre (W/2, H/2), latitude positive downwards):
     lon' = angle of n' about the vertical axis,  lat' = elevation of n'
     x' = a lon' + W/2,  y' = a lat' + H/2;  out(x, y) = img(x', row(y')).
 
-`d W / a` is baseline / distance, so d W / a = baseline / r (see monodepth.md section 6).
+`d W / a` is baseline / distance, so d W / a = baseline / r (`panoconv.inference.depth`).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """monodepth's SSIM dissimilarity: 3x3 box filters with no padding (VALID), as the reference computes it.
 
-Deliberately not a library SSIM (those use Gaussian windows or padding, see conventions.md).
+Deliberately not a library SSIM: those use Gaussian windows or padding, and would not match TF.
 """
 
 from __future__ import annotations
