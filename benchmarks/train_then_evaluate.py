@@ -69,9 +69,9 @@ import torch
 from panoconv.arch import DEFAULT_ARCH, get_card, register_card
 from panoconv.data.stereo import KIND_TO_WARP
 from panoconv.data.synth import SynthRequest, generate
+from panoconv.evaluation.datasets import open_data
 from panoconv.evaluation.evaluate import EvaluateRequest, evaluate, score_image
 from panoconv.evaluation.metrics import mean_metrics
-from panoconv.evaluation.sources import open_data
 from panoconv.inference.recipe import PanoramaRecipe
 from panoconv.training import train
 from panoconv.training.config import DataSpec, TrainConfig

@@ -71,7 +71,7 @@ def run_demo(out: Path, height: int = 256, width: int = 512) -> int:
 
 def _predict_panorama(out: Path, weights: Path) -> None:
     from panoconv.data.synth import SynthRequest, generate
-    from panoconv.inference.predict import PredictRequest, predict
+    from panoconv.inference.predict_files import PredictRequest, predict
 
     data = generate(SynthRequest(out=out / "synthetic_panorama", kind="panorama", count=1, height=512,
                                  width=1024, seed=7, force=True, progress=False))

@@ -21,10 +21,12 @@ import importlib
 import pkgutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from panoconv.arch._mapping import TensorMapping
 from panoconv.errors import PanoconvError
+from panoconv.guards import check_size_multiple
 
 OutputKind = Literal["disparity", "depth"]
 Origin = Literal["tensorflow", "pytorch"]
@@ -146,13 +148,7 @@ class ArchCard:
 
     def check_size(self, height: int, width: int) -> None:
         """Raise a one-line `PanoconvError` unless (height, width) is a valid input size."""
-        m = self.size_multiple
-        if height <= 0 or width <= 0 or height % m or width % m:
-            hint = f"{max(m, round(height / m) * m)}x{max(m, round(width / m) * m)}"
-            raise PanoconvError(
-                f"{self.name}: height and width must be positive multiples of {m}, "
-                f"got {height}x{width} (e.g. {hint})"
-            )
+        check_size_multiple(height, width, self.size_multiple, where=self.name, error=PanoconvError)
 
     def check_inputs(self, images: bool, pairs: bool) -> None:
         """Single images (`--image`) for monocular cards, left/right pairs (`--pair`) for stereo ones."""
@@ -202,14 +198,11 @@ def register_card(card: ArchCard) -> ArchCard:
 
 
 def card_modules() -> list[str]:
-    """The modules that register cards: every public module of `panoconv.arch` (pure data)."""
-    import panoconv.arch as package
-
-    return sorted(
-        f"{package.__name__}.{m.name}"
-        for m in pkgutil.iter_modules(package.__path__)
-        if not m.name.startswith("_")
-    )
+    """The modules that register cards: every public module of `panoconv.arch` (pure data). Found by
+    this file's folder, not by importing the package (that import would close a cycle)."""
+    package = __name__.rpartition(".")[0]
+    return sorted(f"{package}.{m.name}" for m in pkgutil.iter_modules([str(Path(__file__).parent)])
+                  if not m.name.startswith("_"))
 
 
 @functools.cache

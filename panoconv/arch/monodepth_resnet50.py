@@ -1,6 +1,6 @@
 """monodepth's ResNet50 encoder-decoder (`encoder="resnet50"`) and its upstream variants, as data.
 
-Facts (monodepth.md section 1b), all visible in the layers below:
+Facts of upstream's ResNet50 graph, all visible in the layers below:
 - conv1 = conv(64, k7, s2) (H/2), then pool1 = pad 1 (zeros, or ring) + 3x3 max pool stride 2 VALID
   (H/4): zero padding, not -inf (the model's `pool1`, no variables);
 - four stages conv2..conv5 of (64, 3), (128, 4), (256, 6), (512, 3) bottlenecks; each stage has its
@@ -32,7 +32,7 @@ from panoconv.arch._monodepth import (
 
 #: Spatial sizes must be multiples of this (six stride-2 stages: conv1, pool1, conv2..conv5).
 SIZE_MULTIPLE = 64
-#: Trainable parameter count of the graph upstream builds (monodepth.md section 1b).
+#: Trainable parameter count of the graph upstream builds.
 NUM_PARAMETERS = 58_452_008
 #: (stage, bottleneck width n, blocks): conv2 .. conv5.
 STAGES: tuple[tuple[int, int, int], ...] = ((2, 64, 3), (3, 128, 4), (4, 256, 6), (5, 512, 3))

@@ -10,7 +10,7 @@ explicit scope, so TensorFlow names the variables `Conv`, `Conv_1`, ... (and `Co
 in creation order inside `model/encoder` and `model/decoder`. The layers are therefore listed in
 creation order and the TF names derived from that order (`slim_scoped`).
 
-Variants (upstream options, monodepth.md section 1b):
+Variants (upstream monodepth's model options):
 - `do_stereo`: the input is left and right concatenated on channels (conv1a takes 6 channels);
 - `use_deconv`: every `upconv` (nearest x2 + conv) is a `deconv` (pad 1, stride-2 transposed conv,
   crop [3:-1]), variables `decoder/Conv2d_transpose*`; the other decoder convs keep `Conv*`.
@@ -31,7 +31,7 @@ from panoconv.arch._monodepth import (
 
 #: Spatial sizes must be multiples of this (seven stride-2 stages).
 SIZE_MULTIPLE = 128
-#: Trainable parameter counts of graphs built by upstream code (monodepth.md section 1b).
+#: Trainable parameter counts of graphs built by upstream code.
 NUM_PARAMETERS = 31_600_072
 NUM_PARAMETERS_STEREO = 31_604_776
 

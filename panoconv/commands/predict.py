@@ -16,6 +16,7 @@ from panoconv.commands._options import (
     range_option,
     resample_option,
 )
+from panoconv.geometry.constants import KITTI_BASELINE_M, UPSTREAM_PANORAMA_BASELINE_M
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,8 @@ def _check_arguments(inputs: tuple[Path, ...], pairs: tuple[tuple[Path, Path], .
 @click.option("--raw", is_flag=True, help="Keep the network-resolution output (no resize back).")
 @click.option("--batch-size", "-b", default=4, show_default=True, type=click.IntRange(min=1))
 @click.option("--baseline", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Stereo baseline in metres [default: 0.54 rectilinear, 0.472 panorama].")
+              help=f"Stereo baseline in metres [default: {KITTI_BASELINE_M:g} rectilinear, "
+              f"{UPSTREAM_PANORAMA_BASELINE_M:g} panorama].")
 @click.option("--focal", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Rectilinear focal length in px at the input width "
               "[default: KITTI's for the width].")

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from panoconv.commands._options import max_pixels_option
+from panoconv.geometry.constants import KITTI_FOV_DEG
 
 
 @click.command("reproject")
@@ -14,7 +15,7 @@ from panoconv.commands._options import max_pixels_option
 @click.option("--data-root", required=True, type=click.Path(path_type=Path),
               help="Root the list's paths are relative to.")
 @click.option("-o", "--out", required=True, type=click.Path(path_type=Path), help="Output folder (new).")
-@click.option("--fov", "fov_deg", default=82.5, show_default=True,
+@click.option("--fov", "fov_deg", default=KITTI_FOV_DEG, show_default=True,
               help="Horizontal fov of the output crops (degrees).")
 @click.option("--focal", type=float, default=None,
               help="Source focal length in pixels [default: KITTI's, chosen by image width].")

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from panoconv.geometry.constants import KITTI_BASELINE_M, KITTI_FOV_DEG, PANORAMA_FOV_DEG, THREED60_BASELINE_M
+
 
 @click.command("synth")
 @click.argument("out", type=click.Path(path_type=Path))
@@ -17,9 +19,11 @@ import click
 @click.option("--width", default=512, show_default=True)
 @click.option("--seed", default=0, show_default=True, help="Same seed -> same data set.")
 @click.option("--baseline", type=float, default=None,
-              help="Stereo baseline in metres [default: 0.54; 0.26 for panorama].")
+              help=f"Stereo baseline in metres [default: {KITTI_BASELINE_M:g}; {THREED60_BASELINE_M:g} for "
+              "panorama].")
 @click.option("--fov", "fov_deg", type=float, default=None,
-              help="Horizontal field of view in degrees [default: 82.5; panorama is always 360].")
+              help=f"Horizontal field of view in degrees [default: {KITTI_FOV_DEG:g}; panorama is always "
+              f"{PANORAMA_FOV_DEG:g}].")
 @click.option("--textures", type=click.Choice(["mixed", "smooth", "geometric"]), default="mixed",
               show_default=True, help="Texture family of the surfaces: every kind, smooth (noise, marble) or "
               "geometric (checker, stripes, bricks, grid). The same seed gives the same scenes in each.")

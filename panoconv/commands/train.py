@@ -18,6 +18,7 @@ import click
 
 from panoconv.commands._options import arch_option, precision_option
 from panoconv.errors import PanoconvError
+from panoconv.geometry.constants import WARP_MODES
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +115,7 @@ def _check_size(config) -> None:
 @click.option("--data-root", "roots", multiple=True, type=click.Path(path_type=Path),
               help="Folder the list's paths are relative to [default: the list's folder].")
 @click.option("--warp", "warps", multiple=True,
-              type=click.Choice(["rectilinear", "equirectangular", "panorama"]),
+              type=click.Choice(list(WARP_MODES)),
               help="Warp of the data set [default: from a synth meta.json].")
 @click.option("--fov", "fovs", multiple=True, type=float, help="Horizontal field of view in degrees.")
 @click.option("--val-data", "val", multiple=True, type=click.Path(path_type=Path),

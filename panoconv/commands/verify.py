@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from panoconv.commands._options import arch_option, resample_option
+from panoconv.geometry.constants import KITTI_FOV_DEG
 
 if TYPE_CHECKING:
     from panoconv.arch import ArchCard
@@ -46,7 +47,7 @@ _DTYPES = {"float32": ("float32",), "float64": ("float64",), "both": ("float32",
               help="Instead: compare the training loss terms, every gradient and N Adam steps.")
 @click.option("--warp", type=click.Choice(["rectilinear", "equirectangular"]), default="rectilinear",
               show_default=True, help="With --loss: the warp of the stereo reconstruction.")
-@click.option("--fov", default=82.5, show_default=True,
+@click.option("--fov", default=KITTI_FOV_DEG, show_default=True,
               help="With --loss --warp equirectangular: fov in degrees.")
 @click.option("--batch", default=2, show_default=True, type=click.IntRange(min=1),
               help="With --loss: stereo pairs per batch.")

@@ -21,6 +21,7 @@ from PIL import Image
 from panoconv.data.filelist import read_pair_list
 from panoconv.data.synth.cameras import lonlat_grid, lonlat_to_ray
 from panoconv.errors import PanoconvError
+from panoconv.geometry.constants import KITTI_FOV_DEG
 from panoconv.io.atomic import atomic_dir
 from panoconv.io.images import ImageReadError, image_size, load_rgb
 from panoconv.io.overlap import check_not_input
@@ -37,7 +38,7 @@ class ReprojectRequest:
     list_file: Path
     data_root: Path
     out: Path
-    fov_deg: float = 82.5
+    fov_deg: float = KITTI_FOV_DEG
     focal: float | None = None  # pixels of the source image; None -> KITTI_FOCAL by width
     height: int | None = None  # output size; None -> the source image's size
     width: int | None = None

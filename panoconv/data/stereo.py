@@ -30,12 +30,13 @@ from panoconv.data.augment import augment_pair, draw_params, sample_rng
 from panoconv.data.filelist import read_pair_list
 from panoconv.data.resize import resize_area
 from panoconv.errors import PanoconvError
+from panoconv.geometry.constants import KITTI_FOV_DEG, PANORAMA_FOV_DEG, WARP_MODES
 from panoconv.io.images import ImageReadError, load_rgb
 
 log = logging.getLogger(__name__)
 
-WARPS = ("rectilinear", "equirectangular", "panorama")
-DEFAULT_FOV = {"rectilinear": 82.5, "equirectangular": 82.5, "panorama": 360.0}
+WARPS = WARP_MODES
+DEFAULT_FOV = {"rectilinear": KITTI_FOV_DEG, "equirectangular": KITTI_FOV_DEG, "panorama": PANORAMA_FOV_DEG}
 #: synth `kind` -> the warp a model should train with on it
 KIND_TO_WARP = {"rectilinear": "rectilinear", "equirect": "equirectangular", "panorama": "panorama"}
 

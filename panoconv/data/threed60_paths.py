@@ -1,7 +1,7 @@
 """3D60 split rows as the projects publish them: path forms, file naming and where the files are found.
 
-The published split files differ in form (`omnidepth-3d60.md`); all are read here, and the data root
-replaces whatever prefix a path carries:
+The published split files differ in form (README, "OmniDepth: RectNet and UResNet on 3D60"); all are
+read here, and the data root replaces whatever prefix a path carries:
 
 - v1: absolute Windows paths, `D:\\Data\\3D60\\Matterport3D\\10_ed1e..._color_0_Left_Down_0.0.png`
 - 3dv19: relative Windows paths, `.\\Matterport3D\\0_7812..._color_0_Left_Down_0.0.png`

@@ -30,6 +30,7 @@ from torch import nn
 
 from panoconv.arch import ArchCard, card_of
 from panoconv.errors import PanoconvError
+from panoconv.evaluation.datasets import EvalData, Sample, ThreeD60Options, open_data
 from panoconv.evaluation.metrics import METRIC_NAMES, mean_metrics
 from panoconv.evaluation.panels import PanelContent, save_panel
 from panoconv.evaluation.protocols import (
@@ -42,7 +43,6 @@ from panoconv.evaluation.protocols import (
     kitti_stereo_score,
     panorama_score,
 )
-from panoconv.evaluation.sources import EvalData, Sample, ThreeD60Options, open_data
 from panoconv.inference.depth import kitti_focal
 from panoconv.inference.pipeline import predict_array
 from panoconv.inference.recipe import PanoramaRecipe

@@ -26,6 +26,7 @@ import numpy as np
 
 from panoconv.errors import PanoconvError
 from panoconv.evaluation.metrics import DepthMetrics, compute_depth_metrics, median_scale
+from panoconv.geometry.constants import KITTI_BASELINE_M
 
 Crop = Literal["garg", "eigen", "none"]
 #: (top, bottom, left, right) as fractions of H and W.
@@ -86,7 +87,8 @@ def upstream_infinite_depth(pred_depth: np.ndarray) -> np.ndarray:
     return np.where(np.isinf(pred_depth), 0.0, pred_depth)
 
 
-def kitti_stereo_score(gt_disp_px: np.ndarray, pred_disp_px: np.ndarray, focal: float, baseline: float = 0.54,
+def kitti_stereo_score(gt_disp_px: np.ndarray, pred_disp_px: np.ndarray, focal: float,
+                       baseline: float = KITTI_BASELINE_M,
                        max_depth: float = KITTI_MAX_DEPTH, where: str = "",
                        upstream_protocol: bool = False) -> ImageScore:
     """Metrics on depth from disparity (pixels) where gt > 0, prediction clipped to [1e-3, max_depth].

@@ -10,6 +10,7 @@ import json
 from dataclasses import asdict, dataclass
 
 from panoconv.errors import InputShapeError, PanoconvError
+from panoconv.guards import check_shape, check_size_multiple
 
 META_KEY = "panoconv"
 TORCHSCRIPT_EXTRA = "panoconv.json"
@@ -45,10 +46,9 @@ class ExportMeta:
 
     def check_input(self, shape: tuple[int, ...], where: str) -> None:
         """One-line `InputShapeError` unless `shape` is (N, C, H, W) that the exported graph takes."""
-        if len(shape) != 4 or shape[1] != self.input_channels:
-            raise InputShapeError(f"{where}: expected N x {self.input_channels} x H x W, got {tuple(shape)}")
-        h, w, m = shape[2], shape[3], self.size_multiple
+        c = self.input_channels
+        check_shape(shape, (None, c, None, None), f"N x {c} x H x W", where=where)
+        h, w = shape[2], shape[3]
         if not self.dynamic and (h, w) != (self.height, self.width):
             raise InputShapeError(f"{where}: exported for {self.height}x{self.width} only, got {h}x{w}")
-        if h <= 0 or w <= 0 or h % m or w % m:
-            raise InputShapeError(f"{where}: height and width must be positive multiples of {m}, got {h}x{w}")
+        check_size_multiple(h, w, self.size_multiple, where=where)

@@ -12,17 +12,15 @@ import torch
 import torch.nn.functional as F
 
 from panoconv.errors import InputShapeError
+from panoconv.guards import check_shape
 
 
 def check_image_and_disparity(img: torch.Tensor, disp: torch.Tensor) -> torch.Tensor:
     """Validate (B, C, H, W) image and (B, 1, H, W) or (B, H, W) disparity; return disparity as (B, H, W)."""
-    if img.dim() != 4:
-        raise InputShapeError(f"expected an image of shape (B, C, H, W), got {tuple(img.shape)}")
+    check_shape(img.shape, (None, None, None, None), "an image of shape (B, C, H, W)")
     if disp.dim() == 4:
-        if disp.shape[1] != 1:
-            raise InputShapeError(
-                f"expected a one-channel disparity (B, 1, H, W), got {tuple(disp.shape)}; "
-                "pass disp[:, 0:1] (left) or disp[:, 1:2] (right)")
+        check_shape(disp.shape, (None, 1, None, None), "a one-channel disparity (B, 1, H, W)",
+                    hint="pass disp[:, 0:1] (left) or disp[:, 1:2] (right)")
         disp = disp[:, 0]
     if disp.dim() != 3:
         raise InputShapeError("expected a disparity of shape (B, 1, H, W) or (B, H, W), "

@@ -15,7 +15,7 @@ image centre (W/2, H/2), latitude positive downwards):
     lon' = angle of n' about the vertical axis,  lat' = elevation of n'
     x' = a lon' + W/2,  y' = a lat' + H/2;  out(x, y) = img(x', row(y')).
 
-`d W / a` is baseline / distance, so d W / a = baseline / r (see monodepth.md section 6).
+`d W / a` is baseline / distance, so d W / a = baseline / r (`panoconv.inference.depth`).
 """
 
 from __future__ import annotations
@@ -32,14 +32,12 @@ from panoconv.geometry._sampling import (
     interpolate_wrap,
     pixel_grid,
 )
+from panoconv.geometry.constants import KITTI_FOV_DEG, WARP_MODES
 
 WarpMode = Literal["rectilinear", "equirectangular", "panorama"]
-WARP_MODES: tuple[str, ...] = ("rectilinear", "equirectangular", "panorama")
 #: equirectangular rows that leave the image: "clamp" (zero border, default) or "upstream-gpu"
 EquirectRows = Literal["clamp", "upstream-gpu"]
 EQUIRECT_ROWS: tuple[str, ...] = ("clamp", "upstream-gpu")
-#: Horizontal field of view of the KITTI colour camera, the equirectangular default (degrees).
-KITTI_FOV_DEG = 82.5
 
 
 def sample_rectilinear(img: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:

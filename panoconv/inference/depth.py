@@ -22,6 +22,8 @@ from typing import Literal
 
 import numpy as np
 
+from panoconv.geometry.constants import KITTI_BASELINE_M, UPSTREAM_PANORAMA_BASELINE_M
+
 DepthConvention = Literal["geometric", "upstream"]
 DEPTH_CONVENTIONS = ("geometric", "upstream")
 #: Formulas as recorded in output metadata (d: disparity as a fraction of the network width w).
@@ -31,8 +33,8 @@ CONVENTION_FORMULA = {"geometric": "r = B / (2 pi d)",
 
 #: KITTI focal lengths (px) by image width.
 KITTI_FOCAL = {1242: 721.5377, 1241: 718.856, 1224: 707.0493, 1238: 718.3351}
-KITTI_BASELINE = 0.54
-PANORAMA_BASELINE = 0.472
+KITTI_BASELINE = KITTI_BASELINE_M
+PANORAMA_BASELINE = UPSTREAM_PANORAMA_BASELINE_M
 _EPS = 1e-12
 
 

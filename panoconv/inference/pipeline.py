@@ -30,6 +30,7 @@ from torch import nn
 
 from panoconv.arch import ArchCard, card_of
 from panoconv.errors import InputShapeError
+from panoconv.guards import check_shape
 from panoconv.inference.postprocess import combine_flipped
 from panoconv.inference.recipe import (
     Camera,
@@ -170,8 +171,7 @@ def configure_model(model: nn.Module, card: ArchCard, plan: Plan) -> None:
 
 def to_chw(image_hwc: np.ndarray, dtype: torch.dtype) -> torch.Tensor:
     arr = np.asarray(image_hwc)
-    if arr.ndim != 3 or arr.shape[2] != 3:
-        raise InputShapeError(f"expected an H x W x 3 RGB image, got shape {arr.shape}")
+    check_shape(arr.shape, (None, None, 3), "an H x W x 3 RGB image")
     return torch.from_numpy(np.ascontiguousarray(arr.transpose(2, 0, 1))).to(dtype)
 
 

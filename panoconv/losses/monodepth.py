@@ -25,6 +25,7 @@ from torch import nn
 
 from panoconv.errors import InputShapeError, NonFiniteError
 from panoconv.geometry.warps import EQUIRECT_ROWS, KITTI_FOV_DEG, WARP_MODES, WarpMode, warp
+from panoconv.guards import check_same_shape, check_shape
 from panoconv.losses._finite import all_finite
 from panoconv.losses._types import LossOutput
 from panoconv.losses.ssim import ssim_map
@@ -81,9 +82,7 @@ def edge_aware_smoothness(disp: torch.Tensor, img: torch.Tensor, axis: str = "x"
 
 def _check_inputs(disps: list[torch.Tensor], left: torch.Tensor, right: torch.Tensor,
                   config: MonodepthLossConfig) -> None:
-    if left.dim() != 4 or left.shape != right.shape:
-        raise InputShapeError(f"left and right must be (B, C, H, W) of one shape, got {tuple(left.shape)} "
-                              f"and {tuple(right.shape)}")
+    check_same_shape(left.shape, right.shape, "left and right images (B, C, H, W)")
     if len(disps) < config.num_scales:
         raise InputShapeError(f"need {config.num_scales} disparity scales, got {len(disps)}")
     b, _, h, w = left.shape
@@ -92,9 +91,8 @@ def _check_inputs(disps: list[torch.Tensor], left: torch.Tensor, right: torch.Te
         raise InputShapeError(f"image size {h}x{w} must be divisible by {f} for {config.num_scales} scales")
     for i, d in enumerate(disps[:config.num_scales]):
         expected = (b, 2, h // 2 ** i, w // 2 ** i)
-        if tuple(d.shape) != expected:
-            raise InputShapeError(f"disp{i + 1} has shape {tuple(d.shape)}, expected {expected} "
-                                  "(channel 0 left, channel 1 right disparity)")
+        check_shape(d.shape, expected, f"shape {expected} (channel 0 left, channel 1 right disparity)",
+                    where=f"disp{i + 1}")
     _check_finite([("left image", left), ("right image", right)]
                   + [(f"disp{i + 1}", d) for i, d in enumerate(disps[:config.num_scales])])
 

@@ -1,6 +1,6 @@
 """monodepth's SSIM dissimilarity: 3x3 box filters with no padding (VALID), as the reference computes it.
 
-Deliberately not a library SSIM (those use Gaussian windows or padding, see conventions.md).
+Deliberately not a library SSIM: those use Gaussian windows or padding, and would not match TF.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from panoconv.errors import InputShapeError
+from panoconv.guards import check_same_shape
 
 C1 = 0.01 ** 2
 C2 = 0.03 ** 2
@@ -22,9 +23,7 @@ def ssim_map(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     SSIM = ((2 mu_x mu_y + C1)(2 sigma_xy + C2)) / ((mu_x^2 + mu_y^2 + C1)(sigma_x + sigma_y + C2)),
     C1 = 0.01^2, C2 = 0.03^2.
     """
-    if x.dim() != 4 or x.shape != y.shape:
-        raise InputShapeError(f"ssim_map needs two (B, C, H, W) tensors of one shape, got "
-                              f"{tuple(x.shape)} and {tuple(y.shape)}")
+    check_same_shape(x.shape, y.shape, "two (B, C, H, W) tensors", where="ssim_map")
     if x.shape[-1] < 3 or x.shape[-2] < 3:
         raise InputShapeError(f"ssim_map needs H, W >= 3 (3x3 VALID window), got {tuple(x.shape)}")
 

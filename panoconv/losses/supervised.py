@@ -42,6 +42,7 @@ from torch import nn
 
 from panoconv.arch import UnsupportedOptionError
 from panoconv.errors import InputShapeError
+from panoconv.guards import check_same_shape, check_shape
 from panoconv.losses._types import LossOutput
 
 SCALE_NAMES = ("1x", "2x", "4x")
@@ -133,15 +134,12 @@ def _check(preds: Sequence[torch.Tensor], gt: torch.Tensor, mask: torch.Tensor,
     if len(preds) != len(weights.alpha) or len(preds) != len(weights.beta):
         raise InputShapeError(f"{len(preds)} predictions but {len(weights.alpha)} alpha / "
                               f"{len(weights.beta)} beta weights; use the weights of the architecture")
-    if gt.dim() != 4 or gt.shape[1] != 1 or mask.shape != gt.shape:
-        raise InputShapeError(f"gt and mask must both be (B, 1, H, W); got {tuple(gt.shape)} "
-                              f"and {tuple(mask.shape)}")
+    check_shape(gt.shape, (None, 1, None, None), "gt (B, 1, H, W)")
+    check_same_shape(gt.shape, mask.shape, "gt and mask (B, 1, H, W)")
     for s, pred in enumerate(preds):
         f = 2**s
         want = (gt.shape[0], 1, -(-gt.shape[2] // f), -(-gt.shape[3] // f))
-        if tuple(pred.shape) != want:
-            raise InputShapeError(f"prediction {s} ({SCALE_NAMES[s]}) has shape {tuple(pred.shape)}, "
-                                  f"expected {want}")
+        check_shape(pred.shape, want, f"shape {want}", where=f"prediction {s} ({SCALE_NAMES[s]})")
 
 
 def _check_variant(variant: str) -> None:

@@ -62,6 +62,7 @@ import numpy as np
 import torch
 
 from panoconv.arch import DEFAULT_ARCH, ArchCard, get_card
+from panoconv.geometry.constants import KITTI_FOV_DEG
 from panoconv.parity._synthetic import stereo_pair
 from panoconv.parity.environment import environment
 from panoconv.parity.loss_report import DtypeParity, LossParityReport, TensorDiff, tensor_diff
@@ -79,7 +80,7 @@ class LossParityRequest:
 
     weights: Mapping[str, np.ndarray] | None = None
     warp: str = "rectilinear"
-    fov: float = 82.5
+    fov: float = KITTI_FOV_DEG
     dtypes: Sequence[str] = ("float32", "float64")
     height: int = 256
     width: int = 512

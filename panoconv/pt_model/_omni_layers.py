@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from panoconv.errors import InputShapeError
+from panoconv.guards import check_shape, check_size_multiple
 
 Size2 = int | tuple[int, int]
 
@@ -64,13 +64,6 @@ def init_omnidepth_weights(module: nn.Module) -> None:
 
 def check_panorama_input(x: torch.Tensor, multiple: int, arch: str) -> None:
     """Raise `InputShapeError` unless x is (B, 3, H, W) with H, W positive multiples of `multiple`."""
-    if x.dim() != 4 or x.shape[1] != 3:
-        raise InputShapeError(f"{arch}: expected a B x 3 x H x W RGB batch, got shape {tuple(x.shape)}")
-    h, w = int(x.shape[-2]), int(x.shape[-1])
-    if h <= 0 or w <= 0 or h % multiple or w % multiple:
-        hint_h = max(multiple, round(h / multiple) * multiple)
-        hint_w = max(multiple, round(w / multiple) * multiple)
-        raise InputShapeError(
-            f"{arch}: height and width must be positive multiples of {multiple}, got {h}x{w}; "
-            f"resize to e.g. {hint_h}x{hint_w} (the published size is 256x512)"
-        )
+    check_shape(x.shape, (None, 3, None, None), "a B x 3 x H x W RGB batch", where=arch)
+    check_size_multiple(x.shape[-2], x.shape[-1], multiple, where=arch,
+                        advice="; resize to such a size (the published size is 256x512)")

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from panoconv.arch import ArchCard
-from panoconv.errors import InputShapeError
+from panoconv.guards import check_shape, check_size_multiple
 from panoconv.pt_model._decoder import MonodepthDecoder
 from panoconv.pt_model._layers import add_layers, set_ring_pad
 
@@ -34,16 +34,10 @@ class MonodepthConfig:
 def check_input(x: torch.Tensor, card: ArchCard) -> None:
     """Raise `InputShapeError` unless x is (N, C, H, W) with the card's channels and size multiple."""
     c = card.input_channels
-    if x.dim() != 4 or x.shape[1] != c:
-        what = "a left/right pair concatenated on channels" if card.stereo else "an image batch"
-        raise InputShapeError(f"{card.name}: expected {what}, N x {c} x H x W, got shape {tuple(x.shape)}")
-    h, w = x.shape[-2:]
-    m = card.size_multiple
-    if h % m or w % m or h == 0 or w == 0:
-        raise InputShapeError(
-            f"{card.name}: height and width must be positive multiples of {m}, got {h}x{w}; "
-            f"resize or pad to e.g. {max(m, round(h / m) * m)}x{max(m, round(w / m) * m)}"
-        )
+    what = "a left/right pair concatenated on channels" if card.stereo else "an image batch"
+    check_shape(x.shape, (None, c, None, None), f"{what}, N x {c} x H x W", where=card.name)
+    check_size_multiple(x.shape[-2], x.shape[-1], card.size_multiple, where=card.name,
+                        advice="; resize or pad to such a size")
 
 
 class VGGEncoder(nn.Module):

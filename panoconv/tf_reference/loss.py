@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from panoconv.geometry.constants import KITTI_FOV_DEG
 from panoconv.tf_reference._tf import import_tf
 from panoconv.tf_reference.warps import warp
 
@@ -78,7 +79,7 @@ def disparity_smoothness(disp: list[Any], pyramid: list[Any]) -> list[Any]:
 
 def monodepth_loss(disps: list[Any], left: Any, right: Any, alpha: float = 0.85,
                    smoothness_weight: float = 0.1, lr_weight: float = 1.0, mode: str = "rectilinear",
-                   fov: float = 82.5, y_smoothness: bool = False, num_scales: int = 4,
+                   fov: float = KITTI_FOV_DEG, y_smoothness: bool = False, num_scales: int = 4,
                    exact_square: bool = False, avgpool_pyramid: bool = False) -> dict[str, Any]:
     """disps [(B, H, W, 2), (B, H/2, W/2, 2), ...], left / right (B, H, W, C) -> dict of scalar tensors.
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from panoconv.geometry.constants import KITTI_FOV_DEG
 from panoconv.tf_reference._tf import import_tf
 
 tf = import_tf()
@@ -73,7 +74,7 @@ def bilinear_sampler_1d_h(input_images: Any, x_offset: Any) -> Any:
     return tf.reshape(out, tf.stack([batch, height, width, channels]))
 
 
-def bilinear_sampler_equirectangular(input_images: Any, x_offset: Any, fov: float = 82.5) -> Any:
+def bilinear_sampler_equirectangular(input_images: Any, x_offset: Any, fov: float = KITTI_FOV_DEG) -> Any:
     """gdlg's equirectangular sampler: (B, H, W, C), (B, H, W, 1), fov in degrees -> (B, H, W, C).
 
     a = W / fov_rad; lon = (x - W/2) / a, lat = (y - H/2) / a; nx = sqrt((1 - sin^2 lat) /
@@ -103,7 +104,7 @@ def bilinear_sampler_equirectangular(input_images: Any, x_offset: Any, fov: floa
     return tf.reshape(out, tf.stack([batch, height, width, channels]))
 
 
-def warp(images: Any, disp: Any, mode: str = "rectilinear", fov: float = 82.5) -> Any:
+def warp(images: Any, disp: Any, mode: str = "rectilinear", fov: float = KITTI_FOV_DEG) -> Any:
     """Dispatch as `panoconv.geometry.warps.warp` (NHWC): 'rectilinear' or 'equirectangular'."""
     if mode == "rectilinear":
         return bilinear_sampler_1d_h(images, disp)

@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from panoconv.errors import PanoconvError
+from panoconv.geometry.constants import WARP_MODES
 from panoconv.precision import PRECISIONS
 
-WARPS = ("rectilinear", "equirectangular", "panorama")
+WARPS = WARP_MODES
 LR_SCHEDULES = ("recipe", "constant", "halving", "cosine")
 CONFIG_VERSION = 1
 

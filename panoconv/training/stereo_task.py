@@ -5,7 +5,7 @@ upstream) and predicts four disparity scales; `monodepth_loss` warps with the
 batch's own data set warp and field of view, so one run can mix pinhole, equirectangular-crop and
 360-degree panorama data (the trainer keeps each batch to one data set).
 
-Recipe defaults (monodepth.md section 5): TF1-exact Adam (`TF1Adam`, so continued training of a
+Recipe defaults (upstream monodepth's training setup): TF1-exact Adam (`TF1Adam`, so continued training of a
 converted TF checkpoint follows upstream), lr 1e-4, betas 0.9/0.999, batch 8, 50 epochs, lr halved
 after 3/5 and again after 4/5 of the total steps, reproduced as TF's `piecewise_constant`: the update
 at step s (0-based) uses lr while s <= int(3/5 T), lr/2 while s <= int(4/5 T), then lr/4.

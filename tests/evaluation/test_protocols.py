@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from panoconv.evaluation.datasets import read_depth, read_png16
 from panoconv.evaluation.protocols import (
     GroundTruthError,
     crop_mask,
@@ -14,7 +15,6 @@ from panoconv.evaluation.protocols import (
     kitti_stereo_score,
     panorama_score,
 )
-from panoconv.evaluation.sources import read_depth, read_png16
 
 
 def test_garg_crop_rows_and_columns():

@@ -1,5 +1,5 @@
 from panoconv.data.synth import SynthRequest, generate
-from panoconv.evaluation.sources import open_data
+from panoconv.evaluation.datasets import open_data
 
 
 def test_3d60_kind_accepts_a_layout_folder(tmp_path):

@@ -1,4 +1,4 @@
-"""Checkpoint code is layered one way: readers <- weights <- converter, with no import cycles.
+"""Checkpoint code is layered one way: readers <- weights <- converter; no import cycles in panoconv.
 
 Imports are read from the source (module level and inside functions alike), so a lazy import that
 would close a cycle is caught as well as a top-level one.
@@ -88,6 +88,29 @@ def test_no_import_cycles_in_checkpoint_code():
     nodes = {m for m in graph if _layer(m) in layers}
     assert len(nodes) > 15
     assert _cycle(graph, nodes) is None
+
+
+def test_no_import_cycles_anywhere_in_panoconv():
+    graph = _graph()
+    assert len(graph) > 150
+    assert _cycle(graph, set(graph)) is None
+
+
+def test_package_names_are_not_also_submodule_names():
+    """`from panoconv.inference import predict` is the function; no submodule is called `predict`."""
+    import panoconv.inference as inference
+
+    assert callable(inference.predict) and not (ROOT / "inference" / "predict.py").exists()
+    for name in inference.__all__:
+        assert not (ROOT / "inference" / f"{name}.py").exists(), name
+
+
+def test_docstrings_cite_no_file_outside_the_repository():
+    """The design notes (monodepth.md, conventions.md, omnidepth-3d60.md) are not shipped: cite the code."""
+    notes = ("monodepth.md", "conventions.md", "omnidepth-3d60.md", "parity-pitfalls.md")
+    bad = [f"{p.relative_to(ROOT)}: {n}" for p in ROOT.rglob("*.py") for n in notes
+           if n in p.read_text(encoding="utf-8")]
+    assert not bad, bad
 
 
 def test_cycle_finder_finds_a_planted_cycle():

@@ -14,7 +14,7 @@ from panoconv.arch import get_card
 from panoconv.cli import main
 from panoconv.converter.convert import ConvertRequest, convert
 from panoconv.data.synth import SynthRequest, generate
-from panoconv.evaluation.sources import open_data
+from panoconv.evaluation.datasets import open_data
 from panoconv.training import train
 from panoconv.training.config import ConfigError, DataSpec, TrainConfig
 from panoconv.training.disp_init import SCAN_FACTORS, head_biases, scan_factor, shift_head

@@ -7,11 +7,13 @@ from pathlib import Path
 
 from panoconv.data.synth.textures import FAMILIES
 from panoconv.errors import PanoconvError
+from panoconv.geometry.constants import KITTI_BASELINE_M, KITTI_FOV_DEG, PANORAMA_FOV_DEG, THREED60_BASELINE_M
 
 KINDS = ("rectilinear", "equirect", "panorama")
-#: stereo baseline defaults in metres: KITTI's 0.54 m for the street kinds, 3D60's 0.26 m for panoramas
-DEFAULT_BASELINE = {"rectilinear": 0.54, "equirect": 0.54, "panorama": 0.26}
-DEFAULT_FOV = {"rectilinear": 82.5, "equirect": 82.5, "panorama": 360.0}
+#: stereo baseline defaults in metres: KITTI's for the street kinds, 3D60's for panoramas
+DEFAULT_BASELINE = {"rectilinear": KITTI_BASELINE_M, "equirect": KITTI_BASELINE_M,
+                    "panorama": THREED60_BASELINE_M}
+DEFAULT_FOV = {"rectilinear": KITTI_FOV_DEG, "equirect": KITTI_FOV_DEG, "panorama": PANORAMA_FOV_DEG}
 GENERATOR_VERSION = "panoconv-synth/1"
 
 

@@ -23,9 +23,10 @@ from typing import Literal
 import numpy as np
 
 from panoconv.evaluation.protocols import GroundTruthError
+from panoconv.geometry.constants import KITTI_BASELINE_M, THREED60_BASELINE_M
 from panoconv.io.images import ImageReadError, open_image
 
-Protocol = Literal["kitti-stereo", "eigen", "panorama"]
+EvalProtocol = Literal["kitti-stereo", "eigen", "panorama"]
 #: how a monodepth disparity (fraction of width) becomes metric depth
 DepthModel = Literal["pinhole", "fov"]
 
@@ -50,7 +51,7 @@ class EvalData:
     """Samples plus the protocol and camera facts needed to turn predictions into comparable depth."""
 
     name: str
-    protocol: Protocol
+    protocol: EvalProtocol
     camera: str  # predict camera: rectilinear | equirectangular
     samples: list[Sample]
     read_gt: Callable[[Path], np.ndarray]
@@ -109,7 +110,8 @@ def kitti_stereo(root: Path) -> EvalData:
     samples = [Sample(p, root / "training" / "disp_noc_0" / p.name,
                       right=root / "training" / "image_3" / p.name)
                for p in images]
-    return EvalData("kitti-stereo-2015", "kitti-stereo", "rectilinear", samples, read_png16, "pinhole", 0.54)
+    return EvalData("kitti-stereo-2015", "kitti-stereo", "rectilinear", samples, read_png16, "pinhole",
+                    KITTI_BASELINE_M)
 
 
 def eigen(list_file: Path, root: Path | None = None, gt_dir: Path | None = None) -> EvalData:
@@ -132,7 +134,7 @@ def eigen(list_file: Path, root: Path | None = None, gt_dir: Path | None = None)
         samples.append(Sample(image, gt, right=right))
     if not samples:
         raise GroundTruthError(f"{list_file}: no rows")
-    return EvalData("eigen", "eigen", "rectilinear", samples, read_depth, "pinhole", 0.54,
+    return EvalData("eigen", "eigen", "rectilinear", samples, read_depth, "pinhole", KITTI_BASELINE_M,
                     default_crop="garg")
 
 
@@ -154,7 +156,7 @@ def threed60(split_file: Path, root: Path | None = None, name: str = "3d60",
                        skip_bad=options.skip_bad, skipped_file=options.skipped_file)
     samples = [Sample(r.path("color"), r.path("depth"), r.dataset, r.where(), r.paths.get(("color", "Right")))
                for r in split.rows]  # 2-column rows have no right view
-    return EvalData(name, "panorama", "equirectangular", samples, read_depth, "fov", 0.26,
+    return EvalData(name, "panorama", "equirectangular", samples, read_depth, "fov", THREED60_BASELINE_M,
                     median_scaling=True, skipped_rows=len(split.skipped))
 
 
@@ -166,7 +168,7 @@ def synth(root: Path, split: str = "test", options: ThreeD60Options = ThreeD60Op
     try:
         meta = json.loads(meta_path.read_text())
         kind = meta.get("kind")
-        baseline = float(meta.get("baseline_m", 0.54))
+        baseline = float(meta.get("baseline_m", KITTI_BASELINE_M))
     except (ValueError, AttributeError, TypeError) as err:
         raise GroundTruthError(f"{meta_path}: not a synth meta.json ({type(err).__name__}: {err})") from None
     if kind == "panorama":

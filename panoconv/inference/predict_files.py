@@ -62,7 +62,7 @@ class PredictRequest:
     postprocess: bool = False
     raw: bool = False
     batch_size: int = 4
-    baseline: float | None = None  # default: 0.54 m rectilinear, 0.472 m panorama
+    baseline: float | None = None  # default: depth.KITTI_BASELINE rectilinear, PANORAMA_BASELINE panorama
     focal: float | None = None  # rectilinear focal length (px) at the input width
     recipe: PanoramaRecipe = PanoramaRecipe()
     arch: str | None = None
