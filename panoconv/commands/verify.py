@@ -135,7 +135,8 @@ def network(ctx: click.Context, checkpoint: Path, arch: str | None, dtype: str, 
 
     request = VerifyRequest(checkpoint, weights=weights, tol=tol, dtypes=_DTYPES[dtype], height=height,
                             width=width, ring_pad=ring_pad, images=tuple(images),
-                            random_images=random_images, seed=seed, arch=arch, pairs=tuple(pairs), precision=precision, exported=exported)
+                            random_images=random_images, seed=seed, arch=arch, pairs=tuple(pairs),
+                            precision=precision, exported=exported)
     report = run_network_parity(request, card=card)
     if report_dir is not None:
         written = write_markdown(report, report_dir, plot_metric)
