@@ -73,7 +73,7 @@ from panoconv.progress import Stages
 TOLERANCES: dict[str, float] = {"float64": 1e-10, "float32": 1e-5}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LossParityRequest:
     """What to compare. `weights`: TF name -> array (None = `seeded_weights(seed, arch)`); `arch`: the card
     (a monodepth network: one trained by the monodepth loss)."""

@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from panoconv.parity.compare import INFO, error_stats, metric_definitions, verdict
+
 
 @dataclass
 class TensorDiff:
@@ -87,7 +89,7 @@ class LossParityReport:
 
     def to_dict(self) -> dict:
         out = {"passed": self.passed, "request": self.request, "environment": self.environment,
-               "error_measure": "max|torch - tf| / max|tf| per tensor; |a - b| / |b| per scalar term",
+               "error_measure": metric_definitions("max_abs", "max_rel"),
                "notes": self.notes(), "results": []}
         for r in self.results:
             d = asdict(r)
@@ -100,10 +102,12 @@ class LossParityReport:
 
     def to_table(self) -> str:
         req = self.request
-        lines = [f"loss parity: warp={req['warp']} "
-                 f"fov={req['fov']} {req['batch']}x{req['height']}x{req['width']} seed={req['seed']} "
-                 f"adam_steps={req['adam_steps']} lr={req['lr']}  tf={self.environment.get('tensorflow')} "
-                 f"torch={self.environment.get('torch')} onednn={self.environment.get('tf_onednn')}",
+        lines = [f"loss parity: warp={req['warp']} fov={req['fov']} "
+                 f"{req['batch']}x{req['height']}x{req['width']} seed={req['seed']} "
+                 f"adam_steps={req['adam_steps']} lr={req['lr']}  "
+                 f"tf={self.environment.get('tensorflow')} torch={self.environment.get('torch')} "
+                 f"onednn={self.environment.get('tf_onednn')}",
+                 metric_definitions("max_abs", "max_rel") + "; INFO = reported, not judged",
                  f"{'dtype':<8} {'what':<13} {'worst tensor':<28} {'max_abs':>10} {'max_rel':>10} "
                  f"{'tol':>8}  status"]
         for r in self.results:
@@ -113,11 +117,11 @@ class LossParityReport:
                 if w is None:
                     continue
                 ok = all(d.passed for d in getattr(r, kind))
-                status = "PASS" if ok else "FAIL"
-                if (kind == "network_backward_onednn" or (kind in ("gradients",
-                                                                   "adam") and not r.end_to_end_gates)
+                status = verdict(ok)
+                if (kind == "network_backward_onednn"
+                        or (kind in ("gradients", "adam") and not r.end_to_end_gates)
                         or (kind == "loss_backward" and not r.loss_backward_gates)):
-                    status = f"({status}, reported)"
+                    status = f"{INFO} ({'within' if ok else 'over'} tol)"
                 floor = ("" if w.float32_floor is None else
                          f", vs float64: torch {w.float64_error:.1e} tf {w.float32_floor:.1e}")
                 lines.append(f"{r.dtype:<8} {kind:<13} {w.name:<28} {w.max_abs:10.2e} {w.max_rel:10.2e} "
@@ -130,20 +134,15 @@ class LossParityReport:
                 lines.append(f"{'':<8} {'term':<13} {d.name:<28} {d.max_abs:10.2e} {d.max_rel:10.2e}"
                              f"   (tf value {d.reference_max:.10g})")
         lines.extend(self.notes())
-        lines.append(f"overall: {'PASS' if self.passed else 'FAIL'}")
+        lines.append(f"overall: {verdict(self.passed)}")
         return "\n".join(lines)
 
 
 def tensor_diff(name: str, tf_name: str, candidate: np.ndarray, reference: np.ndarray,
                 tol: float) -> TensorDiff:
-    """max|a - b| and max|a - b| / max|b| (0 when both are 0) for arrays of one shape."""
-    a = np.asarray(candidate, dtype=np.float64)
-    b = np.asarray(reference, dtype=np.float64)
-    if a.shape != b.shape:
-        raise AssertionError(f"{name}: shape {a.shape} vs reference {b.shape}")
-    max_abs = float(np.max(np.abs(a - b))) if a.size else 0.0
-    ref_max = float(np.max(np.abs(b))) if b.size else 0.0
-    max_rel = max_abs / ref_max if ref_max > 0 else (0.0 if max_abs == 0 else float("inf"))
-    finite = bool(np.all(np.isfinite(a)) and np.all(np.isfinite(b)))
-    n_over = int(np.sum(np.abs(a - b) > tol * ref_max))
-    return TensorDiff(name, tf_name, max_abs, max_rel, ref_max, finite and max_rel <= tol, n_over)
+    """max_abs and max_rel (`compare.METRICS`) of one tensor, judged max_rel <= tol; n_over counts the
+    elements with |a - b| > tol * max|b|."""
+    s = error_stats(candidate, reference, name)
+    over = np.abs(np.asarray(candidate, np.float64) - np.asarray(reference, np.float64)) > tol * s.ref_max
+    return TensorDiff(name, tf_name, s.max_abs, s.max_rel, s.ref_max, s.finite and s.max_rel <= tol,
+                      int(np.sum(over)))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +35,10 @@ DTYPES = ("float32", "float64")
 
 @dataclass(frozen=True)
 class VerifyRequest:
+    """The network check. `checkpoint` may be given positionally; every other field by keyword only."""
+
     checkpoint: Path
+    _: KW_ONLY
     weights: Path | None = None  # converted weights; None = convert the checkpoint in memory
     tol: float = 1e-6  # on each output's MSE
     dtypes: tuple[str, ...] = DTYPES

@@ -12,7 +12,8 @@ near 0, and at their sharp borders float32 rounding of ~1e-7 moves an output by 
 value near zero that reads as a "relative error" of 1e-4 or more although nothing is wrong. Each
 stage is therefore judged by `range_rel` = max |a - b| / (max b - min b) (relative to the output's
 range, which does not blow up near zero), and reports beside it the pointwise relative error
-|a - b| / |b| as p99 and as the share of pixels above 1e-4 (`share_over`).
+|a - b| / |b| as p99 and max (`p99_pointwise_rel`, `max_pointwise_rel`) and as the share of pixels
+above 1e-4 (`share_over`). Every metric is defined once, in `parity.compare.METRICS`.
 
 Tolerances. The network input must agree to the rounding of a resize (`INPUT_TOLERANCE`; the 8-bit
 path exactly). The network alone is bounded loosely by `NETWORK_TOLERANCE` (its exactness is proven
@@ -34,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from panoconv.inference.recipe import PanoramaRecipe
+from panoconv.parity.compare import FAIL, INFO, error_stats, metric_definitions, pointwise_rel, verdict
 from panoconv.parity.environment import environment
 from panoconv.parity.weights import tf_reference_weights, torch_model_from_tf
 from panoconv.progress import Stages
@@ -51,7 +53,7 @@ POINTWISE_THRESHOLD = 1e-4
 STAGES = ("net_input", "network", "net_output", "final")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PipelineParityRequest:
     """Weights as TF-name -> array, or `checkpoint` (a TF checkpoint prefix). `image`: an RGB panorama;
     without it a seeded synthetic panorama of `size` (H, W) is used. `recipe.resample` picks the float
@@ -77,8 +79,8 @@ class StageDiff:
     max_abs: float
     span: float  # max b - min b of the reference
     range_rel: float  # max |a - b| / span: the judged metric
-    p99_rel: float  # 99th percentile of the pointwise |a - b| / |b|
-    max_rel: float  # max of the pointwise |a - b| / |b| (misleads near zero; reported only)
+    p99_pointwise_rel: float  # 99th percentile of METRICS["pointwise_rel"]
+    max_pointwise_rel: float  # max of METRICS["pointwise_rel"] (misleads near zero; reported only)
     share_over: float  # share of pixels with pointwise relative error > POINTWISE_THRESHOLD
     nan_mask_equal: bool
     tolerance: float | None  # on range_rel; None: reported only
@@ -87,10 +89,10 @@ class StageDiff:
     @property
     def status(self) -> str:
         if not self.nan_mask_equal:
-            return "FAIL"
+            return FAIL
         if self.tolerance is None:
-            return "info"
-        return "SUCCESS" if self.range_rel <= self.tolerance else "FAIL"
+            return INFO
+        return verdict(self.range_rel <= self.tolerance)
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,7 @@ class PipelineParityReport:
 
     @property
     def passed(self) -> bool:
-        return all(d.status != "FAIL" for d in self.diffs)
+        return all(d.status != FAIL for d in self.diffs)
 
     def stage(self, dtype: str, stage: str) -> StageDiff:
         return next(d for d in self.diffs if d.dtype == dtype and d.stage == stage)
@@ -117,21 +119,23 @@ class PipelineParityReport:
     def to_table(self) -> str:
         lines = [f"pipeline parity on {self.image} ({self.image_size[1]}x{self.image_size[0]}, "
                  f"network input {self.net_size[1]}x{self.net_size[0]}, resample {self.resample})",
-                 f"{'dtype':8} {'stage':11} {'max_abs':>10} {'range_rel':>10} {'p99_rel':>10} "
-                 f"{'max_rel':>10} {'>1e-4':>8} {'tolerance':>10}  status"]
+                 metric_definitions("max_abs", "range_rel", "pointwise_rel"),
+                 f"{'dtype':8} {'stage':11} {'max_abs':>10} {'range_rel':>10} {'p99 ptw':>10} "
+                 f"{'max ptw':>10} {'>1e-4':>8} {'tolerance':>10}  status"]
         for d in self.diffs:
             tol = f"{d.tolerance:.0e}" if d.tolerance is not None else "-"
-            lines.append(f"{d.dtype:8} {d.stage:11} {d.max_abs:10.3e} {d.range_rel:10.3e} {d.p99_rel:10.3e} "
-                         f"{d.max_rel:10.3e} {100 * d.share_over:7.3f}% {tol:>10}  {d.status}")
-        lines.append("judged: range_rel = max|PyTorch - TF| / (max - min of TF); p99_rel, max_rel and >1e-4 "
-                     "(share of pixels) are pointwise |diff|/|TF|, for information")
+            lines.append(f"{d.dtype:8} {d.stage:11} {d.max_abs:10.3e} {d.range_rel:10.3e} "
+                         f"{d.p99_pointwise_rel:10.3e} {d.max_pointwise_rel:10.3e} "
+                         f"{100 * d.share_over:7.3f}% {tol:>10}  {d.status}")
+        lines.append(f"judged: range_rel; p99 ptw, max ptw and >1e-4 (share of pixels) are of pointwise_rel, "
+                     f"reported only ({INFO})")
         first_dtype = self.diffs[0].dtype
         bases = sorted({f"{d.stage}: {d.basis}" for d in self.diffs if d.basis and d.dtype == first_dtype})
         lines.append("tolerances: " + "; ".join(bases))
         lines.append(f"resize matrices vs tf.image.resize (identity basis): max abs "
                      f"{self.resize_matrix_vs_tf_native:.3e}")
         lines.append("environment: " + ", ".join(f"{k}={v}" for k, v in self.environment.items()))
-        lines.append("PASS" if self.passed else "FAIL")
+        lines.append(verdict(self.passed))
         return "\n".join(lines)
 
     def to_json(self) -> str:
@@ -158,21 +162,18 @@ def _load_image(req: PipelineParityRequest) -> tuple[np.ndarray, str]:
 
 
 def stage_errors(a: np.ndarray, b: np.ndarray) -> dict[str, float | bool]:
-    """max_abs, range_rel, p99_rel, max_rel, share_over and nan_mask_equal of candidate a vs reference b."""
+    """max_abs, span, range_rel, p99/max pointwise_rel, share_over and nan_mask_equal of candidate a vs
+    reference b (`compare.METRICS`), over the elements where neither is NaN."""
     a64, b64 = np.asarray(a, np.float64), np.asarray(b, np.float64)
     nan_equal = bool(np.array_equal(np.isnan(a64), np.isnan(b64)))
     ok = ~(np.isnan(a64) | np.isnan(b64))
     if not ok.any():
-        return dict(max_abs=0.0, span=0.0, range_rel=0.0, p99_rel=0.0, max_rel=0.0, share_over=0.0,
-                    nan_mask_equal=nan_equal)
-    err = np.abs(a64[ok] - b64[ok])
-    ref = b64[ok]
-    span = float(ref.max() - ref.min())
-    max_abs = float(err.max())
-    rel = err / np.maximum(np.abs(ref), 1e-12)
-    range_rel = max_abs / span if span > 0 else (0.0 if max_abs == 0 else float("inf"))
-    return dict(max_abs=max_abs, span=span, range_rel=range_rel,
-                p99_rel=float(np.percentile(rel, 99)), max_rel=float(rel.max()),
+        return dict(max_abs=0.0, span=0.0, range_rel=0.0, p99_pointwise_rel=0.0, max_pointwise_rel=0.0,
+                    share_over=0.0, nan_mask_equal=nan_equal)
+    s = error_stats(a64[ok], b64[ok])
+    rel = pointwise_rel(a64[ok], b64[ok])
+    return dict(max_abs=s.max_abs, span=s.span, range_rel=s.range_rel,
+                p99_pointwise_rel=float(np.percentile(rel, 99)), max_pointwise_rel=float(rel.max()),
                 share_over=float(np.mean(rel > POINTWISE_THRESHOLD)), nan_mask_equal=nan_equal)
 
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from panoconv.io.atomic import atomic_file, atomic_path
-from panoconv.parity.compare import TensorError
+from panoconv.parity.compare import TensorError, metric_definitions, verdict
 from panoconv.parity.network import ParityReport, RunResult
 
 
@@ -16,7 +16,7 @@ def _header(width: int) -> str:
 
 def _row(err: TensorError, tol: float, mark: str = "", isolated: TensorError | None = None,
          width: int = 18) -> str:
-    status = "OK" if err.mse <= tol else "FAIL"
+    status = verdict(err.mse <= tol)
     iso = f"{isolated.max_abs:>11.3e}" if isolated is not None else f"{'':>11}"
     errors = f"{err.mse:>11.3e}{err.max_abs:>11.3e}{err.max_rel:>11.3e}"
     return f"{mark:2}{err.name:<{width}}{errors}{iso}  {status}"
@@ -25,7 +25,7 @@ def _row(err: TensorError, tol: float, mark: str = "", isolated: TensorError | N
 def run_table(run: RunResult, with_layers: bool = True) -> str:
     width = max([18] + [len(e.name) + 1 for e in run.outputs + run.layers])
     lines = [f"== {run.dtype} | input {run.input_name} | tol (MSE) {run.tol:g} | "
-             f"{'PASS' if run.passed else 'FAIL'}", _header(width)]
+             f"{verdict(run.passed)}", _header(width)]
     lines += [_row(e, run.tol, width=width) for e in run.outputs]
     if with_layers and run.layers:
         first_bad = run.first_bad_layer
@@ -53,6 +53,7 @@ def to_table(report: ParityReport, with_layers: bool = True) -> str:
             else f"PyTorch {req.precision} autocast vs TF float32" if req.precision != "fp32" else "")
     head = [f"panoconv verify: {req.checkpoint} ({report.arch}) at {req.height}x{req.width}, "
             f"ring_pad={req.ring_pad}" + (f"; {what}" if what else "")]
+    head.append(metric_definitions("mse", "max_abs", "max_rel") + "; judged: each output's mse <= tol")
     body = [run_table(r, with_layers) for r in report.runs]
     if report.metric_change is not None:
         body.append(metric_change_table(report.metric_change, req.precision))
