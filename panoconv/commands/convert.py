@@ -38,7 +38,8 @@ def command(source: Path, out: Path, arch: str | None, ring_pad: bool, allow_mis
         raise PanoconvError(f"{out}: unknown weights format; name it .safetensors (recommended) or .pt")
     from panoconv.converter.convert import ConvertRequest, convert
 
-    result = convert(ConvertRequest(source, out, arch, ring_pad, allow_missing, force, input_order))
+    result = convert(ConvertRequest(source, out, architecture=arch, ring_pad=ring_pad,
+                                    allow_missing=allow_missing, force=force, input_order=input_order))
     report = result.report
     if as_json:
         click.echo(json.dumps({"out": str(out), "source_kind": result.source.kind,

@@ -32,7 +32,8 @@ def command(weights: Path, fmt: str, out: Path, height: int | None, width: int |
     FILE`."""
     from panoconv.export import ExportRequest, export
 
-    result = export(ExportRequest(weights, out, fmt, height, width, ring_pad, arch, force))
+    result = export(ExportRequest(weights, out, format=fmt, height=height, width=width, ring_pad=ring_pad,
+                                  arch=arch, force=force))
     if as_json:
         click.echo(json.dumps({"path": str(result.path), "meta": json.loads(result.meta.to_json()),
                                "max_abs_diff_vs_pytorch": result.max_abs_diff}, indent=2))

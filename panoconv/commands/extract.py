@@ -27,7 +27,8 @@ def command(checkpoint: Path, out: Path, fmt: str, include_optimizer: bool, forc
     from panoconv.weights.extract import ExtractRequest, extract
 
     show_progress = not as_json and logging.getLogger().isEnabledFor(logging.INFO)  # off under -q
-    manifest = extract(ExtractRequest(checkpoint, out, fmt, include_optimizer, force), progress=show_progress)
+    manifest = extract(ExtractRequest(checkpoint, out, format=fmt, include_optimizer=include_optimizer,
+                                      force=force), progress=show_progress)
     summary = {"out": str(out), "format": fmt, "tensors": len(manifest.tensors),
                "bytes": manifest.total_bytes, "left_out": len(manifest.left_out),
                "global_step": manifest.global_step, "source": manifest.source}

@@ -28,6 +28,6 @@ def command(list_file: Path, data_root: Path, out: Path, fov_deg: float, focal: 
     """Reproject both views of every pair of LIST onto equirectangular crops of --fov degrees."""
     from panoconv.data.reproject import ReprojectRequest, reproject
 
-    req = ReprojectRequest(list_file, data_root, out, fov_deg, focal, height, width, force,
-                           max_pixels=max_pixels)
+    req = ReprojectRequest(list_file, data_root, out, fov_deg=fov_deg, focal=focal, height=height,
+                           width=width, force=force, max_pixels=max_pixels)
     click.echo(str(reproject(req)))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from pathlib import Path
 
 from panoconv.arch import ArchCard
@@ -14,6 +14,7 @@ from panoconv.converter.sources import OpenedSource
 class ConvertRequest:
     source: Path
     out: Path
+    _: KW_ONLY
     architecture: str | None = None  # None: detect from the source
     ring_pad: bool = False
     allow_missing: bool = False

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +38,7 @@ class ReprojectRequest:
     list_file: Path
     data_root: Path
     out: Path
+    _: KW_ONLY
     fov_deg: float = KITTI_FOV_DEG
     focal: float | None = None  # pixels of the source image; None -> KITTI_FOCAL by width
     height: int | None = None  # output size; None -> the source image's size

@@ -22,7 +22,7 @@ import json
 import logging
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +59,7 @@ class EvaluateRequest:
     weights: tuple[Path, ...]
     data: Path
     kind: str  # kitti-stereo | eigen | 3d60 | synth
+    _: KW_ONLY
     root: Path | None = None
     gt_dir: Path | None = None
     split: str = "test"

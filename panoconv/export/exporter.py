@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import warnings
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +35,7 @@ OPSET = 17
 class ExportRequest:
     weights: Path
     out: Path
+    _: KW_ONLY
     format: str = "onnx"
     height: int | None = None  # example size; default: the card's predict size
     width: int | None = None

@@ -18,7 +18,7 @@ import json
 import logging
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -56,6 +56,7 @@ class PredictRequest:
     weights: Path
     inputs: tuple[Path, ...]
     out_dir: Path
+    _: KW_ONLY
     pairs: tuple[tuple[Path, Path], ...] = ()  # stereo cards: explicit (left, right) pairs
     camera: str = "auto"  # rectilinear | equirectangular | auto
     save: tuple[str, ...] = ("disp", "png")

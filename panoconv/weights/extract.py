@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import math
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -34,6 +34,7 @@ FORMATS: tuple[str, ...] = ("folder", "npz", "h5")
 class ExtractRequest:
     checkpoint: Path
     out: Path
+    _: KW_ONLY
     format: Format = "folder"
     include_optimizer: bool = False
     force: bool = False

@@ -131,8 +131,8 @@ def test_arch_that_does_not_fit_the_source(tf_checkpoint, tmp_path):
         _invoke("verify", stereo, "--height", "128", "--image", tmp_path / "x.png"),
         "monodepth-vgg-stereo is a stereo network: give images as --pair LEFT RIGHT",
     )
-    _assert_user_error(_invoke("verify", stereo, "--pipeline"),
-                       "--pipeline compares monodepth-vgg only; this is a "
+    _assert_user_error(_invoke("verify", "pipeline", stereo),
+                       "verify pipeline compares monodepth-vgg only; this is a "
                                                                "monodepth-vgg-stereo")
     assert _invoke("convert", stereo, "-o", out).exit_code == 0
     from PIL import Image

@@ -17,7 +17,7 @@ pytest.importorskip("onnxruntime")  # in the test extra: present in CI
 
 @pytest.mark.parametrize("fmt", ["onnx", "torchscript"])
 def test_export_runs_at_other_sizes_and_refuses_bad_ones(tmp_path, weights, fmt):
-    result = export(ExportRequest(weights, tmp_path / f"m.{fmt}", fmt, height=128, width=128))
+    result = export(ExportRequest(weights, tmp_path / f"m.{fmt}", format=fmt, height=128, width=128))
     assert set(result.max_abs_diff) == {"128x128", "256x384"}  # self-check at a second size
     exported = load_exported(result.path)
     assert exported.meta.arch == "monodepth-vgg" and exported.meta.dynamic and not exported.meta.ring_pad

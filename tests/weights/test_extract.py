@@ -52,7 +52,7 @@ def test_folder_manifest_and_values(tf_checkpoint_with_optimizer, seeded_tf_weig
 def test_formats_round_trip_with_optimizer(small_ckpt, tmp_path, fmt, out_name):
     values = small_tensors()
     out = tmp_path / out_name
-    manifest = extract(ExtractRequest(small_ckpt, out, fmt, include_optimizer=True), progress=False)
+    manifest = extract(ExtractRequest(small_ckpt, out, format=fmt, include_optimizer=True), progress=False)
     assert manifest.left_out == [] and manifest.global_step == 1234
     store = open_store(out)
     assert sorted(store.names()) == sorted(values)
@@ -147,7 +147,8 @@ def test_keras_weights_h5_extracts(tmp_path):
 
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, name="d1")])
     model.save_weights(str(tmp_path / "k.weights.h5"))
-    manifest = extract(ExtractRequest(tmp_path / "k.weights.h5", tmp_path / "w.npz", "npz"), progress=False)
+    manifest = extract(ExtractRequest(tmp_path / "k.weights.h5", tmp_path / "w.npz", format="npz"),
+                       progress=False)
     store = open_store(tmp_path / "w.npz")
     assert store.names() == [t.name for t in manifest.tensors]
     assert store.names() == ["layers/dense/vars/0", "layers/dense/vars/1"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, replace
 from pathlib import Path
 
 from panoconv.data.synth.textures import FAMILIES
@@ -20,6 +20,7 @@ GENERATOR_VERSION = "panoconv-synth/1"
 @dataclass(frozen=True)
 class SynthRequest:
     out: Path
+    _: KW_ONLY
     kind: str = "rectilinear"
     count: int = 20
     height: int = 256
@@ -63,9 +64,8 @@ class SynthRequest:
         if not (0 <= self.val_fraction < 1 and 0 <= self.test_fraction < 1
                 and self.val_fraction + self.test_fraction < 1):
             raise PanoconvError("split fractions must be in [0, 1) and sum to less than 1")
-        return SynthRequest(Path(self.out), self.kind, int(self.count), int(self.height), int(self.width),
-                            int(self.seed), baseline, fov, self.val_fraction, self.test_fraction, self.force,
-                            self.progress, self.textures)
+        return replace(self, out=Path(self.out), count=int(self.count), height=int(self.height),
+                       width=int(self.width), seed=int(self.seed), baseline=baseline, fov_deg=fov)
 
     def split_sizes(self) -> dict[str, int]:
         """train / val / test sizes; val and test get at least one scene once count >= 3."""
