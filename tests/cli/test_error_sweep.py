@@ -227,10 +227,10 @@ def test_folder_with_one_weights_file_is_accepted(files, tmp_path):
 
 
 def test_train_takes_a_data_set_folder(files):
-    from panoconv.commands.train import build_specs, data_list
+    from panoconv.training.data_specs import DataOptions, build_specs, data_list
 
     assert data_list(files / "synth", "stereo", True) == files / "synth" / "train.txt"
     assert data_list(files / "synth", "stereo", False) == files / "synth" / "val.txt"
-    specs, val = build_specs("stereo", (files / "synth",), (), (), (), (files / "synth",))
+    specs, val = build_specs("stereo", DataOptions(data=(files / "synth",), val=(files / "synth",)))
     assert specs[0].list_file == str(files / "synth" / "train.txt") and specs[0].warp == "rectilinear"
     assert val[0].list_file == str(files / "synth" / "val.txt")
