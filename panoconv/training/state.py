@@ -33,6 +33,7 @@ class RunState:
     step: int = 0
     position: int = 0
     world_size: int = 1
+    scaler: Any = None  # torch.amp.GradScaler (fp16 on CUDA); its loss scale is part of the trajectory
 
     @property
     def epoch(self) -> int:
@@ -43,7 +44,8 @@ class RunState:
         return float(self.optimizer.param_groups[0]["lr"])
 
     def to_checkpoint(self) -> dict[str, Any]:
-        return {
+        scaler = {"scaler": self.scaler.state_dict()} if self.scaler is not None else {}
+        return {**scaler,
             "step": self.step, "position": self.position, "epoch": self.epoch,
             "steps_per_epoch": self.steps_per_epoch, "world_size": self.world_size,
             "config": self.config.to_dict(),
@@ -76,6 +78,21 @@ class RunState:
             raise CheckpointError(f"{path}: does not fit this run's model/optimizer: "
                                   f"{str(err).splitlines()[0]}") from None
         self.scheduler.load_state_dict(ckpt["scheduler"])
+        self._restore_scaler(path, ckpt)
         restore_rng(ckpt["rng"])
         self.step, self.position = int(ckpt["step"]), int(ckpt["position"])
         log.info("resumed from %s at step %d (epoch %d)", path, self.step, self.epoch)
+
+    def _restore_scaler(self, path: Path, ckpt: dict[str, Any]) -> None:
+        """The fp16 loss scale and its growth tracker: without them a resumed run would restart at the
+        initial scale and take other steps than the uninterrupted one (skipped overflow steps differ)."""
+        saved = ckpt.get("scaler")
+        if self.scaler is None:
+            if saved:
+                log.info("%s: holds an fp16 loss scale; this run does not use one (ignored)", path)
+            return
+        if not saved:
+            log.warning("%s: has no fp16 loss scale (written in another precision); the scale starts anew",
+                        path)
+            return
+        self.scaler.load_state_dict(saved)

@@ -171,7 +171,8 @@ def _build_state(config: TrainConfig, task: Any, steps_per_epoch: int, ctx: ddp.
     model.to(ctx.device, memory_format=torch.channels_last)
     optimizer = task.make_optimizer(model)
     scheduler = build_scheduler(config, task, optimizer, steps_per_epoch)
-    return RunState(config, model, optimizer, scheduler, steps_per_epoch, world_size=ctx.world_size)
+    return RunState(config, model, optimizer, scheduler, steps_per_epoch, world_size=ctx.world_size,
+                    scaler=grad_scaler(config.precision, ctx.device))  # fp16 on CUDA only
 
 
 def _load_init(model: torch.nn.Module, path: Path) -> None:
@@ -211,7 +212,7 @@ class _Loop:
         self.train_sets, self.val_sets, self.sampler = train_sets, val_sets, sampler
         self.config = state.config
         self.saved_at = (state.step, state.position)  # a resumed run starts at its checkpoint
-        self.scaler = grad_scaler(self.config.precision, ctx.device)  # fp16 on CUDA only
+        self.scaler = state.scaler  # fp16 on CUDA only (checkpointed with the state)
 
     def run(self, stop_at: int, monitor: Monitor, stop: StopRequest) -> None:
         state, config, ctx = self.state, self.config, self.ctx
