@@ -23,6 +23,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from panoconv.evaluation.metrics import METRIC_NAMES, DepthMetrics
+from panoconv.training.config import DataSpec
 from panoconv.training.supervised_task import SupervisedRecipe, SupervisedTask, evaluate_supervised
 
 
@@ -100,15 +101,15 @@ def main() -> None:
     lines = [f"# data {root} at {args.height}x{args.width}, batch {args.batch}, lr {args.lr}, "
              f"{args.seconds:.0f} s per arch, {args.threads} thread(s)",
              f"{'arch':<8} {'state':<9} {'steps':>6} {'sec':>6} " + " ".join(f"{k:>8}" for k in METRIC_NAMES)]
-    baseline_set = SupervisedTask(size=(args.height, args.width)).build_dataset(root / "3d60_test.txt",
-                                                                                training=False)
+    test_split = DataSpec(str(root / "3d60_test.txt"))
+    baseline_set = SupervisedTask(size=(args.height, args.width)).build_dataset(test_split, training=False)
     lines.append(row("constant", "baseline", 0, 0, evaluate_supervised(ConstantDepth(), baseline_set)))
     for arch in args.arch:
         torch.manual_seed(args.seed)
         task = SupervisedTask(arch, recipe=SupervisedRecipe(lr=args.lr), size=(args.height, args.width),
                               rotate=True, seed=args.seed)
-        train_set = task.build_dataset(root / "3d60_train.txt", training=True)
-        test_set = task.build_dataset(root / "3d60_test.txt", training=False)
+        train_set = task.build_dataset(DataSpec(str(root / "3d60_train.txt")), training=True)
+        test_set = task.build_dataset(test_split, training=False)
         model = task.build_model()
         lines.append(row(arch, "untrained", 0, 0, evaluate_supervised(model, test_set)))
         start = time.perf_counter()

@@ -20,10 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from torch import nn
-
-from panoconv.arch import DEFAULT_ARCH, get_card, list_cards
-from panoconv.training.config import ConfigError, DataSpec, TrainConfig
+from panoconv.arch import get_card, list_cards
+from panoconv.training.config import ConfigError, TrainConfig
+from panoconv.training.stereo_task import StereoRecipe
+from panoconv.training.supervised_task import SUPERVISED_DEFAULT_ARCH, SupervisedRecipe
 from panoconv.training.task import TrainableTask
 
 log = logging.getLogger(__name__)
@@ -37,6 +37,11 @@ class TaskDefaults:
     lr: float
     batch_size: int
     epochs: int
+
+    @classmethod
+    def of(cls, recipe: Any, arch: str | None = None) -> TaskDefaults:
+        """The defaults a published recipe gives (its own `arch` unless one is named): one source."""
+        return cls(arch=arch or recipe.arch, lr=recipe.lr, batch_size=recipe.batch_size, epochs=recipe.epochs)
 
 
 @dataclass(frozen=True)
@@ -96,9 +101,9 @@ def create_task(config: TrainConfig) -> TrainableTask:
 
 
 # --- built-in tasks ------------------------------------------------------------------------------
-@register_task("stereo", TaskDefaults(arch=DEFAULT_ARCH, lr=1e-4, batch_size=8, epochs=50))
+@register_task("stereo", TaskDefaults.of(StereoRecipe()))
 def _stereo(config: TrainConfig) -> TrainableTask:
-    from panoconv.training.stereo_task import StereoRecipe, StereoTask
+    from panoconv.training.stereo_task import StereoTask
 
     recipe = StereoRecipe(arch=config.arch, lr=config.lr, batch_size=config.batch_size, epochs=config.epochs)
     if config.upstream_loss:
@@ -108,39 +113,9 @@ def _stereo(config: TrainConfig) -> TrainableTask:
                       augment=config.augment, seed=config.seed, skip_bad=config.skip_bad)
 
 
-class _SupervisedAdapter:
-    """`SupervisedTask` (3D60 split files) seen through the `TrainableTask` interface."""
-
-    name = "supervised"
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-
-    def build_model(self) -> nn.Module:
-        return self.inner.build_model()
-
-    def loss(self, model: nn.Module, batch: Any) -> Any:
-        return self.inner.loss(model, batch)
-
-    def build_dataset(self, spec: DataSpec, training: bool) -> Any:
-        return self.inner.build_dataset(spec.list_file, spec.root_dir, training=training)
-
-    def make_optimizer(self, model: nn.Module) -> Any:
-        return self.inner.make_optimizer(model)
-
-    def make_scheduler(self, optimizer: Any, steps_per_epoch: int) -> Any:
-        return self.inner.make_scheduler(optimizer, steps_per_epoch)
-
-    def lr_factor(self, steps_per_epoch: int, total_steps: int) -> Callable[[int], float]:
-        """The recipe's StepLR as a factor per step (for `--lr-warmup` etc.; `total_steps` unused)."""
-        recipe = self.inner.recipe
-        every = recipe.lr_step_epochs * steps_per_epoch
-        return lambda step: recipe.lr_gamma ** (step // every)
-
-
-@register_task("supervised", TaskDefaults(arch="rectnet", lr=2e-4, batch_size=10, epochs=10))
+@register_task("supervised", TaskDefaults.of(SupervisedRecipe(), arch=SUPERVISED_DEFAULT_ARCH))
 def _supervised(config: TrainConfig) -> TrainableTask:
-    from panoconv.training.supervised_task import SupervisedRecipe, SupervisedTask
+    from panoconv.training.supervised_task import SupervisedTask
 
     recipe = SupervisedRecipe(lr=config.lr, batch_size=config.batch_size, epochs=config.epochs)
     variant = "omnidepth-pytorch" if config.upstream_loss else "masked"
@@ -148,4 +123,4 @@ def _supervised(config: TrainConfig) -> TrainableTask:
                           rotate=config.augment, datasets=config.datasets, seed=config.seed,
                           skip_bad=config.skip_bad, loss_variant=variant,
                           skipped_dir=config.out if config.skip_bad else None)
-    return _SupervisedAdapter(task)
+    return task

@@ -10,7 +10,7 @@ standard metrics, averaged over images.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,11 +27,13 @@ from panoconv.errors import InputShapeError
 from panoconv.evaluation.metrics import DepthMetrics, compute_depth_metrics, mean_metrics, median_scale
 from panoconv.losses import LossOutput
 from panoconv.losses.supervised import MultiScaleDepthLoss
-from panoconv.training.config import ConfigError
+from panoconv.training.config import ConfigError, DataSpec
 from panoconv.training.sizes import check_train_size
 
 #: the cards this task trains (`task="supervised"`: rectnet, uresnet)
 ARCHS = tuple(card.name for card in all_cards() if card.task == "supervised")
+#: OmniDepth's published default network for the supervised task.
+SUPERVISED_DEFAULT_ARCH = "rectnet"
 MIN_PRED_DEPTH = 1e-3  # metres; predictions are clamped to this before median scaling and metrics
 
 
@@ -74,7 +76,7 @@ class SupervisedTask:
 
     name = "supervised"
 
-    def __init__(self, arch: str = "rectnet", recipe: SupervisedRecipe = SupervisedRecipe(),
+    def __init__(self, arch: str = SUPERVISED_DEFAULT_ARCH, recipe: SupervisedRecipe = SupervisedRecipe(),
                  max_depth: float = MAX_DEPTH, size: tuple[int, int] | None = (256, 512), rotate: bool = True,
                  datasets: tuple[str, ...] | None = None, seed: int = 0, skip_bad: bool = False,
                  loss_variant: str = "masked", skipped_dir: Path | str | None = None) -> None:
@@ -108,14 +110,14 @@ class SupervisedTask:
         return self.criterion(model(image), depth, mask)
 
     # --- data and optimisation (the published recipe) -------------------------------------------
-    def build_dataset(self, split_file: Path | str, root: Path | str | None = None,
-                      training: bool = True) -> ThreeD60Dataset:
-        """A supervised 3D60 data set; rotation augmentation only when `training` and `rotate`."""
-        name = f"skipped_rows_{Path(split_file).stem}.txt"
+    def build_dataset(self, spec: DataSpec, training: bool) -> ThreeD60Dataset:
+        """A supervised 3D60 data set of one split file; rotation augmentation only when `training` and
+        `rotate` (the spec's warp and fov do not apply: 3D60 images are full panoramas)."""
+        name = f"skipped_rows_{Path(spec.list_file).stem}.txt"
         skipped = None if self.skipped_dir is None else self.skipped_dir / name
-        return ThreeD60Dataset(split_file, root, mode="supervised", datasets=self.datasets, size=self.size,
-                               max_depth=self.max_depth, rotate=self.rotate and training, seed=self.seed,
-                               skip_bad=self.skip_bad, skipped_file=skipped)
+        return ThreeD60Dataset(spec.list_file, spec.root_dir, mode="supervised", datasets=self.datasets,
+                               size=self.size, max_depth=self.max_depth, rotate=self.rotate and training,
+                               seed=self.seed, skip_bad=self.skip_bad, skipped_file=skipped)
 
     def make_optimizer(self, model: nn.Module) -> torch.optim.Optimizer:
         """Adam(lr 2e-4), biases at 2x lr, no weight decay."""
@@ -130,6 +132,11 @@ class SupervisedTask:
         r = self.recipe
         return torch.optim.lr_scheduler.StepLR(optimizer, step_size=r.lr_step_epochs * steps_per_epoch,
                                                gamma=r.lr_gamma)
+
+    def lr_factor(self, steps_per_epoch: int, total_steps: int) -> Callable[[int], float]:
+        """The recipe's StepLR as a factor per step (for `--lr-warmup` etc.; `total_steps` unused)."""
+        every = self.recipe.lr_step_epochs * steps_per_epoch
+        return lambda step: self.recipe.lr_gamma ** (step // every)
 
 
 @torch.no_grad()

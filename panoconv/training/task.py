@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from torch import nn
 
 from panoconv.losses import LossOutput
+from panoconv.training.config import DataSpec
 
 
 class Task(Protocol):
@@ -38,7 +39,7 @@ class TrainableTask(Task, Protocol):
     - optional `sample_images(model, batch) -> dict[str, (C, H, W) tensor in [0, 1]]` for TensorBoard.
     """
 
-    def build_dataset(self, spec: Any, training: bool) -> Any:
+    def build_dataset(self, spec: DataSpec, training: bool) -> Any:
         """The data set of `spec` (a `panoconv.training.config.DataSpec`)."""
 
     def make_optimizer(self, model: nn.Module) -> Any:

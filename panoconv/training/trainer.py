@@ -46,6 +46,7 @@ from panoconv.training.rundir import WEIGHTS_FILE, RunLock, check_run_dir, prepa
 from panoconv.training.sampler import InterleavedBatchSampler
 from panoconv.training.schedule import build_scheduler
 from panoconv.training.state import RunState
+from panoconv.training.task import TrainableTask
 from panoconv.training.validate import validate
 from panoconv.weights.finite import nonfinite_tensors, summarise
 
@@ -125,7 +126,7 @@ def _train(config: TrainConfig, ctx: ddp.DistContext) -> TrainResult:
         return _run(config, ctx, task, state, train_sets, val_sets, sampler, resumed_step)
 
 
-def _run(config: TrainConfig, ctx: ddp.DistContext, task: Any, state: RunState, train_sets: list,
+def _run(config: TrainConfig, ctx: ddp.DistContext, task: TrainableTask, state: RunState, train_sets: list,
          val_sets: list, sampler: InterleavedBatchSampler, resumed_step: int | None) -> TrainResult:
     run = Path(config.out)
     state.model = ddp.wrap_model(state.model, ctx)
@@ -161,7 +162,8 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _build_state(config: TrainConfig, task: Any, steps_per_epoch: int, ctx: ddp.DistContext) -> RunState:
+def _build_state(config: TrainConfig, task: TrainableTask, steps_per_epoch: int,
+                 ctx: ddp.DistContext) -> RunState:
     model = task.build_model()
     if config.init:
         _load_init(model, Path(config.init))
@@ -205,7 +207,7 @@ def _loader_generator(seed: int, epoch: int) -> torch.Generator:
 class _Loop:
     """The training loop and what happens at every step boundary (see the module docstring)."""
 
-    def __init__(self, state: RunState, task: Any, train_sets: list, val_sets: list,
+    def __init__(self, state: RunState, task: TrainableTask, train_sets: list, val_sets: list,
                  sampler: InterleavedBatchSampler, ctx: ddp.DistContext, result: TrainResult,
                  cadence: CheckpointCadence) -> None:
         self.state, self.task, self.ctx, self.result, self.cadence = state, task, ctx, result, cadence

@@ -14,7 +14,7 @@ from panoconv.data.threed60 import COLUMNS
 from panoconv.io.exr import write_depth_exr
 from panoconv.io.images import save_rgb
 from panoconv.pt_model import RectNet, UResNet
-from panoconv.training.config import ConfigError
+from panoconv.training.config import ConfigError, DataSpec
 from panoconv.training.supervised_task import SupervisedRecipe, SupervisedTask, evaluate_supervised
 
 H, W = 16, 32
@@ -71,7 +71,7 @@ def test_scheduler_halves_every_three_epochs():
 def test_loss_on_batch_and_short_training_reduces_it(tmp_path):
     torch.manual_seed(0)
     task = SupervisedTask("rectnet", size=(H, W), rotate=True, recipe=SupervisedRecipe(lr=5e-4))
-    ds = task.build_dataset(make_split(tmp_path, 2))
+    ds = task.build_dataset(DataSpec(str(make_split(tmp_path, 2))), training=True)
     batch = next(iter(DataLoader(ds, batch_size=2)))
     model = task.build_model()
     opt = task.make_optimizer(model)
@@ -103,7 +103,7 @@ class _ScaledOracle(nn.Module):
 
 
 def test_evaluate_supervised_median_scaling(tmp_path):
-    ds = SupervisedTask(size=(H, W)).build_dataset(make_split(tmp_path, 3), training=False)
+    ds = SupervisedTask(size=(H, W)).build_dataset(DataSpec(str(make_split(tmp_path, 3))), training=False)
     depth = torch.stack([ds[i]["depth"] for i in range(len(ds))])
     perfect = evaluate_supervised(_ScaledOracle(depth), ds, batch_size=2)
     assert perfect.abs_rel == pytest.approx(0.0, abs=1e-6) and perfect.a1 == 1.0
@@ -139,7 +139,7 @@ def test_train_size_must_suit_the_card_and_skipped_rows_go_to_the_run_folder(tmp
     split.write_text(split.read_text() + "Matterport3D/x.png too few\n")
     run = tmp_path / "run"
     task = SupervisedTask(size=(H // 2, W // 2), skip_bad=True, skipped_dir=run, datasets=("Matterport3D",))
-    ds = task.build_dataset(split, training=False)
+    ds = task.build_dataset(DataSpec(str(split)), training=False)
     assert len(ds) == 2 and ds[0]["image"].shape == (3, H // 2, W // 2)  # resized to the training size
     listing = (run / "skipped_rows_split.txt").read_text().splitlines()
     assert len(listing) == 2 and listing[1].startswith(f"{split}:3\tmalformed")
