@@ -24,7 +24,8 @@ from panoconv.arch import all_cards, get_card
 from panoconv.data.stereo import collate_skip_none
 from panoconv.data.threed60 import MAX_DEPTH, ThreeD60Dataset
 from panoconv.errors import InputShapeError
-from panoconv.evaluation.metrics import DepthMetrics, compute_depth_metrics, mean_metrics, median_scale
+from panoconv.evaluation.metrics import DepthMetrics, mean_metrics
+from panoconv.evaluation.protocols import MIN_DEPTH, GroundTruthError, panorama_score
 from panoconv.losses import LossOutput
 from panoconv.losses.supervised import MultiScaleDepthLoss
 from panoconv.training.config import ConfigError, DataSpec
@@ -34,7 +35,7 @@ from panoconv.training.sizes import check_train_size
 ARCHS = tuple(card.name for card in all_cards() if card.task == "supervised")
 #: OmniDepth's published default network for the supervised task.
 SUPERVISED_DEFAULT_ARCH = "rectnet"
-MIN_PRED_DEPTH = 1e-3  # metres; predictions are clamped to this before median scaling and metrics
+MIN_PRED_DEPTH = MIN_DEPTH  # metres; predictions are clipped up to this before median scaling and metrics
 
 
 @dataclass(frozen=True)
@@ -144,8 +145,9 @@ def evaluate_supervised(model: nn.Module, dataset: Dataset, batch_size: int = 4,
                         max_images: int | None = None) -> DepthMetrics:
     """Mean per-image metrics of `model`'s full-resolution prediction over `dataset` (supervised mode).
 
-    Per image: valid pixels from the data set's mask, prediction clamped to >= 1 mm, then (by default)
-    scaled by median(gt) / median(pred) on those pixels, then `compute_depth_metrics`. Images without
+    Per image: `evaluation.protocols.panorama_score` on the data set's mask (prediction clipped up to
+    1 mm and kept, then by default scaled by median(gt) / median(pred) on those pixels): the scoring of
+    `panoconv evaluate --kind 3d60 --upstream-protocol`, not a copy of it. Images without
     any valid pixel, and samples the data set returns as None (`skip_bad`), are skipped. The model is put
     in eval mode and restored afterwards.
     """
@@ -171,9 +173,15 @@ def evaluate_supervised(model: nn.Module, dataset: Dataset, batch_size: int = 4,
                 valid = mask[i, 0]
                 if not valid.any():
                     continue
-                g = gt[i, 0][valid].astype(np.float64)
-                p = np.maximum(pred[i, 0][valid].astype(np.float64), MIN_PRED_DEPTH)
-                per_image.append(compute_depth_metrics(g, median_scale(g, p) if median_scaling else p))
+                # the 3D60 protocol of `evaluation.protocols` on the data set's mask; non-positive depth is
+                # clipped up to 1 mm and kept, as OmniDepth scores it (`upstream_protocol`)
+                g = np.where(valid, gt[i, 0], 0.0).astype(np.float64)
+                try:
+                    score = panorama_score(g, pred[i, 0].astype(np.float64), max_depth=np.inf,
+                                           median_scaling=median_scaling, upstream_protocol=True)
+                except GroundTruthError:  # no finite prediction on the valid pixels
+                    continue
+                per_image.append(score.metrics)
             if max_images is not None and seen >= max_images:
                 break
     finally:

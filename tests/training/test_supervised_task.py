@@ -143,3 +143,22 @@ def test_train_size_must_suit_the_card_and_skipped_rows_go_to_the_run_folder(tmp
     assert len(ds) == 2 and ds[0]["image"].shape == (3, H // 2, W // 2)  # resized to the training size
     listing = (run / "skipped_rows_split.txt").read_text().splitlines()
     assert len(listing) == 2 and listing[1].startswith(f"{split}:3\tmalformed")
+
+
+class _Negative(torch.nn.Module):
+    """Predicts -1 m everywhere (a broken model): scored as 1 mm, as OmniDepth and `evaluate` score it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dummy = torch.nn.Parameter(torch.zeros(()))
+
+    def forward(self, x):
+        return -torch.ones_like(x[:, :1]) + 0 * self.dummy
+
+
+def test_evaluate_supervised_scores_with_the_evaluation_protocol(tmp_path):
+    ds = SupervisedTask(size=(H, W)).build_dataset(DataSpec(str(make_split(tmp_path, 2))), training=False)
+    got = evaluate_supervised(_Negative(), ds, batch_size=2, median_scaling=False)
+    expected = np.mean([np.mean((d[m] - 1e-3) / d[m]) for d, m in
+                        ((ds[i]["depth"].numpy()[0], ds[i]["mask"].numpy()[0]) for i in range(len(ds)))])
+    assert got.abs_rel == pytest.approx(expected, rel=1e-6) and got.a1 == 0.0
