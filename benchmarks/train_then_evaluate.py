@@ -72,7 +72,7 @@ from panoconv.data.synth import SynthRequest, generate
 from panoconv.evaluation.datasets import open_data
 from panoconv.evaluation.evaluate import EvaluateRequest, evaluate, score_image
 from panoconv.evaluation.metrics import mean_metrics
-from panoconv.inference.recipe import PanoramaRecipe
+from panoconv.inference.layout import PanoramaLayout
 from panoconv.training import train
 from panoconv.training.config import DataSpec, TrainConfig
 from panoconv.training.export import write_weights
@@ -150,9 +150,9 @@ def calibrate(config: TrainConfig, steps: int = 4) -> float:
 
 
 def run_evaluate(args: argparse.Namespace, data: Path, weights: list[Path], median: bool, arch: str = ARCH):
-    recipe = PanoramaRecipe()
+    layout = PanoramaLayout()
     req = EvaluateRequest(weights=tuple(weights), data=data, kind="synth", split="test",
-                          median_scaling=median, postprocess=True, recipe=recipe, arch=arch, progress=False)
+                          median_scaling=median, postprocess=True, layout=layout, arch=arch, progress=False)
     return evaluate(req)
 
 

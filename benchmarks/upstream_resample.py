@@ -66,15 +66,15 @@ def resize_back(band: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, st
         return resize_numpy(band.astype(np.float32), size, "bilinear"), "bilinear matrix (no cv2)"
 
 
-def upstream_reference(values, image_u8: np.ndarray, recipe) -> tuple[np.ndarray, str]:
-    """Final disparity of upstream's recipe (NaN outside the band for whole panoramas)."""
+def upstream_reference(values, image_u8: np.ndarray, layout) -> tuple[np.ndarray, str]:
+    """Final disparity of upstream's layout (NaN outside the band for whole panoramas)."""
     from panoconv.arch import DEFAULT_ARCH, get_card
     from panoconv.inference.pipeline import make_plan
     from panoconv.tf_reference.predict import predict_stages
 
     img = image_u8.astype(np.float32) / 255
-    plan = make_plan(img.shape[0], img.shape[1], "equirectangular", get_card(DEFAULT_ARCH), recipe)
-    net_out = predict_stages(values, img, "equirectangular", recipe=recipe, raw=True)["final"]  # (rows, w)
+    plan = make_plan(img.shape[0], img.shape[1], "equirectangular", get_card(DEFAULT_ARCH), layout)
+    net_out = predict_stages(values, img, "equirectangular", layout=layout, raw=True)["final"]  # (rows, w)
     p = plan.panorama
     back, how = resize_back(net_out, (p.crop_height, p.width))
     full = np.full((p.height, p.width), np.nan, np.float32)
@@ -106,8 +106,8 @@ def main() -> None:
     import torch
     from PIL import Image
 
+    from panoconv.inference.layout import PanoramaLayout
     from panoconv.inference.pipeline import predict_array
-    from panoconv.inference.recipe import PanoramaRecipe
     from panoconv.parity.weights import torch_model_from_tf
     from panoconv.tf_reference._tf import onednn_setting, tf_thread_counts
 
@@ -122,11 +122,11 @@ def main() -> None:
     for label, image, band in inputs:
         t0 = time.time()
         ref, how = upstream_reference(values, image,
-                                      PanoramaRecipe(args.net_width, resample="upstream", band=band))
+                                      PanoramaLayout(args.net_width, resample="upstream", band=band))
         for resample in ("float", "upstream"):
-            recipe = PanoramaRecipe(args.net_width, resample=resample, band=band)
+            layout = PanoramaLayout(args.net_width, resample=resample, band=band)
             with torch.no_grad():
-                ours = predict_array(model, image.astype(np.float32) / 255, "equirectangular", recipe=recipe)
+                ours = predict_array(model, image.astype(np.float32) / 255, "equirectangular", layout=layout)
             r = compare(ours, ref)
             print(f"{label[-52:]:52} {resample:9} {r['max']:9.2e} {r['p99']:9.2e} "
                   f"{100 * r['over_1pct']:7.3f}%  {how}")

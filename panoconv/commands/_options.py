@@ -61,7 +61,7 @@ def max_pixels_option() -> Callable:
 
 
 def resample_option(**kwargs: Any) -> Callable:
-    """`--resample float|upstream`: the resizes of the predict recipe (see README, "Reproducing upstream")."""
+    """`--resample float|upstream`: the resizes of the predict layout (see README, "Reproducing upstream")."""
     return click.option(
         "--resample",
         type=click.Choice(["float", "upstream"]),

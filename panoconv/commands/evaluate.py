@@ -64,7 +64,7 @@ def command(data: Path, weights: tuple[Path, ...], kind: str, root: Path | None,
     """Evaluate depth predictions on DATA: abs_rel, sq_rel, rmse, rmse_log, a1-a3 (and d1_all on KITTI,
     printed in percent). 3D60 data also gets one row per source data set beside each model's overall row."""
     from panoconv.data.threed60_paths import parse_datasets
-    from panoconv.inference.recipe import PanoramaRecipe
+    from panoconv.inference.layout import PanoramaLayout
     from panoconv.io.paths import weights_file
 
     weights = tuple(weights_file(w, "-w") for w in weights)  # before torch is imported: fails fast
@@ -77,7 +77,7 @@ def command(data: Path, weights: tuple[Path, ...], kind: str, root: Path | None,
     report = evaluate(EvaluateRequest(weights=weights, data=data, kind=kind, root=root, gt_dir=gt_dir,
                                       split=split, crop=crop, max_depth=max_depth,
                                       median_scaling=median_scaling, postprocess=postprocess,
-                                      recipe=PanoramaRecipe(net_width=net_width, resample=resample),
+                                      layout=PanoramaLayout(net_width=net_width, resample=resample),
                                       arch=arch, limit=limit, skip_bad=skip_bad,
                                       datasets=only, skipped_file=skipped_rows,
                                       upstream_protocol=upstream_protocol, max_pixels=max_pixels,

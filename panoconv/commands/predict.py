@@ -104,12 +104,12 @@ def command(inputs: tuple[Path, ...], pairs: tuple[tuple[Path, Path], ...], weig
     if not inputs and not pairs:
         raise click.UsageError("give INPUTS (images, folders, .txt lists) or --pair LEFT RIGHT")
     weights = _check_arguments(inputs, pairs, weights, out_dir, _split(save))
-    from panoconv.inference import PanoramaRecipe, PredictRequest, predict
+    from panoconv.inference import PanoramaLayout, PredictRequest, predict
 
     req = PredictRequest(weights=weights, inputs=inputs, pairs=pairs, out_dir=out_dir, camera=camera,
                          save=_split(save), postprocess=postprocess, raw=raw, batch_size=batch_size,
                          baseline=baseline, focal=focal,
-                         recipe=PanoramaRecipe(net_width=net_width, resample=resample, band=band), arch=arch,
+                         layout=PanoramaLayout(net_width=net_width, resample=resample, band=band), arch=arch,
                          cmap=cmap, value_range=value_range, colorbar=colorbar, skip_bad=skip_bad,
                          force=force, input_order=input_order, depth_convention=depth_convention,
                          max_pixels=max_pixels, precision=precision, device=device)

@@ -200,12 +200,12 @@ def pipeline(ctx: click.Context, checkpoint: Path, arch: str | None, dtype: str,
     if card.name != DEFAULT_ARCH:
         raise PanoconvError(f"{checkpoint}: verify pipeline compares {DEFAULT_ARCH} only; "
                             f"this is a {card.name}")
-    from panoconv.inference.recipe import PanoramaRecipe
+    from panoconv.inference.layout import PanoramaLayout
     from panoconv.parity.pipeline import PipelineParityRequest, run_pipeline_parity
     from panoconv.parity.weights import tf_reference_weights
 
-    recipe = PanoramaRecipe(net_width=net_width, resample=resample)  # type: ignore[arg-type]
+    layout = PanoramaLayout(net_width=net_width, resample=resample)  # type: ignore[arg-type]
     report = run_pipeline_parity(PipelineParityRequest(weights=tf_reference_weights(checkpoint),
                                                        image=images[0] if images else None,
-                                                       dtypes=_DTYPES[dtype], seed=seed, recipe=recipe))
+                                                       dtypes=_DTYPES[dtype], seed=seed, layout=layout))
     _finish(ctx, report.to_json() if as_json else report.to_table(), report.passed)

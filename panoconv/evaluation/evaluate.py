@@ -44,8 +44,8 @@ from panoconv.evaluation.protocols import (
     panorama_score,
 )
 from panoconv.inference.depth import kitti_focal
+from panoconv.inference.layout import PanoramaLayout
 from panoconv.inference.pipeline import predict_array
-from panoconv.inference.recipe import PanoramaRecipe
 from panoconv.io.exr import ExrReadError
 from panoconv.io.images import ImageReadError, load_rgb
 from panoconv.io.overlap import check_not_input
@@ -67,7 +67,7 @@ class EvaluateRequest:
     max_depth: float | None = None  # default: 80 m (KITTI), 8 m (panoramas)
     median_scaling: bool | None = None  # default: the data's protocol (on for panoramas)
     postprocess: bool = True  # rectilinear: monodepth flip + edge blend
-    recipe: PanoramaRecipe = PanoramaRecipe()
+    layout: PanoramaLayout = PanoramaLayout()
     arch: str | None = None
     limit: int | None = None
     progress: bool = True
@@ -195,7 +195,7 @@ def _score_sample(model: nn.Module, card: ArchCard, sample: Sample, data: EvalDa
         gt = data.read_gt(sample.gt)
     except (ImageReadError, ExrReadError, GroundTruthError) as err:
         raise GroundTruthError(f"{sample.where}: {err}" if sample.where else str(err)) from None
-    values = predict_array(model, image.pixels, data.camera, postprocess=req.postprocess, recipe=req.recipe,
+    values = predict_array(model, image.pixels, data.camera, postprocess=req.postprocess, layout=req.layout,
                            arch=req.arch, right_hwc=right, precision=req.precision)
     score = score_image(values, card.output_kind, gt, data, req, where)
     if panel is not None:

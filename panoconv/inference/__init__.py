@@ -1,9 +1,9 @@
-"""Inference: the predict recipes (rectilinear and 360-degree panorama), depth conversion and outputs.
+"""Inference: the predict layouts (rectilinear and 360-degree panorama), depth conversion and outputs.
 
 `predict_array(model, image_hwc, camera)` for one image in Python; `predict(PredictRequest)` for files.
 
 The names below load on first use, so the CLI can check arguments with the torch-free submodules
-(`recipe`, `camera`, `outputs`) before torch is imported (about 2 s).
+(`layout`, `camera`, `outputs`) before torch is imported (about 2 s).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import importlib
 from typing import Any
 
 _LAZY = {"predict_array": "pipeline", "predict": "predict_files", "PredictRequest": "predict_files",
-         "PredictResult": "predict_files", "PanoramaRecipe": "recipe"}
+         "PredictResult": "predict_files", "PanoramaLayout": "layout"}
 __all__ = list(_LAZY)
 
 

@@ -1,12 +1,12 @@
 """Which camera an input image was taken with, and why: `predict --camera auto`.
 
-A wrong guess silently ruins a result (a 512 x 256 photo run through the panorama recipe keeps only a
+A wrong guess silently ruins a result (a 512 x 256 photo run through the panorama layout keeps only a
 band of rows), so auto mode first uses what the input itself says, in this order:
 
 1. a file list's declared camera: a `# camera: equirectangular` (or `rectilinear`) comment line;
 2. the image's XMP metadata `GPano:ProjectionType` (written by 360-degree cameras and stitchers);
 3. the `meta.json` of a `panoconv synth` folder holding the image (`kind: panorama` -> equirectangular;
-   rectilinear photos and equirectangular *crops* (fov < 360) -> the whole-image recipe);
+   rectilinear photos and equirectangular *crops* (fov < 360) -> the whole-image layout);
 4. a 3D60 file name (`..._color_0_Left_Down_0.0.png`): 3D60 images are 512 x 256 panoramas;
 5. a network trained at one panorama size only (OmniDepth's RectNet / UResNet) takes 2:1 images as
    panoramas;
@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from panoconv.inference.recipe import ASPECT_TOLERANCE, MIN_AUTO_PANORAMA_WIDTH, Camera
+from panoconv.inference.layout import ASPECT_TOLERANCE, MIN_AUTO_PANORAMA_WIDTH, Camera
 
 CAMERAS = ("rectilinear", "equirectangular")
 _LIST_DECLARATION = re.compile(r"^#\s*camera\s*[:=]\s*(\S+)\s*$", re.IGNORECASE)
@@ -118,7 +118,7 @@ def choose_camera(requested: str, path: Path, height: int, width: int, *, declar
         if kind == "panorama":
             return CameraChoice("equirectangular", f"{meta_path}: synth panorama")
         what = "rectilinear" if kind == "rectilinear" else f"equirectangular crop of {fov:g} degrees"
-        return CameraChoice("rectilinear", f"{meta_path}: synth {what} (whole-image recipe)")
+        return CameraChoice("rectilinear", f"{meta_path}: synth {what} (whole-image layout)")
     two_to_one = is_two_to_one(height, width)
     if two_to_one and _3D60_NAME.search(Path(path).name):
         return CameraChoice("equirectangular", "3D60 file name")

@@ -4,10 +4,10 @@ Per image, `prepare` builds the network input and a `Plan` saying how to map the
 `run_network` runs a batch of prepared inputs (mirrored copies in the same batch); `finish` maps
 each output to the input size. `predict_array` chains the three for one image.
 
-Resizes: images are resized with Lanczos-3 (anti-aliased, as the reference recipe), disparity/depth
+Resizes: images are resized with Lanczos-3 (anti-aliased, as the reference layout), disparity/depth
 maps back with the triangle (bilinear) kernel, which cannot overshoot into negative disparities.
 Both are explicit matrices (`inference.resize`) that the TensorFlow pipeline applies identically.
-With `PanoramaRecipe(resample="upstream")` the image goes through upstream's 8-bit Pillow Lanczos
+With `PanoramaLayout(resample="upstream")` the image goes through upstream's 8-bit Pillow Lanczos
 (uint8 rounding and clipping after each pass) and the map back through cv2's bilinear
 (`inference.resize_upstream`), so outputs reproduce upstream's script to float32 drift.
 Panorama output outside the cropped band is NaN: the network never sees those rows.
@@ -31,17 +31,17 @@ from torch import nn
 from panoconv.arch import ArchCard, card_of
 from panoconv.errors import InputShapeError
 from panoconv.guards import check_shape
-from panoconv.inference.postprocess import combine_flipped
-from panoconv.inference.recipe import (
+from panoconv.inference.layout import (
     Camera,
+    PanoramaLayout,
     PanoramaPlan,
-    PanoramaRecipe,
     Resample,
     check_equirectangular,
     check_rectilinear,
     plan_panorama,
     resolve_camera,
 )
+from panoconv.inference.postprocess import combine_flipped
 from panoconv.inference.resize import resize_torch
 from panoconv.inference.resize_upstream import resize_image_upstream
 from panoconv.runtime import autocast
@@ -69,25 +69,25 @@ class Plan:
 
 
 def make_plan(height: int, width: int, camera: str, card: ArchCard,
-              recipe: PanoramaRecipe = PanoramaRecipe()) -> Plan:
-    """Choose the recipe for an image of `height` x `width`; raises `InputShapeError` on bad sizes.
+              layout: PanoramaLayout = PanoramaLayout()) -> Plan:
+    """Choose the layout for an image of `height` x `width`; raises `InputShapeError` on bad sizes.
 
-    Rectilinear images go to the card's `predict_size`; panoramas to the panorama recipe, except for
+    Rectilinear images go to the card's `predict_size`; panoramas to the panorama layout, except for
     cards trained at one fixed size (whole panorama at `predict_size`).
     """
-    cam = resolve_camera(camera, height, width, recipe.band)
-    if recipe.band and cam != "equirectangular":
+    cam = resolve_camera(camera, height, width, layout.band)
+    if layout.band and cam != "equirectangular":
         raise InputShapeError("a panorama band (--band) is equirectangular; drop --camera rectilinear")
     if cam == "equirectangular" and not card.fixed_size:
-        pano = plan_panorama(height, width, recipe, card.size_multiple)
-        return Plan(cam, height, width, (pano.net_height, pano.net_width), pano, recipe.resample)
-    if cam == "equirectangular" and recipe.band:
+        pano = plan_panorama(height, width, layout, card.size_multiple)
+        return Plan(cam, height, width, (pano.net_height, pano.net_width), pano, layout.resample)
+    if cam == "equirectangular" and layout.band:
         raise InputShapeError(f"{card.name} takes whole panoramas at one size, not bands")
     if cam == "equirectangular":
         check_equirectangular(height, width)
     else:
         check_rectilinear(height, width)
-    return Plan(cam, height, width, card.predict_size, resample=recipe.resample)
+    return Plan(cam, height, width, card.predict_size, resample=layout.resample)
 
 
 def resize_image(image_chw: torch.Tensor, size: tuple[int, int], resample: Resample) -> torch.Tensor:
@@ -200,7 +200,7 @@ def check_pair(card: ArchCard, image_hwc: np.ndarray, right_hwc: np.ndarray | No
 
 
 def predict_array(model: nn.Module, image_hwc: np.ndarray, camera: str = "auto", *,
-                  postprocess: bool = False, recipe: PanoramaRecipe = PanoramaRecipe(),
+                  postprocess: bool = False, layout: PanoramaLayout = PanoramaLayout(),
                   raw: bool = False, arch: str | None = None,
                   right_hwc: np.ndarray | None = None, precision: str = "fp32") -> np.ndarray:
     """Disparity (monodepth: fraction of image width) or depth (depth models) for one RGB image.
@@ -208,13 +208,13 @@ def predict_array(model: nn.Module, image_hwc: np.ndarray, camera: str = "auto",
     `image_hwc`: (H, W, 3) float RGB in [0, 1] (the left image of a stereo card, `right_hwc` its right
     image). Rectilinear images are resized to the card's `predict_size` (256 x 512);
     `postprocess` adds monodepth's flip pass with edge blending. Equirectangular panoramas use the
-    crop/resize/pad recipe with ring padding and plain flip averaging. Returns (H, W) (or the
+    crop/resize/pad layout with ring padding and plain flip averaging. Returns (H, W) (or the
     network resolution with `raw`), float in the model's dtype. `precision`: see `panoconv.runtime`.
     """
     card = card_of(model, arch)
     dtype = next(model.parameters()).dtype
     arr = np.asarray(image_hwc)
-    plan = make_plan(arr.shape[0], arr.shape[1], camera, card, recipe)
+    plan = make_plan(arr.shape[0], arr.shape[1], camera, card, layout)
     x = network_input(card, arr, right_hwc, plan, dtype)
     configure_model(model, card, plan)
     flip = card.flip_average and (plan.camera == "equirectangular" or postprocess)

@@ -31,6 +31,7 @@ from panoconv.inference import depth as depth_mod
 from panoconv.inference.camera import CameraChoice, choose_camera
 from panoconv.inference.depth import CONVENTION_FORMULA, DEPTH_CONVENTIONS
 from panoconv.inference.inputs import declared_cameras, gather_inputs, gather_pairs, output_stems
+from panoconv.inference.layout import PanoramaLayout, check_net_width
 from panoconv.inference.outputs import DEFAULT_CMAP, SUFFIX, check_save_kinds, save_npy, save_png, write_ply
 from panoconv.inference.pipeline import (
     Plan,
@@ -41,7 +42,6 @@ from panoconv.inference.pipeline import (
     network_input,
     run_network,
 )
-from panoconv.inference.recipe import PanoramaRecipe, check_net_width
 from panoconv.inference.resize import resize_numpy
 from panoconv.io.atomic import atomic_file, check_can_write
 from panoconv.io.images import ImageReadError, load_rgb
@@ -65,7 +65,7 @@ class PredictRequest:
     batch_size: int = 4
     baseline: float | None = None  # default: depth.KITTI_BASELINE rectilinear, PANORAMA_BASELINE panorama
     focal: float | None = None  # rectilinear focal length (px) at the input width
-    recipe: PanoramaRecipe = PanoramaRecipe()
+    layout: PanoramaLayout = PanoramaLayout()
     arch: str | None = None
     cmap: str = DEFAULT_CMAP
     value_range: tuple[float, float] | None = None  # PNG colour range (None: per-image percentiles)
@@ -129,7 +129,7 @@ def predict(req: PredictRequest) -> list[PredictResult]:
     model = req.model if req.model is not None else _load(req, device)
     card = card_of(model, req.arch)
     if not card.fixed_size:
-        check_net_width(req.recipe, card.size_multiple)
+        check_net_width(req.layout, card.size_multiple)
     if card.stereo:
         pairs = gather_pairs(list(req.inputs), list(req.pairs), card.name)
         paths, rights = [left for left, _ in pairs], [right for _, right in pairs]
@@ -217,13 +217,13 @@ def _load_item(path: Path, right_path: Path | None, stem: str, req: PredictReque
         right = load_rgb(right_path, req.max_pixels).pixels if right_path is not None else None
         check_pair(card, loaded.pixels, right, str(path))
         h, w = loaded.pixels.shape[:2]
-        if req.recipe.band and req.camera == "auto":  # a band is a panorama strip by definition
+        if req.layout.band and req.camera == "auto":  # a band is a panorama strip by definition
             choice = CameraChoice("equirectangular", "--band")
         else:
             choice = choose_camera(req.camera, path, h, w, declared=declared and declared[0],
                                    declared_by=declared and declared[1],
                                    panorama_only=card.name if card.fixed_size else None)
-        plan = make_plan(h, w, choice.camera, card, req.recipe)
+        plan = make_plan(h, w, choice.camera, card, req.layout)
     except (ImageReadError, InputShapeError) as err:
         return _failed(result, str(err), req)
     if loaded.note:
@@ -320,7 +320,7 @@ def output_metadata(item: _Item, card: ArchCard, req: PredictRequest, focal: flo
     convention = depth_convention_of(plan, req)
     meta: dict = {"input": str(item.result.path), "arch": card.name, "camera": plan.camera,
                   "resample": plan.resample,
-                  "band_input": bool(req.recipe.band and plan.panorama is not None),
+                  "band_input": bool(req.layout.band and plan.panorama is not None),
                   "input_size": [plan.height, plan.width], "network_size": list(plan.net_size),
                   "output_size": list(shape[:2]), "depth_convention": convention,
                   "depth_formula": CONVENTION_FORMULA[convention], "baseline_m": _baseline(plan, req),
@@ -388,9 +388,9 @@ def point_cloud(depth: np.ndarray, item: _Item, req: PredictRequest,
     h, w = depth.shape
     if plan.camera == "equirectangular":
         lat_top, lat_bottom = math.pi / 2, -math.pi / 2
-        if req.recipe.band and plan.panorama is not None:  # a band: where the recipe's crop puts it
-            lat_top = math.pi / 2 - req.recipe.crop_top * math.pi
-            lat_bottom = math.pi / 2 - req.recipe.crop_bottom * math.pi
+        if req.layout.band and plan.panorama is not None:  # a band: where the layout's crop puts it
+            lat_top = math.pi / 2 - req.layout.crop_top * math.pi
+            lat_bottom = math.pi / 2 - req.layout.crop_bottom * math.pi
             image = item.image
         elif plan.panorama is not None and (h, w) != (plan.height, plan.width):  # raw: the cropped band
             p = plan.panorama

@@ -1,7 +1,7 @@
 """Image resizes as explicit separable matrices, so TensorFlow and PyTorch compute the same resize.
 
 Why matrices: `tf.image.resize` has no `F.interpolate` twin for Lanczos (and silently drops float64
-to float32), while the panorama recipe resizes with Lanczos. A resize along one axis is a linear map
+to float32), while the panorama layout resizes with Lanczos. A resize along one axis is a linear map
 `y = R x` with R of shape (n_out, n_in); both frameworks apply the *same* numpy-built R with their own
 matmul, which makes the pipeline comparable to float64 precision.
 

@@ -1,10 +1,10 @@
-"""Whole-pipeline parity: the panorama predict recipe in PyTorch vs the same recipe in TensorFlow.
+"""Whole-pipeline parity: the panorama predict layout in PyTorch vs the same layout in TensorFlow.
 
 Stages per dtype: the network input after crop/resize/pad, the network alone (PyTorch fed TF's own
 input, so its drift is measured apart from the pre-processing), the network output after flip
 averaging, and the final disparity at the input size: a difference is located, not just detected.
 float64 shows the two pipelines compute the same mathematics; float32 measures deployment drift.
-With `recipe.resample == "upstream"` the TF side resizes the image with Pillow itself (upstream's
+With `layout.resample == "upstream"` the TF side resizes the image with Pillow itself (upstream's
 library), so the 8-bit path is checked against the library upstream used, not against our emulation.
 
 Metric. A disparity is a sigmoid output: on real weights large blobs saturate at 0.3 and others sit
@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from panoconv.inference.recipe import PanoramaRecipe
+from panoconv.inference.layout import PanoramaLayout
 from panoconv.parity.compare import FAIL, INFO, error_stats, metric_definitions, pointwise_rel, verdict
 from panoconv.parity.environment import environment
 from panoconv.parity.weights import tf_reference_weights, torch_model_from_tf
@@ -56,7 +56,7 @@ STAGES = ("net_input", "network", "net_output", "final")
 @dataclass(frozen=True, kw_only=True)
 class PipelineParityRequest:
     """Weights as TF-name -> array, or `checkpoint` (a TF checkpoint prefix). `image`: an RGB panorama;
-    without it a seeded synthetic panorama of `size` (H, W) is used. `recipe.resample` picks the float
+    without it a seeded synthetic panorama of `size` (H, W) is used. `layout.resample` picks the float
     or the upstream 8-bit resizes on both sides."""
 
     weights: Mapping[str, np.ndarray] | None = None
@@ -64,7 +64,7 @@ class PipelineParityRequest:
     image: Path | None = None
     size: tuple[int, int] = (1024, 2048)
     camera: str = "equirectangular"
-    recipe: PanoramaRecipe = PanoramaRecipe()
+    layout: PanoramaLayout = PanoramaLayout()
     dtypes: tuple[str, ...] = ("float32", "float64")
     tolerance: Mapping[str, float] = field(default_factory=lambda: dict(NETWORK_TOLERANCE))  # network stage
     check_native_resize: bool = True
@@ -185,7 +185,7 @@ def _torch_stages(model, image: np.ndarray, req: PipelineParityRequest) -> tuple
     dtype = next(model.parameters()).dtype
     x = to_chw(image, dtype)
     card = card_of(model)
-    plan = make_plan(x.shape[1], x.shape[2], req.camera, card, req.recipe)
+    plan = make_plan(x.shape[1], x.shape[2], req.camera, card, req.layout)
     configure_model(model, card, plan)
     net_in = prepare(x, plan)
     net_out = run_network(model, net_in[None], card, True, [plan.flip_edge_blend])[0]
@@ -245,7 +245,7 @@ def run_pipeline_parity(req: PipelineParityRequest) -> PipelineParityReport:
         stages.step(f"{dtype}: PyTorch pipeline")
         ours, plan = _torch_stages(model, image.astype(dtype), req)
         stages.step(f"{dtype}: TensorFlow pipeline")
-        ref = predict_stages(values, image.astype(dtype), req.camera, recipe=req.recipe, dtype=dtype)
+        ref = predict_stages(values, image.astype(dtype), req.camera, layout=req.layout, dtype=dtype)
         ours["network"] = _torch_network_alone(model, ref["net_input"], plan)
         ref["network"] = ref["net_output"]
         errors = {stage: stage_errors(ours[stage], ref[stage]) for stage in STAGES}
@@ -266,5 +266,5 @@ def run_pipeline_parity(req: PipelineParityRequest) -> PipelineParityReport:
             diffs.append(StageDiff(dtype, stage, tuple(ours[stage].shape), **errors[stage], tolerance=tol,
                                    basis=basis))
     native = _native_resize_error(plan) if req.check_native_resize else float("nan")
-    return PipelineParityReport(label, (image.shape[0], image.shape[1]), plan.net_size, req.recipe.resample,
+    return PipelineParityReport(label, (image.shape[0], image.shape[1]), plan.net_size, req.layout.resample,
                                 diffs, native, environment(req.seed))

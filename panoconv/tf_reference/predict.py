@@ -20,9 +20,9 @@ from typing import Any, Literal
 import numpy as np
 
 from panoconv.arch import DEFAULT_ARCH, get_card
+from panoconv.inference.layout import PanoramaLayout
 from panoconv.inference.pipeline import IMAGE_KERNEL, OUTPUT_KERNELS, Plan, make_plan
 from panoconv.inference.postprocess import edge_masks
-from panoconv.inference.recipe import PanoramaRecipe
 from panoconv.inference.resize import resize_matrix
 from panoconv.tf_reference._params import ConstantParams, ParamSource, VariableParams
 from panoconv.tf_reference._tf import import_tf
@@ -111,13 +111,13 @@ def finish(net_out: Any, plan: Plan, raw: bool = False, mode: ResizeMode = "matr
 
 
 def predict_stages(values: Mapping[str, np.ndarray], image_hwc: np.ndarray, camera: str = "auto", *,
-                   postprocess: bool = False, recipe: PanoramaRecipe = PanoramaRecipe(), raw: bool = False,
+                   postprocess: bool = False, layout: PanoramaLayout = PanoramaLayout(), raw: bool = False,
                    dtype: str = "float32", resize: ResizeMode = "matrix") -> dict[str, np.ndarray]:
     """Run the pipeline with TF; returns {"net_input", "net_output", "final"} as numpy (H, W[, 3])."""
     if resize == "native" and dtype != "float32":
         raise ValueError("tf.image.resize computes in float32; use resize='matrix' for float64")
     image = tf.constant(np.asarray(image_hwc, dtype=dtype)[None])
-    plan = make_plan(int(image.shape[1]), int(image.shape[2]), camera, _CARD, recipe)
+    plan = make_plan(int(image.shape[1]), int(image.shape[2]), camera, _CARD, layout)
     flip = plan.camera == "equirectangular" or postprocess
     net_in = prepare(image, plan, resize)
     net_out = run_network(values, net_in, plan, flip, dtype)
@@ -136,13 +136,13 @@ def predict_array(values: Mapping[str, np.ndarray], image_hwc: np.ndarray, camer
 
 
 def graph_predictor(values: Mapping[str, np.ndarray], height: int, width: int, camera: str = "auto", *,
-                    postprocess: bool = False, recipe: PanoramaRecipe = PanoramaRecipe(),
+                    postprocess: bool = False, layout: PanoramaLayout = PanoramaLayout(),
                     dtype: str = "float32") -> Callable[[np.ndarray], np.ndarray]:
     """The pipeline as a TF user runs it: one `tf.function` (graph mode, grappler's Conv+BiasAdd+ELU
     fusion) over `tf.Variable` weights, for images of `height` x `width`. The fair speed baseline: the
     eager `predict_array` re-creates every weight constant per call and is ~1.4x slower."""
     params = VariableParams(values, dtype)
-    plan = make_plan(height, width, camera, _CARD, recipe)
+    plan = make_plan(height, width, camera, _CARD, layout)
     flip = plan.camera == "equirectangular" or postprocess
 
     @tf.function(input_signature=[tf.TensorSpec([height, width, 3], dtype)])

@@ -186,7 +186,7 @@ def test_resample_upstream_reaches_the_network(tmp_path):
     """`evaluate --resample upstream` feeds the network upstream's 8-bit Pillow resize of the image."""
     from PIL import Image
 
-    from panoconv.inference.recipe import PanoramaRecipe
+    from panoconv.inference.layout import PanoramaLayout
     from tests.inference.test_resample_upstream import RecordInput, make_panorama
 
     data = make_synth_rectilinear(tmp_path / "synth")
@@ -194,7 +194,7 @@ def test_resample_upstream_reaches_the_network(tmp_path):
     Image.fromarray(pixels).save(data / "left" / "000000.png")
     model = RecordInput(DISP)
     evaluate(EvaluateRequest(weights=(), data=data, kind="synth", models=(model,), progress=False,
-                             postprocess=False, recipe=PanoramaRecipe(resample="upstream")))
+                             postprocess=False, layout=PanoramaLayout(resample="upstream")))
     expected = np.asarray(Image.fromarray(pixels).resize((512, 256),
                                                          Image.Resampling.LANCZOS)) / np.float32(255)
     np.testing.assert_array_equal(model.seen[0].permute(1, 2, 0).numpy(), expected.astype(np.float32))

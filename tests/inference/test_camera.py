@@ -10,7 +10,7 @@ import pytest
 from PIL import Image, PngImagePlugin
 
 from panoconv.errors import PanoconvError
-from panoconv.inference import PanoramaRecipe, PredictRequest, predict
+from panoconv.inference import PanoramaLayout, PredictRequest, predict
 from panoconv.inference.camera import choose_camera, declared_list_camera, xmp_projection
 from tests.inference._fakes import ConstantDisparity
 
@@ -95,7 +95,7 @@ def test_predict_uses_declared_camera_and_logs_it(tmp_path, caplog):
     (tmp_path / "pano.txt").write_text("# camera: equirectangular\na.png\n")
     req = PredictRequest(weights=tmp_path / "unused", inputs=(tmp_path / "pano.txt", tmp_path / "b.png"),
                          out_dir=tmp_path / "out", save=("disp",), progress=False,
-                         model=ConstantDisparity(0.1), recipe=PanoramaRecipe(net_width=256))
+                         model=ConstantDisparity(0.1), layout=PanoramaLayout(net_width=256))
     with caplog.at_level("INFO"):
         results = predict(req)
     assert [r.camera for r in results] == ["equirectangular", "rectilinear"]

@@ -15,8 +15,8 @@ from PIL import Image
 
 from panoconv.cli import main
 from panoconv.inference import PredictRequest, predict
+from panoconv.inference.layout import PanoramaLayout, plan_panorama
 from panoconv.inference.pipeline import predict_array
-from panoconv.inference.recipe import PanoramaRecipe, plan_panorama
 from panoconv.inference.resize import resize_matrix, resize_numpy
 from panoconv.inference.resize_upstream import pillow_lanczos_uint8
 from tests.inference._fakes import ConstantDisparity
@@ -83,10 +83,10 @@ class RecordInput(ConstantDisparity):
 
 def test_network_input_is_upstreams_8bit_pillow_input():
     img = make_panorama(128, 256)
-    recipe = PanoramaRecipe(net_width=128, resample="upstream")
-    plan = plan_panorama(128, 256, recipe)
+    layout = PanoramaLayout(net_width=128, resample="upstream")
+    plan = plan_panorama(128, 256, layout)
     model = RecordInput(0.1)
-    predict_array(model, img.astype(np.float32) / 255, "equirectangular", recipe=recipe)
+    predict_array(model, img.astype(np.float32) / 255, "equirectangular", layout=layout)
     band = img[plan.crop_start:plan.crop_stop]
     expected = pillow(band, (plan.resized_height, plan.net_width)).astype(np.float32) / 255
     seen = model.seen[0].permute(1, 2, 0).numpy()
@@ -94,7 +94,7 @@ def test_network_input_is_upstreams_8bit_pillow_input():
     assert not seen[:plan.pad_top].any()
     model_float = RecordInput(0.1)
     predict_array(model_float, img.astype(np.float32) / 255, "equirectangular",
-                  recipe=PanoramaRecipe(net_width=128))
+                  layout=PanoramaLayout(net_width=128))
     gap = np.abs(model_float.seen[0].permute(1, 2, 0).numpy()[plan.pad_top:] - expected)
     assert gap.max() > 2 / 255  # the float path really is another input
 
@@ -108,9 +108,9 @@ class RowRamp(ConstantDisparity):
 
 def test_resize_back_is_bilinear_under_upstream():
     img = make_panorama(128, 256).astype(np.float32) / 255
-    recipe = PanoramaRecipe(net_width=128, resample="upstream")
-    plan = plan_panorama(128, 256, recipe)
-    out = predict_array(RowRamp(), img, "equirectangular", recipe=recipe)
+    layout = PanoramaLayout(net_width=128, resample="upstream")
+    plan = plan_panorama(128, 256, layout)
+    out = predict_array(RowRamp(), img, "equirectangular", layout=layout)
     ramp = np.linspace(0.01, 0.25, plan.net_height, dtype=np.float64)[plan.pad_top:]
     col = F.interpolate(torch.from_numpy(np.repeat(ramp[:, None], 128, 1))[None, None],
                         size=(plan.crop_height, 256), mode="bilinear", align_corners=False)[0, 0, :,
@@ -131,8 +131,8 @@ def test_depth_conventions_and_upstream_saved_array(tmp_path, width, net_width):
     img = make_panorama(width // 2, width)
     save = ("disp", "depth", "upstream-npy")
     b = 0.472
-    geo = _predict(tmp_path, img, f"g{width}", save=save, recipe=PanoramaRecipe(net_width=net_width))
-    up = _predict(tmp_path, img, f"u{width}", save=save, recipe=PanoramaRecipe(net_width=net_width),
+    geo = _predict(tmp_path, img, f"g{width}", save=save, layout=PanoramaLayout(net_width=net_width))
+    up = _predict(tmp_path, img, f"u{width}", save=save, layout=PanoramaLayout(net_width=net_width),
                   depth_convention="upstream")
     d = np.load(up.outputs["disp"])
     saved = np.load(up.outputs["upstream-npy"])
@@ -152,13 +152,13 @@ def test_depth_conventions_and_upstream_saved_array(tmp_path, width, net_width):
 
 def test_band_input_equals_the_band_of_the_whole_panorama(tmp_path):
     full = make_panorama(128, 256)
-    recipe = PanoramaRecipe(net_width=128, resample="upstream")
-    plan = plan_panorama(128, 256, recipe)
+    layout = PanoramaLayout(net_width=128, resample="upstream")
+    plan = plan_panorama(128, 256, layout)
     band = full[plan.crop_start:plan.crop_stop]
     model = RowRamp()
-    whole = predict_array(model, full.astype(np.float32) / 255, "equirectangular", recipe=recipe)
+    whole = predict_array(model, full.astype(np.float32) / 255, "equirectangular", layout=layout)
     strip = predict_array(model, band.astype(np.float32) / 255, "auto",
-                          recipe=PanoramaRecipe(net_width=128, resample="upstream", band=True))
+                          layout=PanoramaLayout(net_width=128, resample="upstream", band=True))
     np.testing.assert_array_equal(strip, whole[plan.crop_start:plan.crop_stop])
 
 
@@ -184,7 +184,7 @@ def test_cli_json_names_resample_and_convention_and_refuses_rectilinear_band(tmp
         head = f.read(2000)
     assert b"comment depth convention upstream: depth = (W / pi) / s" in head
     points = read_ply(row["outputs"]["ply"])
-    # a band sits where the recipe's crop puts it: latitudes within [-pi/2 + 724/1024 pi, pi/2 - 424/1024 pi]
+    # a band sits where the layout's crop puts it: latitudes within [-pi/2 + 724/1024 pi, pi/2 - 424/1024 pi]
     radius = np.sqrt(points["x"] ** 2 + points["y"] ** 2 + points["z"] ** 2)
     lat = np.arcsin(points["y"] / radius)
     assert len(points) == 38 * 256 and lat.max() <= math.pi / 2 - 424 / 1024 * math.pi + 1e-3

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from panoconv.inference.recipe import PanoramaRecipe
+from panoconv.inference.layout import PanoramaLayout
 
 pytestmark = pytest.mark.tf
 
@@ -13,7 +13,7 @@ def test_pipeline_parity_small_panorama(seeded_tf_weights):
     from panoconv.parity.pipeline import PipelineParityRequest, run_pipeline_parity
 
     report = run_pipeline_parity(PipelineParityRequest(weights=seeded_tf_weights, size=(256, 512),
-                                                       recipe=PanoramaRecipe(net_width=512)))
+                                                       layout=PanoramaLayout(net_width=512)))
     assert report.passed, report.to_table()
     assert report.stage("float32", "final").max_abs <= 1e-5
     assert report.stage("float64", "final").max_abs <= 1e-10
@@ -31,10 +31,10 @@ def test_tf_native_resize_pipeline_close(seeded_tf_weights, rng):
     from panoconv.tf_reference.predict import predict_array as tf_predict
 
     image = rng.random((128, 256, 3)).astype(np.float32)
-    recipe = PanoramaRecipe(net_width=256)
+    layout = PanoramaLayout(net_width=256)
     ours = predict_array(torch_model_from_tf(seeded_tf_weights, "float32"), image, "equirectangular",
-                         recipe=recipe)
-    ref = tf_predict(seeded_tf_weights, image, "equirectangular", recipe=recipe, resize="native")
+                         layout=layout)
+    ref = tf_predict(seeded_tf_weights, image, "equirectangular", layout=layout, resize="native")
     np.testing.assert_array_equal(np.isnan(ours), np.isnan(ref))
     assert np.nanmax(np.abs(ours - ref)) <= 1e-5
 
@@ -57,7 +57,7 @@ def test_pipeline_parity_holds_on_saturating_weights(seeded_tf_weights, resample
     from panoconv.parity.pipeline import PipelineParityRequest, run_pipeline_parity
 
     report = run_pipeline_parity(PipelineParityRequest(weights=_saturating(seeded_tf_weights),
-                                                       size=(256, 512), recipe=PanoramaRecipe(net_width=256,
+                                                       size=(256, 512), layout=PanoramaLayout(net_width=256,
                                                                              resample=resample)))
     assert report.passed, report.to_table()
     final32 = report.stage("float32", "final")
@@ -80,7 +80,7 @@ def test_a_perturbed_stage_fails(seeded_tf_weights, monkeypatch):
     monkeypatch.setattr(pipeline, "finish", lambda out, plan,
                         raw=False: torch.roll(finish(out, plan, raw), 1, -1))
     report = run_pipeline_parity(PipelineParityRequest(weights=_saturating(seeded_tf_weights),
-                                                       size=(256, 512), recipe=PanoramaRecipe(net_width=256,
+                                                       size=(256, 512), layout=PanoramaLayout(net_width=256,
                                                                              resample="upstream"),
                                                        check_native_resize=False))
     assert not report.passed
@@ -89,7 +89,7 @@ def test_a_perturbed_stage_fails(seeded_tf_weights, monkeypatch):
 
 
 def test_upstream_resample_meets_the_targets_against_the_8bit_reference(seeded_tf_weights):
-    """Against upstream's recipe rebuilt with Pillow + the TF network (float32): `--resample upstream` is
+    """Against upstream's layout rebuilt with Pillow + the TF network (float32): `--resample upstream` is
     within 1e-3 everywhere and 1e-4 at p99; the float path is not (its input differs by grey levels)."""
     import numpy as np
 
@@ -100,13 +100,13 @@ def test_upstream_resample_meets_the_targets_against_the_8bit_reference(seeded_t
 
     image = make_panorama(128, 256).astype(np.float32) / 255
     ref = predict_stages(seeded_tf_weights, image, "equirectangular",
-                         recipe=PanoramaRecipe(net_width=256, resample="upstream"))["final"]
+                         layout=PanoramaLayout(net_width=256, resample="upstream"))["final"]
     model = torch_model_from_tf(seeded_tf_weights, "float32")
     ok = np.isfinite(ref)
 
     def rel(resample):
         ours = predict_array(model, image, "equirectangular",
-                             recipe=PanoramaRecipe(net_width=256, resample=resample))
+                             layout=PanoramaLayout(net_width=256, resample=resample))
         assert np.array_equal(np.isfinite(ours), ok)
         return np.abs(ours[ok] - ref[ok]) / np.abs(ref[ok])
 

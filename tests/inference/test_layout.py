@@ -1,4 +1,4 @@
-"""The panorama crop / resize / pad recipe and the rectilinear recipe: sizes, checks, camera choice."""
+"""The panorama crop / resize / pad layout and the rectilinear layout: sizes, checks, camera choice."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from panoconv.errors import InputShapeError
+from panoconv.inference.layout import PanoramaLayout, plan_panorama, resolve_camera
 from panoconv.inference.pipeline import predict_array
-from panoconv.inference.recipe import PanoramaRecipe, plan_panorama, resolve_camera
 from tests.inference._fakes import ConstantDepth, ConstantDisparity
 
 
@@ -29,7 +29,7 @@ def test_generalised_sizes_keep_network_input(h, w):
 
 
 def test_net_width_option_scales_the_band():
-    p = plan_panorama(256, 512, PanoramaRecipe(net_width=512))
+    p = plan_panorama(256, 512, PanoramaLayout(net_width=512))
     assert (p.net_height, p.net_width, p.resized_height) == (128, 512, int(512 / 512 * 75 / 0.7191))
 
 
@@ -46,10 +46,10 @@ def test_tiny_panorama_rejected():
 
 def test_bad_net_width_rejected():
     with pytest.raises(InputShapeError, match="multiple of 128"):
-        plan_panorama(1024, 2048, PanoramaRecipe(net_width=1000), 128)
-    assert plan_panorama(1024, 2048, PanoramaRecipe(net_width=960), 64).net_width == 960  # ResNet50: 64
+        plan_panorama(1024, 2048, PanoramaLayout(net_width=1000), 128)
+    assert plan_panorama(1024, 2048, PanoramaLayout(net_width=960), 64).net_width == 960  # ResNet50: 64
     with pytest.raises(InputShapeError, match="positive"):
-        PanoramaRecipe(net_width=0)
+        PanoramaLayout(net_width=0)
 
 
 def test_auto_camera():

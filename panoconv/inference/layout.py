@@ -1,6 +1,6 @@
-"""Geometry of the two predict recipes: which rows are cropped, what size the network sees, padding.
+"""Geometry of the two predict layouts: which rows are cropped, what size the network sees, padding.
 
-The panorama recipe ("Eliminating the Blind Spot", for a 2048 x 1024 equirectangular image): crop rows
+The panorama layout ("Eliminating the Blind Spot", for a 2048 x 1024 equirectangular image): crop rows
 [424, 724), resize to int(1024 / 2048 * 300 / 0.7191) = 208 x 1024, zero-pad the top to 256, predict
 with ring padding and flip averaging, drop the padding, resize back to the crop. Generalised here by
 keeping the crop as fractions of the height (424/1024, 724/1024) and the network width fixed
@@ -36,8 +36,8 @@ MIN_AUTO_PANORAMA_WIDTH = 1024
 
 
 @dataclass(frozen=True)
-class PanoramaRecipe:
-    """Tunable constants of the panorama recipe; the defaults are the reference's."""
+class PanoramaLayout:
+    """Tunable constants of the panorama layout; the defaults are the reference's."""
 
     net_width: int = 1024
     crop_top: float = 424 / 1024
@@ -88,32 +88,32 @@ def check_equirectangular(height: int, width: int) -> None:
                               "wide)")
 
 
-def check_net_width(recipe: PanoramaRecipe, size_multiple: int) -> None:
+def check_net_width(layout: PanoramaLayout, size_multiple: int) -> None:
     """The panorama network width must be a positive multiple of the network's size multiple."""
-    if recipe.net_width < size_multiple or recipe.net_width % size_multiple:
+    if layout.net_width < size_multiple or layout.net_width % size_multiple:
         raise InputShapeError(f"network width must be a positive multiple of {size_multiple}, "
-                              f"got {recipe.net_width}")
+                              f"got {layout.net_width}")
 
 
-def plan_panorama(height: int, width: int, recipe: PanoramaRecipe = PanoramaRecipe(),
+def plan_panorama(height: int, width: int, layout: PanoramaLayout = PanoramaLayout(),
                   size_multiple: int = 128) -> PanoramaPlan:
-    """Sizes of the panorama recipe for an input of `height` x `width` (checked to be 2:1); the padded
+    """Sizes of the panorama layout for an input of `height` x `width` (checked to be 2:1); the padded
     network height is the next multiple of `size_multiple`."""
-    check_net_width(recipe, size_multiple)
-    if recipe.band:
+    check_net_width(layout, size_multiple)
+    if layout.band:
         check_band(height, width)
         start, stop = 0, height
     else:
         check_equirectangular(height, width)
-        start = round(recipe.crop_top * height)
-        stop = round(recipe.crop_bottom * height)
+        start = round(layout.crop_top * height)
+        stop = round(layout.crop_bottom * height)
     if stop - start < 2:
         raise InputShapeError(f"panorama {width}x{height} is too small: the cropped band has "
                               f"{stop - start} rows")
-    resized = int(recipe.net_width / width * (stop - start) / recipe.pixel_aspect)
+    resized = int(layout.net_width / width * (stop - start) / layout.pixel_aspect)
     resized = max(resized, 1)
     net_height = max(size_multiple, math.ceil(resized / size_multiple) * size_multiple)
-    return PanoramaPlan(height, width, start, stop, resized, net_height, recipe.net_width)
+    return PanoramaPlan(height, width, start, stop, resized, net_height, layout.net_width)
 
 
 def check_band(height: int, width: int) -> None:
