@@ -34,7 +34,9 @@ seeds 0 / 1 / 2 for the three domains):
    and surfaces of the `--crop-textures` family: geometric, sharp-edged patterns only).
    `crop_finetune` = `--init converted --disp-init scan` with lr 1e-4, `--lr-warmup`, halving schedule;
    `crop_scratch` = the same length from scratch at lr 3e-4 (the from-scratch setting that learns fastest),
-   also with `--disp-init scan`.
+   also with `--disp-init scan`; `crop_finetune_mixed` = `crop_finetune` with the original street data
+   mixed in per step (two `--data`; each batch from one data set, in proportion to their sizes, so about
+   half the steps), the guard against forgetting the original domain.
 4. Full 360-degree panoramas (indoor rooms, 0.26 m baseline, the panorama warp with wrap-around):
    `pano_finetune` = `--init crop_finetune --disp-init scan`; `pano_finetune_nodisp` = the same without
    `--disp-init` (the measurement that decides the disparity-range initialisation); `pano_scratch` = the
@@ -128,8 +130,8 @@ class Domain:
 
 
 #: the training stages in order (each reused when its output exists with the same settings)
-STAGES = ("source", "crop_finetune", "crop_scratch", "pano_finetune_nodisp", "pano_finetune", "pano_scratch",
-          "pano_scratch_nodisp")
+STAGES = ("source", "crop_finetune", "crop_scratch", "crop_finetune_mixed", "pano_finetune_nodisp",
+          "pano_finetune", "pano_scratch", "pano_scratch_nodisp")
 DOMAINS = (Domain("street_rect", "rectilinear", 0, 1.0), Domain("street_crop", "equirect", 1, 0.54),
            Domain("room_pano", "panorama", 2, 0.26))
 
@@ -151,15 +153,25 @@ def ensure_data(args: argparse.Namespace, domain: Domain) -> Path:
     return out
 
 
-def stage_train(args: argparse.Namespace, name: str, data: Path, steps: int, lr: float, init: Path | None,
-                **extra) -> tuple[Path, dict]:
-    """Train one stage (or reuse it when its settings are unchanged); returns the weights and a record."""
+def data_spec(data: Path) -> DataSpec:
+    """The training split of a synth data set, with its own warp and field of view."""
     meta = json.loads((data / "meta.json").read_text())
-    spec = DataSpec(str(data / "train.txt"), str(data), warp=KIND_TO_WARP[meta["kind"]],
+    return DataSpec(str(data / "train.txt"), str(data), warp=KIND_TO_WARP[meta["kind"]],
                     fov_deg=float(meta["fov_deg"]))
+
+
+def stage_train(args: argparse.Namespace, name: str, data: Path, steps: int, lr: float, init: Path | None,
+                also: tuple[Path, ...] = (), **extra) -> tuple[Path, dict]:
+    """Train one stage (or reuse it when its settings are unchanged); returns the weights and a record.
+
+    `also`: more data sets mixed in per step (each batch comes from one data set, drawn in proportion to
+    the sizes), e.g. the original domain as a guard against forgetting it."""
+    meta = json.loads((data / "meta.json").read_text())
+    specs = tuple(data_spec(d) for d in (data, *also))
     batch = args.pano_batch if meta["kind"] == "panorama" else args.batch
-    per_epoch = meta["splits"]["train"] // batch
-    config = TrainConfig(data=(spec,), task="stereo", arch=ARCH, init=None if init is None else str(init),
+    scenes = sum(json.loads((d / "meta.json").read_text())["splits"]["train"] for d in (data, *also))
+    per_epoch = scenes // batch
+    config = TrainConfig(data=specs, task="stereo", arch=ARCH, init=None if init is None else str(init),
                          lr=lr, batch_size=batch, epochs=-(-steps // per_epoch), height=int(meta["height"]),
                          width=int(meta["width"]), seed=args.seed, augment=False, out=str(args.out / name),
                          max_steps=steps, lr_schedule_steps=steps, lr_schedule="halving",
@@ -279,6 +291,9 @@ def main(argv: list[str] | None = None) -> int:
     runs = {"source": (rect, args.source_steps, args.scratch_lr, None, {}),
             "crop_finetune": (crop, args.crop_steps, args.finetune_lr, converted, ft),
             "crop_scratch": (crop, args.crop_steps, args.scratch_lr, None, {"disp_init": "scan"}),
+            # the guard against forgetting: the original street data mixed in per step (half the batches)
+            "crop_finetune_mixed": (crop, args.crop_steps, args.finetune_lr, converted,
+                                    {**ft, "also": (rect,)}),
             "pano_finetune_nodisp": (pano, args.pano_steps, args.finetune_lr, crop_ft,
                                      {"lr_warmup": args.warmup}),
             "pano_finetune": (pano, args.pano_steps, args.finetune_lr, crop_ft, ft),
@@ -298,12 +313,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     crop_sc = models["crop_scratch"]
     pano_models = {k: v for k, v in models.items() if k.startswith("pano_")}
+    mixed = {k: v for k, v in models.items() if k == "crop_finetune_mixed"}
 
     t_eval = time.perf_counter()
     scores = {
         "street_crop": score(args, crop, {"converted (start)": converted, "crop_finetune": crop_ft,
-                                          "crop_scratch": crop_sc}),
-        "street_rect": score(args, rect, {"source = converted": converted, "crop_finetune": crop_ft}),
+                                          "crop_scratch": crop_sc, **mixed}),
+        "street_rect": score(args, rect, {"source = converted": converted, "crop_finetune": crop_ft,
+                                          **mixed}),
         "room_pano": score(args, pano,
                            {"converted": converted, "crop_finetune (start)": crop_ft, **pano_models}),
     }
