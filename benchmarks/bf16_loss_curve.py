@@ -49,7 +49,7 @@ def main() -> None:
                                  epochs=-(-args.steps // per_epoch), height=height, width=width,
                                  seed=args.seed,
                                  augment=False, out=str(work / precision), max_steps=args.steps,
-                                 checkpoint_every=10**9, checkpoint_minutes=None, threads=args.threads,
+                                 snapshot_every=10**9, snapshot_minutes=None, threads=args.threads,
                                  log_every=10**9, image_every=10**9, progress=False, force=True,
                                  precision=precision)
             start = time.perf_counter()

@@ -175,7 +175,7 @@ def stage_train(args: argparse.Namespace, name: str, data: Path, steps: int, lr:
                          lr=lr, batch_size=batch, epochs=-(-steps // per_epoch), height=int(meta["height"]),
                          width=int(meta["width"]), seed=args.seed, augment=False, out=str(args.out / name),
                          max_steps=steps, lr_schedule_steps=steps, lr_schedule="halving",
-                         checkpoint_every=10**9, checkpoint_minutes=None, threads=args.threads,
+                         snapshot_every=10**9, snapshot_minutes=None, threads=args.threads,
                          log_every=10**9, image_every=10**9, progress=False, force=True, **extra)
     stamp = args.out / name / "stage.json"
     weights = args.out / f"{name}.safetensors"

@@ -129,7 +129,7 @@ def base_config(args: argparse.Namespace, data: Path, run: Path, steps: int, n_t
     return TrainConfig(data=(spec,), task="stereo", arch=ARCH, lr=args.lr, batch_size=args.batch,
                        epochs=max(1, math.ceil(steps / per_epoch)), height=args.height, width=args.width,
                        seed=args.seed, augment=args.augment, out=str(run), max_steps=steps,
-                       checkpoint_every=10**9, threads=args.threads, log_every=10**9, image_every=10**9,
+                       snapshot_every=10**9, threads=args.threads, log_every=10**9, image_every=10**9,
                        progress=False, force=True)
 
 

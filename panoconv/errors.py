@@ -13,6 +13,11 @@ class CheckpointError(PanoconvError):
     """A checkpoint or weight store is missing, unreadable, corrupt or of another network."""
 
 
+class SnapshotError(PanoconvError):
+    """A training snapshot (the resumable state of a run, `RUN/snapshots/step_*.pt`) is missing, damaged or
+    does not fit the run. "Checkpoint" in panoconv always means a TensorFlow checkpoint."""
+
+
 class WeightMappingError(PanoconvError):
     """Source tensors do not map one-to-one onto the model's parameters."""
 

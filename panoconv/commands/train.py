@@ -3,7 +3,7 @@
 Several data sets in one run: repeat `--data`; `--data-root`, `--warp` and `--fov` are given once
 (for all) or once per `--data`, in the same order. Each batch comes from a single data set.
 
-Ctrl-C or SIGTERM: the current step finishes, a checkpoint is written, and the command exits 130 with
+Ctrl-C or SIGTERM: the current step finishes, a snapshot is written, and the command exits 130 with
 a line saying how to continue (`--resume`); a second Ctrl-C aborts at once.
 """
 
@@ -50,11 +50,15 @@ log = logging.getLogger(__name__)
 @click.option("--threads", type=int, default=None, help="torch intra-op threads per process.")
 @click.option("--device", default="auto", show_default=True)
 @precision_option("Compute precision: fp32, bf16 (bfloat16 autocast) or fp16 (CUDA only, with a GradScaler).")
-@click.option("--checkpoint-minutes", type=float, default=30.0, show_default=True,
-              help="Checkpoint this often (0: off); also at every epoch end, at the end and on Ctrl-C.")
-@click.option("--checkpoint-every", type=int, default=None, help="Also checkpoint every N steps.")
-@click.option("--keep-checkpoints", type=int, default=2, show_default=True,
-              help="Newest checkpoints kept (older ones are the fallback if the newest is damaged).")
+# "snapshot" is a training run's resumable state; the --*checkpoint* spellings are the names before the rename
+@click.option("--snapshot-minutes", "--checkpoint-minutes", "snapshot_minutes", type=float, default=30.0,
+              show_default=True,
+              help="Snapshot this often (0: off); also at every epoch end, at the end and on Ctrl-C.")
+@click.option("--snapshot-every", "--checkpoint-every", "snapshot_every", type=int, default=None,
+              help="Also snapshot every N steps.")
+@click.option("--keep-snapshots", "--keep-checkpoints", "keep_snapshots", type=int, default=2,
+              show_default=True,
+              help="Newest snapshots kept (older ones are the fallback if the newest is damaged).")
 @click.option("--log-every", type=int, default=10, show_default=True,
               help="TensorBoard scalars every N steps (metrics.jsonl gets every step).")
 @click.option("--val-every", type=int, default=None,
@@ -82,13 +86,13 @@ log = logging.getLogger(__name__)
 @click.option("--disp-init", default=None, metavar="scan|K",
               help="Shift the disparity head so the start predicts about K x its disparities; 'scan' picks K "
               "by the photometric loss on the first training samples (for a new camera: README).")
-@click.option("--resume", is_flag=True, help="Continue the run in --out from its latest checkpoint.")
+@click.option("--resume", is_flag=True, help="Continue the run in --out from its latest snapshot.")
 @click.option("--force", is_flag=True, help="Replace the run in --out.")
 def command(data, roots, warps, fovs, val, task, arch, init, out, epochs, batch_size, lr, height, width, seed,
-            num_workers, threads, device, precision, checkpoint_minutes, checkpoint_every, keep_checkpoints,
+            num_workers, threads, device, precision, snapshot_minutes, snapshot_every, keep_snapshots,
             log_every, val_every, max_steps, no_augment, skip_bad, datasets, upstream_loss, freeze,
             lr_schedule, lr_warmup, lr_schedule_steps, disp_init, resume, force) -> None:
-    """Train with the task's published recipe; checkpoints, TensorBoard logs, model.safetensors in --out."""
+    """Train with the task's published recipe; snapshots, TensorBoard logs, model.safetensors in --out."""
     from panoconv.data.threed60_paths import parse_datasets
     from panoconv.io.paths import weights_file
     from panoconv.training.config import TrainConfig  # torch-free: arguments are checked before torch loads
@@ -104,8 +108,8 @@ def command(data, roots, warps, fovs, val, task, arch, init, out, epochs, batch_
                          datasets=parse_datasets(datasets), upstream_loss=upstream_loss, freeze=tuple(freeze),
                          lr_schedule=lr_schedule, lr_warmup=lr_warmup, lr_schedule_steps=lr_schedule_steps,
                          disp_init=disp_init,
-                         out=str(out), max_steps=max_steps, checkpoint_every=checkpoint_every,
-                         checkpoint_minutes=checkpoint_minutes or None, keep_checkpoints=keep_checkpoints,
+                         out=str(out), max_steps=max_steps, snapshot_every=snapshot_every,
+                         snapshot_minutes=snapshot_minutes or None, keep_snapshots=keep_snapshots,
                          log_every=log_every, val_every=val_every, num_workers=num_workers, threads=threads,
                          device=device, precision=precision, resume=resume, force=force)
     check_size(config)

@@ -33,8 +33,9 @@ def weights_file(path: Path | str, option: str = "--weights") -> Path:
         log.info("%s: using %s", path, found[0].name)
         return found[0]
     if not found:
-        hint = (" (a training run writes model.safetensors when it finishes; its checkpoints are in "
-                f"{path / 'checkpoints'})" if (path / "checkpoints").is_dir() else "")
+        runs = [path / name for name in ("snapshots", "checkpoints") if (path / name).is_dir()]
+        hint = (" (a training run writes model.safetensors when it finishes; its snapshots are in "
+                f"{runs[0]})" if runs else "")
         raise CheckpointError(f"{path}: is a folder without a .safetensors / .pt weights file{hint}; give "
                             f"{option} FILE")
     names = ", ".join(p.name for p in found[:5]) + (", ..." if len(found) > 5 else "")

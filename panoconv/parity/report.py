@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from panoconv.io.atomic import atomic_file, atomic_path
-from panoconv.parity.compare import TensorError, metric_definitions, verdict
+from panoconv.parity.compare import METRICS, TensorError, metric_definitions, verdict
 from panoconv.parity.network import ParityReport, RunResult
 
 
@@ -97,8 +97,8 @@ def to_json(report: ParityReport) -> dict:
 
 
 #: What the per-layer plot can show: the quantity the pass/fail tolerance applies to, or an error scale.
-PLOT_METRICS = {"mse": "MSE (PyTorch vs TensorFlow)", "max_abs": "max |PyTorch - TensorFlow|",
-                "max_rel": "max |PyTorch - TensorFlow| / max |TensorFlow|"}
+#: the per-layer metrics a plot can show, labelled with their one definition (a = PyTorch, b = TensorFlow)
+PLOT_METRICS = {name: f"{name} = {METRICS[name]}" for name in ("mse", "max_abs", "max_rel")}
 
 
 def layer_figure(report: ParityReport, metric: str = "mse"):
@@ -127,8 +127,8 @@ def layer_figure(report: ParityReport, metric: str = "mse"):
     names = [e.name.split(".", 1)[-1] for e in report.runs[0].layers] if report.runs else []
     ax.set_xticks(range(len(names)), names, rotation=70, fontsize=7)
     ax.set_xlabel("layer (network order, input to output)")
-    ax.set_ylabel(PLOT_METRICS[metric])
-    ax.set_title(f"Per-layer {PLOT_METRICS[metric]}")
+    ax.set_ylabel(metric)
+    ax.set_title(f"Per-layer {PLOT_METRICS[metric]}; a = PyTorch, b = TensorFlow", fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7)
     fig.tight_layout()

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from panoconv.errors import PanoconvError
+from panoconv.parity.compare import METRICS, pointwise_rel, verdict
 
 LEVELS = 256
 #: Pass criteria: PNG, share of pixels within one colour level; npy, max pointwise relative difference.
@@ -30,8 +31,8 @@ class UpstreamComparison:
     kind: str  # "png" (colour levels) or "npy" (values)
     pixels: int
     scale: float | None  # npy: factor applied to ours
-    max_rel: float | None
-    p99_rel: float | None
+    max_pointwise_rel: float | None  # compare.METRICS['pointwise_rel'], max and 99th percentile
+    p99_pointwise_rel: float | None
     same_level: float | None  # png: share of pixels in the same colour level
     within_one_level: float | None
     mean_level_diff: float | None
@@ -41,7 +42,7 @@ class UpstreamComparison:
     def passed(self) -> bool:
         if self.kind == "png":
             return (self.within_one_level or 0.0) >= PNG_WITHIN_ONE_LEVEL
-        return (self.max_rel if self.max_rel is not None else np.inf) <= NPY_MAX_REL
+        return (self.max_pointwise_rel if self.max_pointwise_rel is not None else np.inf) <= NPY_MAX_REL
 
     def to_text(self) -> str:
         head = f"compared {self.pixels} pixels ({self.kind}); correlation {self.correlation:.6f}"
@@ -50,9 +51,10 @@ class UpstreamComparison:
                     f"{100 * self.within_one_level:.2f}% (pass >= {100 * PNG_WITHIN_ONE_LEVEL:g}%), "
                     f"mean |level difference| {self.mean_level_diff:.3f}")
         else:
-            body = (f"scale {self.scale:.6g}; pointwise relative difference max {self.max_rel:.3e} "
-                    f"(pass <= {NPY_MAX_REL:g}), p99 {self.p99_rel:.3e}")
-        return "\n".join([head, body, "PASS" if self.passed else "FAIL"])
+            body = (f"scale {self.scale:.6g}; max_pointwise_rel {self.max_pointwise_rel:.3e} "
+                    f"(pass <= {NPY_MAX_REL:g}), p99_pointwise_rel {self.p99_pointwise_rel:.3e}\n"
+                    f"pointwise_rel = {METRICS['pointwise_rel']} (a = ours x scale, b = upstream's)")
+        return "\n".join([head, body, verdict(self.passed)])
 
     def to_json(self) -> str:
         return json.dumps({**asdict(self), "passed": self.passed}, indent=2)
@@ -124,7 +126,7 @@ def compare_with_upstream(prediction: Path, reference: Path, cmap: str = "viridi
                                   float(np.mean(diff <= 1)), float(diff.mean()), corr)
     a, b = ours[ok], ref[ok]
     scale = float(np.dot(a, b) / max(np.dot(a, a), 1e-300))
-    rel = np.abs(a * scale - b) / np.maximum(np.abs(b), 1e-12)
+    rel = pointwise_rel(a * scale, b)
     corr = float(np.corrcoef(a, b)[0, 1]) if a.std() > 0 and b.std() > 0 else 0.0
     return UpstreamComparison("npy", int(ok.sum()), scale, float(rel.max()), float(np.percentile(rel, 99)),
                               None, None, None, corr)

@@ -27,12 +27,15 @@ from panoconv.precision import PRECISIONS
 WARPS = WARP_MODES
 LR_SCHEDULES = ("recipe", "constant", "halving", "cosine")
 CONFIG_VERSION = 1
+#: keys of runs written before training checkpoints were renamed snapshots
+LEGACY_KEYS = {"checkpoint_every": "snapshot_every", "checkpoint_minutes": "snapshot_minutes",
+               "keep_checkpoints": "keep_snapshots"}
 
 #: fields that do not change what is computed (precision: only rounding, and a run may continue in
 #: another one), ignored when comparing runs
 RUNTIME_FIELDS = frozenset({
     "out", "resume", "force", "num_workers", "threads", "device", "progress", "log_every", "image_every",
-    "checkpoint_every", "checkpoint_minutes", "keep_checkpoints", "max_steps", "val_every", "precision",
+    "snapshot_every", "snapshot_minutes", "keep_snapshots", "max_steps", "val_every", "precision",
 })
 
 
@@ -92,11 +95,11 @@ class TrainConfig:
     # runtime (see RUNTIME_FIELDS)
     out: str = "runs/train"
     max_steps: int | None = None
-    # checkpoints are written every `checkpoint_minutes` (None: never by time), at every epoch end, at
-    # the end, on SIGINT/SIGTERM, and every `checkpoint_every` steps if set
-    checkpoint_every: int | None = None
-    checkpoint_minutes: float | None = 30.0
-    keep_checkpoints: int = 2
+    # snapshots are written every `snapshot_minutes` (None: never by time), at every epoch end, at
+    # the end, on SIGINT/SIGTERM, and every `snapshot_every` steps if set
+    snapshot_every: int | None = None
+    snapshot_minutes: float | None = 30.0
+    keep_snapshots: int = 2
     num_workers: int = 0
     threads: int | None = None
     device: str = "auto"
@@ -119,18 +122,18 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Raise `ConfigError` (one line, names the option) for values no run could use."""
-        positive = {"height": self.height, "width": self.width, "keep_checkpoints": self.keep_checkpoints,
+        positive = {"height": self.height, "width": self.width, "keep_snapshots": self.keep_snapshots,
                     "log_every": self.log_every, "image_every": self.image_every}
-        for name in ("epochs", "batch_size", "max_steps", "threads", "checkpoint_every", "val_every",
+        for name in ("epochs", "batch_size", "max_steps", "threads", "snapshot_every", "val_every",
                      "lr_schedule_steps"):
             if getattr(self, name) is not None:
                 positive[name] = getattr(self, name)
         for name, value in positive.items():
             if int(value) < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
-        if self.checkpoint_minutes is not None and not float(self.checkpoint_minutes) > 0.0:
-            raise ConfigError(f"--checkpoint-minutes must be positive (0 on the command line turns it off), "
-                              f"got {self.checkpoint_minutes}")
+        if self.snapshot_minutes is not None and not float(self.snapshot_minutes) > 0.0:
+            raise ConfigError(f"--snapshot-minutes must be positive (0 on the command line turns it off), "
+                              f"got {self.snapshot_minutes}")
         if self.lr is not None and not 0.0 <= float(self.lr) < float("inf"):  # 0: a run that changes nothing
             raise ConfigError(f"--lr must be positive (or 0 to check that training changes nothing), got "
                               f"{self.lr}")
@@ -173,6 +176,7 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> TrainConfig:
+        raw = {LEGACY_KEYS.get(k, k): v for k, v in raw.items()}  # config.json of a run before the rename
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(raw) - known)
         if unknown:

@@ -29,7 +29,7 @@ class DistContext:
 
     @property
     def is_main(self) -> bool:
-        """Only the main rank writes checkpoints, logs and exports."""
+        """Only the main rank writes snapshots, logs and exports."""
         return self.rank == 0
 
     @property

@@ -1,4 +1,4 @@
-"""`export_weights`: a run folder or training checkpoint -> weights-only safetensors for `panoconv predict`.
+"""`export_weights`: a run folder or training snapshot -> weights-only safetensors for `panoconv predict`.
 
 Metadata: architecture (so `panoconv.weights.load_model` rebuilds the right network), task, steps,
 config hash and the run's config JSON, format "pt" (PyTorch layout, no transposes needed).
@@ -13,8 +13,8 @@ from typing import Any
 
 import torch
 
-from panoconv.training.checkpoint import load_checkpoint, resolve_checkpoint
 from panoconv.training.config import TrainConfig
+from panoconv.training.snapshots import load_snapshot, resolve_snapshot
 from panoconv.weights import save_weights
 
 
@@ -32,7 +32,7 @@ def write_weights(state: Mapping[str, torch.Tensor], config: TrainConfig, step: 
 
 
 def export_weights(run_dir_or_ckpt: Path | str, out: Path | str, force: bool = False) -> Path:
-    """Export the model of a run's latest checkpoint (or of one checkpoint file) to `out`."""
-    ckpt = load_checkpoint(resolve_checkpoint(Path(run_dir_or_ckpt)))
+    """Export the model of a run's latest snapshot (or of one snapshot file) to `out`."""
+    ckpt = load_snapshot(resolve_snapshot(Path(run_dir_or_ckpt)))
     config = TrainConfig.from_dict(ckpt["config"])
     return write_weights(ckpt["model"], config, int(ckpt["step"]), Path(out), force=force)

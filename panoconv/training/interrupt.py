@@ -1,15 +1,15 @@
-"""Ctrl-C and SIGTERM during training: finish the step, save a checkpoint, exit 130.
+"""Ctrl-C and SIGTERM during training: finish the step, save a snapshot, exit 130.
 
 `StopRequest` installs handlers for SIGINT and SIGTERM while training runs (main thread only; the
 previous handlers are restored afterwards). The first signal only sets `requested`; the trainer looks
 at it at every step boundary (under DDP through an all-reduce, so every rank stops after the same
-step), saves a checkpoint and raises `TrainingInterrupted`. A second signal aborts at once
-(`KeyboardInterrupt`); the checkpoint being written then is abandoned, the previous one stays intact.
+step), saves a snapshot and raises `TrainingInterrupted`. A second signal aborts at once
+(`KeyboardInterrupt`); the snapshot being written then is abandoned, the previous one stays intact.
 
 Under torchrun one Ctrl-C reaches each worker twice: from the terminal (the whole process group gets
 it) and forwarded by the torchrun agent a moment later. There (TORCHELASTIC_RUN_ID is set) a repeat
 within `REPEAT_GRACE_S` of the first signal is taken as the same request, not as the second Ctrl-C. (The agent
-itself kills the workers 30 s after forwarding a signal; a step plus a checkpoint must fit in that time.)
+itself kills the workers 30 s after forwarding a signal; a step plus a snapshot must fit in that time.)
 
 DataLoader worker processes ignore both signals (`ignore_stop_signals` as `worker_init_fn`): the main
 process decides when to stop, and a worker that died of Ctrl-C would make the next batch fail.
@@ -37,11 +37,11 @@ EXIT_INTERRUPTED = 130
 
 
 class TrainingInterrupted(PanoconvError):
-    """Training stopped on SIGINT/SIGTERM after saving a checkpoint; `--resume` continues it exactly."""
+    """Training stopped on SIGINT/SIGTERM after saving a snapshot; `--resume` continues it exactly."""
 
-    def __init__(self, message: str, step: int, checkpoint: Any, signal_name: str) -> None:
+    def __init__(self, message: str, step: int, snapshot: Any, signal_name: str) -> None:
         super().__init__(message)
-        self.step, self.checkpoint, self.signal_name = step, checkpoint, signal_name
+        self.step, self.snapshot, self.signal_name = step, snapshot, signal_name
 
 
 class StopRequest:
@@ -70,12 +70,12 @@ class StopRequest:
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         if self.signum is None:
             self.request(signum)
-            log.warning("%s: stopping after this step and saving a checkpoint (press Ctrl-C again to abort "
+            log.warning("%s: stopping after this step and saving a snapshot (press Ctrl-C again to abort "
                         "without saving)", signal.Signals(signum).name)
             return
         if self._under_torchrun and time.monotonic() - self._first_at < REPEAT_GRACE_S:
             return  # the same interruption delivered twice (terminal + torchrun agent)
-        raise KeyboardInterrupt(f"second {signal.Signals(signum).name}: aborted without a checkpoint")
+        raise KeyboardInterrupt(f"second {signal.Signals(signum).name}: aborted without a snapshot")
 
     def __enter__(self) -> StopRequest:
         if self._install:

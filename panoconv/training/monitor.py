@@ -4,9 +4,9 @@ Other ranks get a `Monitor(enabled=False)` whose methods do nothing, so the loop
 `metrics.jsonl` (one JSON object per step / validation) is the machine-readable record (tests, plots).
 Names: `learning_rate` is the optimiser's rate, `loss/lr_consistency` the left-right loss term.
 
-`flush()` (called before every checkpoint) puts metrics and events on disk, so a checkpoint never
+`flush()` (called before every snapshot) puts metrics and events on disk, so a snapshot never
 exists without the logs up to its step. A resumed run opens the event writer with `purge_step`, which
-hides events a killed run logged after its checkpoint (metrics.jsonl is trimmed by the run folder).
+hides events a killed run logged after its snapshot (metrics.jsonl is trimmed by the run folder).
 """
 
 from __future__ import annotations

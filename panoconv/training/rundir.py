@@ -1,20 +1,20 @@
 """The run folder: refuse to mix two runs in one folder, unless told to resume or replace.
 
 - empty or missing folder: a new run.
-- folder with `config.json` but no checkpoint and no exported weights (a run stopped before its first
-  checkpoint: there is nothing to resume and nothing to lose but its logs): started over, logs cleared.
+- folder with `config.json` but no snapshot and no exported weights (a run stopped before its first
+  snapshot: there is nothing to resume and nothing to lose but its logs): started over, logs cleared.
 - folder with `config.json` of the same run (same `identity()`): needs `--resume` (continue) or
-  `--force` (start over) -- silently restarting would clobber checkpoints.
+  `--force` (start over) -- silently restarting would clobber snapshots.
 - folder with a different run's `config.json`: refused unless `--force`; with `--resume` the
   differences are logged and the new values apply (e.g. more epochs).
 - non-empty folder without `config.json`: not a run folder; refused unless `--force`.
 
-`--force` removes only what a run writes (checkpoints, TensorBoard logs, config, exported weights).
+`--force` removes only what a run writes (snapshots, TensorBoard logs, config, exported weights).
 Every rank calls `check_run_dir` (read-only, same answer everywhere); only the main rank calls
 `prepare_run_dir`, under `RunLock` (an advisory lock held while training, so a second process
 cannot start over or resume a folder a live run is writing). `prepare_run_dir` also sweeps the
 temporary files a killed run left behind and, on resume, drops the `metrics.jsonl` records logged
-after the checkpoint it resumes from (and a torn last line), so the log matches the trajectory.
+after the snapshot it resumes from (and a torn last line), so the log matches the trajectory.
 """
 
 from __future__ import annotations
@@ -32,8 +32,13 @@ from typing import Any
 from panoconv.errors import OutputExistsError
 from panoconv.io.atomic import atomic_file
 from panoconv.io.overlap import check_not_input
-from panoconv.training.checkpoint import CHECKPOINT_DIR, has_checkpoint_files, sweep_temp_files
 from panoconv.training.config import TrainConfig
+from panoconv.training.snapshots import (
+    LEGACY_SNAPSHOT_DIR,
+    SNAPSHOT_DIR,
+    has_snapshot_files,
+    sweep_temp_files,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +47,7 @@ WEIGHTS_FILE = "model.safetensors"
 METRICS_FILE = "metrics.jsonl"
 TB_DIR = "tb"
 LOCK_FILE = ".lock"
-RUN_OUTPUTS = (CHECKPOINT_DIR, TB_DIR, CONFIG_FILE, WEIGHTS_FILE, METRICS_FILE)
+RUN_OUTPUTS = (SNAPSHOT_DIR, LEGACY_SNAPSHOT_DIR, TB_DIR, CONFIG_FILE, WEIGHTS_FILE, METRICS_FILE)
 #: temporary siblings `atomic_path` makes for the run folder's own files (".config.k2j3.json", ...)
 _TEMP = re.compile(r"^\.(config|model|metrics)\..+\.(json|safetensors|jsonl)$")
 
@@ -87,9 +92,9 @@ def check_run_dir(config: TrainConfig) -> RunPlan:
     if config.force:
         return RunPlan(clear=True)
     diffs = config.differences(saved)
-    if not has_checkpoint_files(run) and not (run / WEIGHTS_FILE).exists():
+    if not has_snapshot_files(run) and not (run / WEIGHTS_FILE).exists():
         changed = f" with changed settings ({'; '.join(diffs[:3])})" if diffs else ""
-        log.warning("%s: the run there stopped before its first checkpoint; starting it over%s", run, changed)
+        log.warning("%s: the run there stopped before its first snapshot; starting it over%s", run, changed)
         return RunPlan(clear=True)
     if config.resume:
         for d in diffs:
@@ -148,7 +153,7 @@ def trim_metrics(path: Path, last_step: int) -> int:
     if dropped:
         with atomic_file(path, "wb") as f:
             f.writelines(kept)
-        log.info("%s: dropped %d record(s) logged after the checkpoint of step %d", path, dropped, last_step)
+        log.info("%s: dropped %d record(s) logged after the snapshot of step %d", path, dropped, last_step)
     return dropped
 
 

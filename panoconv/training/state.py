@@ -1,4 +1,4 @@
-"""`RunState`: the live objects of a run (model, optimiser, scheduler, counters) and their checkpoint form.
+"""`RunState`: the live objects of a run (model, optimiser, scheduler, counters) and their snapshot form.
 
 Counters: `step` counts optimiser updates, `position` counts batches consumed (a batch skipped
 because all its samples were unreadable advances `position` only). With a fixed number of batches per
@@ -15,10 +15,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from panoconv.errors import CheckpointError
-from panoconv.training.checkpoint import capture_rng, load_checkpoint, restore_rng, save_checkpoint
+from panoconv.errors import SnapshotError
 from panoconv.training.config import TrainConfig
 from panoconv.training.distributed import unwrap
+from panoconv.training.snapshots import capture_rng, load_snapshot, restore_rng, save_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class RunState:
     def lr(self) -> float:
         return float(self.optimizer.param_groups[0]["lr"])
 
-    def to_checkpoint(self) -> dict[str, Any]:
+    def to_snapshot(self) -> dict[str, Any]:
         scaler = {"scaler": self.scaler.state_dict()} if self.scaler is not None else {}
         return {**scaler,
             "step": self.step, "position": self.position, "epoch": self.epoch,
@@ -56,26 +56,26 @@ class RunState:
         }
 
     def save(self, run_dir: Path) -> Path:
-        path = save_checkpoint(run_dir, self.to_checkpoint(), keep=self.config.keep_checkpoints)
-        log.info("checkpoint %s (step %d)", path, self.step)
+        path = save_snapshot(run_dir, self.to_snapshot(), keep=self.config.keep_snapshots)
+        log.info("snapshot %s (step %d)", path, self.step)
         return path
 
     def restore(self, path: Path, ckpt: dict[str, Any] | None = None) -> None:
-        """Load model, optimiser, scheduler, counters and RNG states from a checkpoint file.
+        """Load model, optimiser, scheduler, counters and RNG states from a snapshot file.
 
         `ckpt` is the already loaded content of `path`, if the caller has it. Loaded on the CPU (RNG
         states must stay there); load_state_dict copies onto the model's device.
         """
         if ckpt is None:
-            ckpt = load_checkpoint(path, map_location="cpu")
+            ckpt = load_snapshot(path, map_location="cpu")
         if int(ckpt["steps_per_epoch"]) != self.steps_per_epoch:
-            raise CheckpointError(f"{path}: was written with {ckpt['steps_per_epoch']} batches per epoch, "
+            raise SnapshotError(f"{path}: was written with {ckpt['steps_per_epoch']} batches per epoch, "
                                   f"this run has {self.steps_per_epoch} (data or batch size changed)")
         try:
             unwrap(self.model).load_state_dict(ckpt["model"], strict=True)
             self.optimizer.load_state_dict(ckpt["optimizer"])
         except (RuntimeError, ValueError, KeyError) as err:
-            raise CheckpointError(f"{path}: does not fit this run's model/optimizer: "
+            raise SnapshotError(f"{path}: does not fit this run's model/optimizer: "
                                   f"{str(err).splitlines()[0]}") from None
         self.scheduler.load_state_dict(ckpt["scheduler"])
         self._restore_scaler(path, ckpt)

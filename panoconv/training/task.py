@@ -1,7 +1,7 @@
 """What the trainer needs from a kind of training, and nothing more.
 
 A `Task` builds the model and computes the loss of one batch. The trainer owns everything else
-(data loading, optimisation, checkpoints, logging, DDP), so a new task is a small class.
+(data loading, optimisation, snapshots, logging, DDP), so a new task is a small class.
 """
 
 from __future__ import annotations

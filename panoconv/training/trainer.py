@@ -1,15 +1,15 @@
 """`train(config) -> TrainResult`: the generic training loop over a `Task`, alone or under torchrun.
 
 Setup: resolve the task's recipe defaults, check the run folder, build data / model / optimiser /
-scheduler, load `--init` weights (refused if not finite) or resume the newest checkpoint that verifies
+scheduler, load `--init` weights (refused if not finite) or resume the newest snapshot that verifies
 (falling back past damaged ones), then lock the run folder and sweep what a killed run left. Loop
 (`_loop`): one batch per step from `InterleavedBatchSampler` (each global batch from one data set,
 split over ranks); DDP averages gradients; the loss terms are averaged over ranks (weighted by samples)
 before the finiteness check, so every rank stops together on NaN/inf. After every step (`_boundary`):
-validation (epoch ends, `val_every`), a checkpoint when `CheckpointCadence` says so (by time, epoch
-end, `checkpoint_every`), and the stop check: a SIGINT/SIGTERM seen by any rank (all-reduced, so all
-ranks stop after the same step) saves a checkpoint and raises `TrainingInterrupted`. The main rank
-logs, flushes the logs before each checkpoint, and exports `model.safetensors` at the end.
+validation (epoch ends, `val_every`), a snapshot when `SnapshotCadence` says so (by time, epoch
+end, `snapshot_every`), and the stop check: a SIGINT/SIGTERM seen by any rank (all-reduced, so all
+ranks stop after the same step) saves a snapshot and raises `TrainingInterrupted`. The main rank
+logs, flushes the logs before each snapshot, and exports `model.safetensors` at the end.
 """
 
 from __future__ import annotations
@@ -32,8 +32,7 @@ from panoconv.data.stereo import collate_skip_none
 from panoconv.errors import CheckpointError, NonFiniteError, PanoconvError
 from panoconv.runtime import autocast_forward, check_precision, grad_scaler, resolve_device
 from panoconv.training import distributed as ddp
-from panoconv.training.cadence import CheckpointCadence
-from panoconv.training.checkpoint import find_resume_checkpoint, latest_checkpoint
+from panoconv.training.cadence import SnapshotCadence
 from panoconv.training.config import ConfigError, TrainConfig
 from panoconv.training.disp_init import apply_disp_init
 from panoconv.training.export import write_weights
@@ -45,6 +44,7 @@ from panoconv.training.registry import create_task, resolve_config
 from panoconv.training.rundir import WEIGHTS_FILE, RunLock, check_run_dir, prepare_run_dir
 from panoconv.training.sampler import InterleavedBatchSampler
 from panoconv.training.schedule import build_scheduler
+from panoconv.training.snapshots import find_resume_snapshot, latest_snapshot
 from panoconv.training.state import RunState
 from panoconv.training.task import TrainableTask
 from panoconv.training.validate import validate
@@ -54,7 +54,7 @@ log = logging.getLogger(__name__)
 
 
 class TrainingDiverged(PanoconvError):
-    """The loss became NaN or infinite; the run stopped and its last good checkpoint was kept."""
+    """The loss became NaN or infinite; the run stopped and its last good snapshot was kept."""
 
 
 @dataclass
@@ -64,7 +64,7 @@ class TrainResult:
     epoch: int
     losses: list[float] = field(default_factory=list)  # global total loss of each step run by this call
     val_losses: list[dict[str, float]] = field(default_factory=list)
-    checkpoint: Path | None = None  # the last checkpoint this call wrote
+    snapshot: Path | None = None  # the last snapshot this call wrote
     weights: Path | None = None
     seconds: float = 0.0
     images_per_s: float = 0.0
@@ -93,7 +93,7 @@ def _train(config: TrainConfig, ctx: ddp.DistContext) -> TrainResult:
     plan = check_run_dir(config)
     if config.init and not Path(config.init).is_file():
         raise CheckpointError(f"{config.init}: --init weights not found")
-    seed_everything(config.seed)  # model init; a resume then restores the checkpoint's RNG states
+    seed_everything(config.seed)  # model init; a resume then restores the snapshot's RNG states
     task = create_task(config)
     train_sets = [task.build_dataset(spec, True) for spec in config.data]
     val_sets = [task.build_dataset(spec, False) for spec in config.val_data]
@@ -106,13 +106,13 @@ def _train(config: TrainConfig, ctx: ddp.DistContext) -> TrainResult:
     state = _build_state(config, task, len(sampler), ctx)
     run = Path(config.out)
     resumed_step = None
-    found = find_resume_checkpoint(run) if plan.resume else None
+    found = find_resume_snapshot(run) if plan.resume else None
     if found is not None:
         state.restore(found.path, found.state)
     else:
         if plan.resume:
-            log.warning("%s: no checkpoint yet; starting from the beginning", run)
-        if config.disp_init:  # a fresh start only: a checkpoint already holds the shifted head
+            log.warning("%s: no snapshot yet; starting from the beginning", run)
+        if config.disp_init:  # a fresh start only: a snapshot already holds the shifted head
             apply_disp_init(config.disp_init, task, state.model,
                             [task.build_dataset(spec, False) for spec in config.data],
                             config.batch_size // ctx.world_size)
@@ -140,7 +140,7 @@ def _run(config: TrainConfig, ctx: ddp.DistContext, task: TrainableTask, state: 
     start = time.perf_counter()
     purge = None if resumed_step is None else resumed_step + 1
     loop = _Loop(state, task, train_sets, val_sets, sampler, ctx, result,
-                 CheckpointCadence(config.checkpoint_every, config.checkpoint_minutes))
+                 SnapshotCadence(config.snapshot_every, config.snapshot_minutes))
     with StopRequest() as stop, Monitor(run, ctx.is_main, stop_at, state.position, config.progress,
                                         config.log_every, purge_step=purge) as monitor:
         loop.run(stop_at, monitor, stop)
@@ -209,12 +209,12 @@ class _Loop:
 
     def __init__(self, state: RunState, task: TrainableTask, train_sets: list, val_sets: list,
                  sampler: InterleavedBatchSampler, ctx: ddp.DistContext, result: TrainResult,
-                 cadence: CheckpointCadence) -> None:
+                 cadence: SnapshotCadence) -> None:
         self.state, self.task, self.ctx, self.result, self.cadence = state, task, ctx, result, cadence
         self.train_sets, self.val_sets, self.sampler = train_sets, val_sets, sampler
         self.config = state.config
-        self.saved_at = (state.step, state.position)  # a resumed run starts at its checkpoint
-        self.scaler = state.scaler  # fp16 on CUDA only (checkpointed with the state)
+        self.saved_at = (state.step, state.position)  # a resumed run starts at its snapshot
+        self.scaler = state.scaler  # fp16 on CUDA only (saved with the state)
 
     def run(self, stop_at: int, monitor: Monitor, stop: StopRequest) -> None:
         state, config, ctx = self.state, self.config, self.ctx
@@ -273,7 +273,7 @@ class _Loop:
         if not all(math.isfinite(v) for v in scalars.values()):
             terms = ", ".join(f"{k}={v:.4g}" for k, v in scalars.items())
             raise TrainingDiverged(f"non-finite loss at step {state.step + 1} (epoch {state.epoch}): "
-                                   f"{terms}; training stopped, last good checkpoint: {self._last_good()}")
+                                   f"{terms}; training stopped, last good snapshot: {self._last_good()}")
         state.optimizer.zero_grad(set_to_none=True)
         lr = state.lr  # the lr this update uses (the scheduler moves it next)
         if self.scaler is None:
@@ -302,7 +302,7 @@ class _Loop:
                 lo = self.ctx.rank * self.sampler.local_batch if self.ctx.distributed else 0
                 where = f"{', '.join(fields)} of {describe_rows(self.train_sets, ds, indices[lo:], rows)}"
         raise TrainingDiverged(f"NaN or inf in the training input at step {state.step + 1}: {where}; "
-                               f"training stopped, last good checkpoint: {self._last_good()}")
+                               f"training stopped, last good snapshot: {self._last_good()}")
 
     def _diagnose(self, problem: str) -> str:
         """Message for a non-finite disparity: which weights are no longer finite, if any."""
@@ -310,15 +310,15 @@ class _Loop:
         cause = (f"non-finite weights: {summarise(bad)}" if bad else
                  "weights and inputs are finite, so the forward pass overflowed")
         return (f"{problem} at step {self.state.step + 1} (epoch {self.state.epoch}); {cause}; training "
-                f"stopped, last good checkpoint: {self._last_good()}")
+                f"stopped, last good snapshot: {self._last_good()}")
 
     def _last_good(self) -> str:
-        found = latest_checkpoint(Path(self.config.out))
+        found = latest_snapshot(Path(self.config.out))
         return str(found) if found else "none yet"
 
     # --- step boundary ---------------------------------------------------------------------------
     def _boundary(self, monitor: Monitor, stop: StopRequest, stepped: bool) -> None:
-        """Validation, checkpoint and stop decisions after batch `state.position`."""
+        """Validation, snapshot and stop decisions after batch `state.position`."""
         state, config, ctx = self.state, self.config, self.ctx
         epoch_end = state.position % state.steps_per_epoch == 0
         every = bool(stepped and config.val_every and state.step % config.val_every == 0)
@@ -330,23 +330,23 @@ class _Loop:
             if reason is not None:
                 self.save(monitor, reason)
         if stopping:
-            ddp.barrier(ctx)  # the main rank has written the checkpoint
-            found = self.result.checkpoint or latest_checkpoint(Path(config.out))
-            saved = f"checkpoint {found}" if found else "no checkpoint (no step was trained)"
+            ddp.barrier(ctx)  # the main rank has written the snapshot
+            found = self.result.snapshot or latest_snapshot(Path(config.out))
+            saved = f"snapshot {found}" if found else "no snapshot (no step was trained)"
             by = stop.signal_name or "a signal on another rank"
             raise TrainingInterrupted(f"interrupted by {by} after step {state.step} (epoch {state.epoch}): "
                                       f"{saved}; continue with --resume", state.step, found, stop.signal_name)
 
     def save(self, monitor: Monitor, reason: str) -> None:
-        """Checkpoint now (main rank) unless this exact position is already saved; logs are flushed first."""
+        """Snapshot now (main rank) unless this exact position is already saved; logs are flushed first."""
         state = self.state
         if (state.step, state.position) == self.saved_at or state.step == 0:
             return
         monitor.flush()
-        self.result.checkpoint = state.save(Path(self.config.out))
+        self.result.snapshot = state.save(Path(self.config.out))
         self.saved_at = (state.step, state.position)
         self.cadence.saved()
-        log.debug("checkpoint reason: %s", reason)
+        log.debug("snapshot reason: %s", reason)
 
     def _validate(self, monitor: Monitor, epoch: int) -> None:
         ctx = self.ctx

@@ -5,7 +5,8 @@ object other than tensors and plain containers is refused, naming what it asked 
 - a bare `state_dict()`;
 - `{"state_dict": ...}` (OmniDepth-PyTorch's published `rectnet.pth` is `{"epoch", "state_dict"}`; its
   trainer saves `{"epoch", "experiment", "state_dict", "optimizer", "loss_meter", "best_d1_inlier"}`);
-- `{"model": ...}` / `{"model_state_dict": ...}` (panoconv's and other trainers' checkpoints).
+- `{"model": ...}` / `{"model_state_dict": ...}` (panoconv's training snapshots, other trainers'
+  checkpoints).
 `module.` (DataParallel / DDP) and `_orig_mod.` (torch.compile) prefixes are stripped.
 
 `map_to_card(checkpoint, card)` renames the keys onto the card's PyTorch model strictly: the state dict

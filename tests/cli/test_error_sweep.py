@@ -121,8 +121,10 @@ CASES: list[tuple[str, int, str]] = [
     ("train --data {d}/synth --out {d}/t --arch rectnet", 1, "supervised"),
     ("train --data {d}/synth --out {d}/t --task foo", 1, "unknown task"),
     ("train --data {d}/synth --out {d}/img.png", 1, "exists and is not a folder"),
-    ("train --data {d}/synth --out {d}/t --checkpoint-minutes -1", 1,
-     "--checkpoint-minutes must be positive"),
+    ("train --data {d}/synth --out {d}/t --snapshot-minutes -1", 1,
+     "--snapshot-minutes must be positive"),
+    ("train --data {d}/synth --out {d}/t --checkpoint-minutes -1", 1,  # the name before the rename
+     "--snapshot-minutes must be positive"),
     ("train --data {d}/synth --out {d}/t --warp fisheye", 2, "Invalid value for '--warp'"),
     ("train --data {d}/synth --out {d}/t --arch vgg", 2, "Invalid value for '--arch'"),
     # compare
@@ -214,7 +216,7 @@ def test_sweep_is_large_enough_and_covers_every_command():
 
 def test_folder_with_one_weights_file_is_accepted(files, tmp_path):
     run = tmp_path / "runs" / "r1"
-    (run / "checkpoints").mkdir(parents=True)
+    (run / "snapshots").mkdir(parents=True)
     (run / "model.safetensors").write_bytes((files / "vgg.safetensors").read_bytes())
     result = CliRunner().invoke(main, ["predict", str(files / "img.png"), "-w", str(run), "-o",
                                        str(tmp_path / "p"), "--save", "disp"])
@@ -223,7 +225,7 @@ def test_folder_with_one_weights_file_is_accepted(files, tmp_path):
     (run / "model.safetensors").unlink()
     result = CliRunner().invoke(main, ["predict", str(files / "img.png"), "-w", str(run), "-o",
                                        str(tmp_path / "p")])
-    assert result.exit_code == 1 and "its checkpoints are in" in result.stderr
+    assert result.exit_code == 1 and "its snapshots are in" in result.stderr
 
 
 def test_train_takes_a_data_set_folder(files):

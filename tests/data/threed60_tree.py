@@ -1,4 +1,4 @@
-"""Tiny 3D60 trees laid out like every published split form (omnidepth-3d60.md), built by the tests.
+"""Tiny 3D60 trees laid out like every published split form of the 3D60 releases, built by the tests.
 
 `build_form(root, form, per_dataset)` writes `per_dataset` samples of each of the three source data sets
 (colour centre/right/up PNG + centre depth EXR, 8 x 16) and a split file in that form; it returns the

@@ -116,7 +116,7 @@ def test_exception_shapes_and_weight_count():
         MultiScaleDepthLoss.for_arch("monodepth")
 
 
-# --- OmniDepth-PyTorch's loss, transcribed in the tests from its description (omnidepth-3d60.md: criteria.py,
+# --- OmniDepth-PyTorch's loss, transcribed in the tests from its description (its criteria.py,
 # dataset.py and the trainer's parse_data), to prove variant="omnidepth-pytorch" equals it bit for bit.
 def _upstream_total(preds, gt_raw, mask_bool, alpha, beta):
     mask = mask_bool.to(gt_raw.dtype)  # upstream: float32 (its data set), so float64 runs need float64 masks

@@ -50,11 +50,12 @@ def test_report_files(tf_checkpoint, tmp_path):
     from panoconv.parity.report import layer_figure
 
     ax = layer_figure(report, "mse").axes[0]
-    assert ax.get_xlabel().startswith("layer") and ax.get_ylabel().startswith("MSE")
+    assert ax.get_xlabel().startswith("layer") and ax.get_ylabel() == "mse"
+    assert "mse = mean (a - b)^2" in ax.get_title()
     tol_lines = [ln for ln in ax.get_lines() if "tolerance" in ln.get_label()]
     assert len(tol_lines) == 1 and tol_lines[0].get_ydata()[0] == report.runs[0].tol
     rel = layer_figure(report, "max_rel").axes[0]
-    assert "/ max |TensorFlow|" in rel.get_ylabel() and not [ln for ln in rel.get_lines()
+    assert "max_rel = max |a - b| / max |b|" in rel.get_title() and not [ln for ln in rel.get_lines()
                                                               if "tolerance" in ln.get_label()]
     np.testing.assert_allclose(rel.get_lines()[0].get_ydata(),
                                [max(e.max_rel, 1e-300) for e in report.runs[0].layers])

@@ -1,5 +1,5 @@
 """RectNet and UResNet with OmniDepth-PyTorch's module names, written for the tests from the published
-architecture (omnidepth-3d60.md) and upstream's parameter names, so that checkpoints "as users hold
+architecture (Zioulis et al., ECCV 2018) and upstream's parameter names, so that checkpoints "as users hold
 them" can be made here and the conversion proven against the original module's own outputs.
 
 Naming as upstream: conv + ELU blocks hold their convolution in `.conv` (`input0_0.conv.weight`,

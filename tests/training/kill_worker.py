@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import torch
 
 from panoconv.training import TrainConfig, train
-from panoconv.training import checkpoint as ck
 from panoconv.training import monitor as monitor_module
+from panoconv.training import snapshots as ck
 from tests._fork_serve import serve
 from tests.training import _tiny
 

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 import torch
 
-from panoconv.training.checkpoint import latest_checkpoint, load_checkpoint
 from panoconv.training.config import DataSpec, TrainConfig
+from panoconv.training.snapshots import latest_snapshot, load_snapshot
 from tests.training._tiny import tiny_config, write_list
 
 REPO = Path(__file__).resolve().parents[2]
@@ -36,7 +36,7 @@ def _launch(config: TrainConfig, tmp: Path, nproc: int) -> dict:
 
 
 def _final_model(run: str) -> dict[str, torch.Tensor]:
-    return load_checkpoint(latest_checkpoint(Path(run)))["model"]
+    return load_snapshot(latest_snapshot(Path(run)))["model"]
 
 
 @pytest.mark.slow
@@ -70,12 +70,12 @@ def test_two_processes_equal_one_process_monodepth_stereo(tmp_path):
 
 
 @pytest.mark.slow
-def test_ctrl_c_under_torchrun_stops_every_rank_after_the_same_step_with_a_checkpoint(tmp_path):
+def test_ctrl_c_under_torchrun_stops_every_rank_after_the_same_step_with_a_snapshot(tmp_path):
     # Ctrl-C in a terminal reaches the whole process group (agent and workers); the agent forwards it to
     # each worker again. Every rank must stop after the same step, rank 0 saving that step's state.
     base = tiny_config(tmp_path, data=(DataSpec(write_list(tmp_path / "c.txt", 16)),), batch_size=4,
-                       epochs=150, checkpoint_minutes=None)  # 600 short steps
-    ref = base.replace(out=str(tmp_path / "ref"), max_steps=200, checkpoint_every=1, keep_checkpoints=1000)
+                       epochs=150, snapshot_minutes=None)  # 600 short steps
+    ref = base.replace(out=str(tmp_path / "ref"), max_steps=200, snapshot_every=1, keep_snapshots=1000)
     _launch(ref, tmp_path, 2)
     cfg = tmp_path / "stop.json"
     cfg.write_text(base.replace(out=str(tmp_path / "stop")).to_json())
@@ -96,7 +96,7 @@ def test_ctrl_c_under_torchrun_stops_every_rank_after_the_same_step_with_a_check
     step = ranks[0]["step"]
     assert 20 <= step < 200, (step, stderr[-3000:])
     assert ranks[0]["signal"] == ranks[1]["signal"] == "SIGINT"
-    saved = load_checkpoint(latest_checkpoint(tmp_path / "stop"))
+    saved = load_snapshot(latest_snapshot(tmp_path / "stop"))
     assert saved["step"] == step
-    expected = load_checkpoint(tmp_path / "ref" / "checkpoints" / f"step_{step:08d}.pt")["model"]
+    expected = load_snapshot(tmp_path / "ref" / "snapshots" / f"step_{step:08d}.pt")["model"]
     assert all(torch.equal(saved["model"][k], expected[k]) for k in expected)  # bitwise the same state

@@ -1,4 +1,4 @@
-"""Training that survives interruption: Ctrl-C/SIGTERM, checkpoint cadence, restarts, NaN before the warp."""
+"""Training that survives interruption: Ctrl-C/SIGTERM, snapshot cadence, restarts, NaN before the warp."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from panoconv.cli import main
 from panoconv.errors import CheckpointError, OutputExistsError
 from panoconv.training import TrainingDiverged, train
 from panoconv.training import interrupt as interrupt_module
-from panoconv.training.cadence import CheckpointCadence
-from panoconv.training.checkpoint import find_resume_checkpoint, load_checkpoint
+from panoconv.training.cadence import SnapshotCadence
 from panoconv.training.interrupt import TrainingInterrupted
 from panoconv.training.rundir import RunLock, trim_metrics
+from panoconv.training.snapshots import find_resume_snapshot, load_snapshot
 from panoconv.weights import save_weights
 from tests.training import _tiny
 from tests.training._tiny import tiny_config, write_list
@@ -33,7 +33,7 @@ def _steps(run) -> list[int]:
 
 
 def _model(run) -> dict[str, torch.Tensor]:
-    return find_resume_checkpoint(run).state["model"]
+    return find_resume_snapshot(run).state["model"]
 
 
 def test_sigint_saves_at_the_step_boundary_and_resume_is_bitwise_equal(tmp_path, monkeypatch):
@@ -41,9 +41,9 @@ def test_sigint_saves_at_the_step_boundary_and_resume_is_bitwise_equal(tmp_path,
     full = train(tiny_config(tmp_path, out=str(tmp_path / "full"), epochs=3))
     monkeypatch.setattr(_tiny, "SIGNALS_AT_CALL", {5: [signal.SIGINT]})
     with pytest.raises(TrainingInterrupted, match=r"interrupted by SIGINT after step 5 \(epoch 1\): "
-                       r"checkpoint .*step_00000005\.pt; continue with --resume") as stopped:
+                       r"snapshot .*step_00000005\.pt; continue with --resume") as stopped:
         train(tiny_config(tmp_path, out=str(tmp_path / "split"), epochs=3))
-    assert stopped.value.step == 5 and stopped.value.checkpoint.name == "step_00000005.pt"
+    assert stopped.value.step == 5 and stopped.value.snapshot.name == "step_00000005.pt"
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers restored
     monkeypatch.setattr(_tiny, "SIGNALS_AT_CALL", {})
     rest = train(tiny_config(tmp_path, out=str(tmp_path / "split"), epochs=3, resume=True))
@@ -54,13 +54,13 @@ def test_sigint_saves_at_the_step_boundary_and_resume_is_bitwise_equal(tmp_path,
     assert _steps(tmp_path / "split") == list(range(1, 10))  # each step logged exactly once
 
 
-def test_second_sigint_aborts_at_once_and_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+def test_second_sigint_aborts_at_once_and_keeps_the_previous_snapshot(tmp_path, monkeypatch):
     monkeypatch.delenv("TORCHELASTIC_RUN_ID", raising=False)
     monkeypatch.setattr(_tiny, "SIGNALS_AT_CALL", {5: [signal.SIGINT, signal.SIGINT]})
     with pytest.raises(KeyboardInterrupt, match="second SIGINT"):
         train(tiny_config(tmp_path, epochs=3))
-    found = find_resume_checkpoint(tmp_path / "run")
-    assert found.state["step"] == 3 and not found.skipped  # the epoch-end checkpoint, intact
+    found = find_resume_snapshot(tmp_path / "run")
+    assert found.state["step"] == 3 and not found.skipped  # the epoch-end snapshot, intact
 
 
 def test_under_torchrun_a_repeat_within_the_grace_time_is_one_request(tmp_path, monkeypatch):
@@ -85,22 +85,22 @@ def test_sigterm_via_cli_exits_130_with_one_line_then_resume_finishes(tmp_path, 
     monkeypatch.setattr(_tiny, "SIGNALS_AT_CALL", {})
     resumed = CliRunner().invoke(main, args + ["--resume"])
     assert resumed.exit_code == 0, resumed.stderr
-    assert find_resume_checkpoint(tmp_path / "run").state["step"] == 4
+    assert find_resume_snapshot(tmp_path / "run").state["step"] == 4
 
 
-def test_checkpoints_at_every_epoch_end_and_by_time(tmp_path, monkeypatch):
-    train(tiny_config(tmp_path, epochs=3, keep_checkpoints=100))
-    names = sorted(p.name for p in (tmp_path / "run" / "checkpoints").glob("*.pt"))
+def test_snapshots_at_every_epoch_end_and_by_time(tmp_path, monkeypatch):
+    train(tiny_config(tmp_path, epochs=3, keep_snapshots=100))
+    names = sorted(p.name for p in (tmp_path / "run" / "snapshots").glob("*.pt"))
     assert names == ["step_00000003.pt", "step_00000006.pt", "step_00000009.pt"]  # no step-based default
     clock = iter(range(0, 10_000, 60))  # one minute per call
-    cadence = CheckpointCadence(None, 2.5, clock=lambda: next(clock))
+    cadence = SnapshotCadence(None, 2.5, clock=lambda: next(clock))
     due = [s for s in range(1, 8) if cadence.due(s, epoch_end=False) and (cadence.saved() or True)]
-    assert due == [3, 6]  # 2.5 minutes after the start, then after the last checkpoint
-    assert CheckpointCadence(4, None).due(8, False) == "every 4 steps"
+    assert due == [3, 6]  # 2.5 minutes after the start, then after the last snapshot
+    assert SnapshotCadence(4, None).due(8, False) == "every 4 steps"
 
 
-def test_run_stopped_before_its_first_checkpoint_restarts_without_force(tmp_path, monkeypatch):
-    monkeypatch.setattr(_tiny, "NAN_AT_CALL", 1)  # dies at step 1: config.json, empty metrics, no checkpoint
+def test_run_stopped_before_its_first_snapshot_restarts_without_force(tmp_path, monkeypatch):
+    monkeypatch.setattr(_tiny, "NAN_AT_CALL", 1)  # dies at step 1: config.json, empty metrics, no snapshot
     with pytest.raises(TrainingDiverged):
         train(tiny_config(tmp_path, epochs=1))
     run = tmp_path / "run"
@@ -108,7 +108,7 @@ def test_run_stopped_before_its_first_checkpoint_restarts_without_force(tmp_path
     monkeypatch.setattr(_tiny, "NAN_AT_CALL", None)
     again = train(tiny_config(tmp_path, epochs=1, lr=0.02))  # not refused, even with another setting
     assert again.step == 3 and _steps(tmp_path / "run") == [1, 2, 3]
-    with pytest.raises(OutputExistsError, match="already holds this run"):  # now it has checkpoints
+    with pytest.raises(OutputExistsError, match="already holds this run"):  # now it has snapshots
         train(tiny_config(tmp_path, epochs=1, lr=0.02))
 
 
@@ -121,11 +121,11 @@ def test_a_run_folder_in_use_is_refused(tmp_path):
 
 
 def test_resume_trims_the_log_and_sweeps_temporary_files(tmp_path):
-    train(tiny_config(tmp_path, epochs=3, max_steps=4, checkpoint_every=2))
+    train(tiny_config(tmp_path, epochs=3, max_steps=4, snapshot_every=2))
     run = tmp_path / "run"
     with open(run / "metrics.jsonl", "a") as f:  # what a killed run may leave: a later step, a torn line
         f.write(json.dumps({"step": 5, "loss/total": 1.0}) + "\n" + '{"step": 6, "loss/to')
-    stale = [run / ".config.x1.json", run / "checkpoints" / ".step_00000005.y2.pt"]
+    stale = [run / ".config.x1.json", run / "snapshots" / ".step_00000005.y2.pt"]
     for p in stale:
         p.write_bytes(b"partial")
     train(tiny_config(tmp_path, epochs=3, resume=True))
@@ -171,7 +171,7 @@ def test_nan_input_stops_before_the_forward_naming_the_data_row(tmp_path, monkey
 def test_weights_gone_nan_are_named_when_the_prediction_is_not_finite(tmp_path, monkeypatch):
     monkeypatch.setattr(_tiny, "NAN_WEIGHT_AT_CALL", 4)
     with pytest.raises(TrainingDiverged, match=r"prediction at step 4 \(epoch 1\); non-finite weights: "
-                       r"0\.weight \(1 of 108\); training stopped, last good checkpoint: "
+                       r"0\.weight \(1 of 108\); training stopped, last good snapshot: "
                        r".*step_00000003\.pt"):
         train(tiny_config(tmp_path, epochs=2))
-    assert load_checkpoint(tmp_path / "run" / "checkpoints" / "step_00000003.pt")["step"] == 3
+    assert load_snapshot(tmp_path / "run" / "snapshots" / "step_00000003.pt")["step"] == 3

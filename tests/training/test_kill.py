@@ -1,9 +1,9 @@
-"""kill -9 at many points of a tiny training run: every checkpoint left verifies, resume is bitwise exact.
+"""kill -9 at many points of a tiny training run: every snapshot left verifies, resume is bitwise exact.
 
 One run folder is killed again and again (SIGKILL from outside at seeded random moments, and from
-inside at exact points: half-written checkpoint, before/after each rename and fsync, during pruning,
+inside at exact points: half-written snapshot, before/after each rename and fsync, during pruning,
 a torn metrics line, mid-step), resumed after every kill, and twice damaged on top (a bit flip in the
-newest checkpoint, a garbage `latest` pointer). After every kill: each visible checkpoint verifies,
+newest snapshot, a garbage `latest` pointer). After every kill: each visible snapshot verifies,
 the one resume picks equals the uninterrupted run's state at that step bit for bit. At the end the
 model and the logged loss of every step equal the uninterrupted run's, each step logged once.
 """
@@ -23,13 +23,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from panoconv.training.checkpoint import (
-    CHECKPOINT_DIR,
-    find_resume_checkpoint,
-    load_checkpoint,
-    verify_checkpoint,
-)
 from panoconv.training.config import DataSpec
+from panoconv.training.snapshots import (
+    SNAPSHOT_DIR,
+    find_resume_snapshot,
+    load_snapshot,
+    verify_snapshot,
+)
 from tests.training._tiny import tiny_config, write_list
 
 REPO = Path(__file__).resolve().parents[2]
@@ -87,8 +87,8 @@ def _equal(a: dict, b: dict) -> bool:
 
 
 def _damage(rng: random.Random, run: Path, kind: str, damaged: dict[Path, bytes]) -> str:
-    folder = run / CHECKPOINT_DIR
-    if kind == "bitflip":  # in the newest checkpoint, the one resume would use
+    folder = run / SNAPSHOT_DIR
+    if kind == "bitflip":  # in the newest snapshot, the one resume would use
         target = max(folder.glob("step_*.pt"))
         data = bytearray(target.read_bytes())
         data[rng.randrange(len(data) // 4, len(data) - 100)] ^= 1 << rng.randrange(8)
@@ -100,7 +100,7 @@ def _damage(rng: random.Random, run: Path, kind: str, damaged: dict[Path, bytes]
 
 
 def _plan(rng: random.Random) -> list[dict]:
-    """Seeded kill points: exact ones inside checkpoint writing and steps, and random moments."""
+    """Seeded kill points: exact ones inside snapshot writing and steps, and random moments."""
     exact = [{"fn": "torch_save", "n": rng.randint(1, 4)},
              {"fn": "replace", "n": rng.randint(2, 12), "when": "before"},
              {"fn": "replace", "n": rng.randint(2, 12), "when": "after"},
@@ -118,14 +118,14 @@ def _plan(rng: random.Random) -> list[dict]:
 
 @pytest.mark.slow
 @pytest.mark.skipif(sys.platform != "linux", reason="fork server and /proc are Linux-only")
-def test_kill_minus_9_anywhere_never_loses_a_checkpoint_and_resume_is_bitwise_exact(tmp_path):
+def test_kill_minus_9_anywhere_never_loses_a_snapshot_and_resume_is_bitwise_exact(tmp_path):
     rng = random.Random(20261202)
     specs = (DataSpec(write_list(tmp_path / "k.txt", 24)),)
     val = (DataSpec(write_list(tmp_path / "v.txt", 4)),)
-    base = tiny_config(tmp_path, data=specs, val_data=val, batch_size=2, epochs=20, checkpoint_every=3,
-                       checkpoint_minutes=None, log_every=1)  # 12 steps per epoch, 240 steps
+    base = tiny_config(tmp_path, data=specs, val_data=val, batch_size=2, epochs=20, snapshot_every=3,
+                       snapshot_minutes=None, log_every=1)  # 12 steps per epoch, 240 steps
     ref_cfg, run_cfg = tmp_path / "ref.json", tmp_path / "run.json"
-    reference = base.replace(out=str(tmp_path / "ref"), keep_checkpoints=1000)  # every resume point
+    reference = base.replace(out=str(tmp_path / "ref"), keep_snapshots=1000)  # every resume point
     ref_cfg.write_text(reference.to_json())
     run_cfg.write_text(base.replace(out=str(tmp_path / "run"), resume=True).to_json())
     run = tmp_path / "run"
@@ -133,8 +133,8 @@ def test_kill_minus_9_anywhere_never_loses_a_checkpoint_and_resume_is_bitwise_ex
     try:
         ref = server.run(ref_cfg)
         assert ref["status"] == "exit" and ref["code"] == 0, _tail(tmp_path)
-        ref_models = {int(p.stem[5:]): load_checkpoint(p)["model"]
-                      for p in (tmp_path / "ref" / CHECKPOINT_DIR).glob("step_*.pt")}
+        ref_models = {int(p.stem[5:]): load_snapshot(p)["model"]
+                      for p in (tmp_path / "ref" / SNAPSHOT_DIR).glob("step_*.pt")}
         report = []
         damage_after = {4: "bitflip", 9: "pointer"}
         damaged: dict[Path, bytes] = {}
@@ -151,17 +151,17 @@ def test_kill_minus_9_anywhere_never_loses_a_checkpoint_and_resume_is_bitwise_ex
             if not killed:  # the run completed first; later kills hit the restart of a finished run
                 report.append(f"{i:2d}: {where}: finished before the kill")
                 continue
-            folder = run / CHECKPOINT_DIR
+            folder = run / SNAPSHOT_DIR
             temps = sorted(p.name for p in folder.glob(".*")) if folder.is_dir() else []
             for ckpt in folder.glob("step_*.pt") if folder.is_dir() else []:
                 if damaged.get(ckpt) != ckpt.read_bytes():  # not the file this test damaged on purpose
-                    verify_checkpoint(ckpt)  # every visible checkpoint is complete and checksummed
+                    verify_snapshot(ckpt)  # every visible snapshot is complete and checksummed
             extra = ""
             if i in damage_after and folder.is_dir():
                 extra = "; then " + _damage(rng, run, damage_after[i], damaged)
-            found = find_resume_checkpoint(run)
+            found = find_resume_snapshot(run)
             if found is None:
-                report.append(f"{i:2d}: {where}: no checkpoint yet{extra}")
+                report.append(f"{i:2d}: {where}: no snapshot yet{extra}")
                 continue
             step = found.state["step"]
             assert _equal(found.state["model"], ref_models[step]), f"kill {i}: step {step} differs"
@@ -177,7 +177,7 @@ def test_kill_minus_9_anywhere_never_loses_a_checkpoint_and_resume_is_bitwise_ex
     kills = [r for r in report if "finished before" not in r]
     assert len(kills) >= 10 and not [r for r in kills if "step 240" in r], report  # all before the end
     assert any("fallback" in r and "bit flipped" in r for r in report), report
-    final_state = find_resume_checkpoint(run).state
+    final_state = find_resume_snapshot(run).state
     assert final_state["step"] == 240 and _equal(final_state["model"], ref_models[240])
     assert _losses(run) == _losses(tmp_path / "ref")  # every step once, bitwise the same loss terms
-    assert not [p for p in (run / CHECKPOINT_DIR).iterdir() if p.name.startswith(".")]
+    assert not [p for p in (run / SNAPSHOT_DIR).iterdir() if p.name.startswith(".")]

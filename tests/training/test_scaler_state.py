@@ -1,7 +1,7 @@
 """The fp16 loss scale is saved and restored with the run (exact resume for `--precision fp16`).
 
 CUDA is absent here, so the scaler is torch's CPU GradScaler: the state dict (scale, growth tracker,
-factors) is the same structure the CUDA scaler checkpoints, and the plumbing through `RunState` is what
+factors) is the same structure the CUDA scaler snapshots, and the plumbing through `RunState` is what
 is tested. Whether fp16 training itself resumes exactly needs a GPU (benchmarks/gpu_check.py)."""
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def test_loss_scale_and_growth_tracker_round_trip(tmp_path):
     assert resumed.scaler.state_dict() == first.state_dict()
 
 
-def test_checkpoint_without_a_scale_keeps_the_fresh_one_and_says_so(tmp_path, caplog):
+def test_snapshot_without_a_scale_keeps_the_fresh_one_and_says_so(tmp_path, caplog):
     path = _state(tmp_path, None).save(tmp_path / "run")
     assert "scaler" not in torch.load(path, weights_only=True)
     resumed = _state(tmp_path, _scaler(1024.0))

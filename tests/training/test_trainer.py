@@ -10,25 +10,25 @@ from safetensors import safe_open
 
 from panoconv.errors import OutputExistsError
 from panoconv.training import TrainingDiverged, export_weights, train
-from panoconv.training.checkpoint import latest_checkpoint, load_checkpoint
 from panoconv.training.config import DataSpec, TrainConfig
+from panoconv.training.snapshots import latest_snapshot, load_snapshot
 from tests.training import _tiny
 from tests.training._tiny import tiny_config, write_list
 
 
 def test_resumed_run_reproduces_uninterrupted_losses_exactly(tmp_path):
     # 12 samples / batch 4 = 3 steps per epoch, 3 epochs = 9 steps; interrupt mid-epoch at step 4.
-    full = train(tiny_config(tmp_path, out=str(tmp_path / "full"), epochs=3, checkpoint_every=100))
-    split = dict(out=str(tmp_path / "split"), epochs=3, checkpoint_every=2)
+    full = train(tiny_config(tmp_path, out=str(tmp_path / "full"), epochs=3, snapshot_every=100))
+    split = dict(out=str(tmp_path / "split"), epochs=3, snapshot_every=2)
     first = train(tiny_config(tmp_path, **split, max_steps=4))
-    assert first.step == 4 and latest_checkpoint(tmp_path / "split").name == "step_00000004.pt"
+    assert first.step == 4 and latest_snapshot(tmp_path / "split").name == "step_00000004.pt"
     rest = train(tiny_config(tmp_path, **split, resume=True))
     assert len(full.losses) == 9 and rest.step == 9
     assert first.losses + rest.losses == full.losses  # bitwise equal, step by step
-    a = load_checkpoint(latest_checkpoint(tmp_path / "full"))["model"]
-    b = load_checkpoint(latest_checkpoint(tmp_path / "split"))["model"]
+    a = load_snapshot(latest_snapshot(tmp_path / "full"))["model"]
+    b = load_snapshot(latest_snapshot(tmp_path / "split"))["model"]
     assert all(torch.equal(a[k], b[k]) for k in a)
-    assert load_checkpoint(latest_checkpoint(tmp_path / "split"))["scheduler"]["last_epoch"] == 9
+    assert load_snapshot(latest_snapshot(tmp_path / "split"))["scheduler"]["last_epoch"] == 9
 
 
 def test_run_folder_with_another_run_is_refused_unless_resume_or_force(tmp_path):
@@ -46,12 +46,12 @@ def test_run_folder_with_another_run_is_refused_unless_resume_or_force(tmp_path)
         train(tiny_config(tmp_path, out=str(tmp_path / "other")))
 
 
-def test_nan_loss_stops_with_message_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
+def test_nan_loss_stops_with_message_and_keeps_last_good_snapshot(tmp_path, monkeypatch):
     monkeypatch.setattr(_tiny, "NAN_AT_CALL", 5)
-    message = r"non-finite loss at step 5 \(epoch 1\).*last good checkpoint: .*step_00000004\.pt"
+    message = r"non-finite loss at step 5 \(epoch 1\).*last good snapshot: .*step_00000004\.pt"
     with pytest.raises(TrainingDiverged, match=message):
-        train(tiny_config(tmp_path, epochs=3, checkpoint_every=2))
-    ckpt = load_checkpoint(latest_checkpoint(tmp_path / "run"))
+        train(tiny_config(tmp_path, epochs=3, snapshot_every=2))
+    ckpt = load_snapshot(latest_snapshot(tmp_path / "run"))
     assert ckpt["step"] == 4
     assert all(torch.isfinite(v).all() for v in ckpt["model"].values())
     assert not (tmp_path / "run" / "model.safetensors").exists()
@@ -94,7 +94,7 @@ def test_monodepth_resume_on_synthetic_stereo_is_exact(tmp_path):
     data = generate(SynthRequest(tmp_path / "synth", kind="equirect", count=6, height=128, width=256,
                                  progress=False))
     base = TrainConfig(data=(DataSpec(str(data / "train.txt"), warp="equirectangular"),), batch_size=2,
-                       epochs=2, height=128, width=256, progress=False, threads=1, seed=2, checkpoint_every=1)
+                       epochs=2, height=128, width=256, progress=False, threads=1, seed=2, snapshot_every=1)
     full = train(base.replace(out=str(tmp_path / "full")))
     first = train(base.replace(out=str(tmp_path / "split"), max_steps=1))
     rest = train(base.replace(out=str(tmp_path / "split"), resume=True))

@@ -1,4 +1,4 @@
-"""Checkpoints: safe format, RNG round trip, checksums, fallback past damaged files, no stale leftovers."""
+"""Snapshots: safe format, RNG round trip, checksums, fallback past damaged files, no stale leftovers."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from panoconv.errors import CheckpointError
-from panoconv.training import checkpoint as ck
+from panoconv.errors import SnapshotError
+from panoconv.training import snapshots as ck
 
 #: a tensor whose bytes are easy to find in the file (to flip a bit inside tensor data, not zip headers)
 MARK = torch.arange(256, dtype=torch.float32) + 0.5
@@ -23,14 +23,14 @@ def _state(step: int) -> dict:
 
 
 def _names(tmp_path) -> list[str]:
-    return sorted(p.name for p in (tmp_path / "checkpoints").iterdir())
+    return sorted(p.name for p in (tmp_path / "snapshots").iterdir())
 
 
-def test_checkpoint_loads_with_weights_only_and_restores_rng(tmp_path):
+def test_snapshot_loads_with_weights_only_and_restores_rng(tmp_path):
     torch.manual_seed(1), np.random.seed(2), random.seed(3)
-    path = ck.save_checkpoint(tmp_path, _state(5))
+    path = ck.save_snapshot(tmp_path, _state(5))
     expected = (torch.rand(2), np.random.rand(2), random.random())
-    state = ck.load_checkpoint(path)  # weights_only=True inside
+    state = ck.load_snapshot(path)  # weights_only=True inside
     assert state["step"] == 5 and torch.equal(state["model"]["w"], torch.full((3,), 5.0))
     ck.restore_rng(state["rng"])
     again = (torch.rand(2), np.random.rand(2), random.random())
@@ -38,32 +38,32 @@ def test_checkpoint_loads_with_weights_only_and_restores_rng(tmp_path):
     assert expected[2] == again[2]
 
 
-def test_checksum_file_is_sha256sum_format_of_the_checkpoint(tmp_path):
-    path = ck.save_checkpoint(tmp_path, _state(7))
+def test_checksum_file_is_sha256sum_format_of_the_snapshot(tmp_path):
+    path = ck.save_snapshot(tmp_path, _state(7))
     line = ck.checksum_path(path).read_text()
     assert line == f"{hashlib.sha256(path.read_bytes()).hexdigest()}  step_00000007.pt\n"
-    ck.verify_checkpoint(path)
+    ck.verify_snapshot(path)
 
 
-def test_only_the_newest_checkpoints_are_kept_with_their_checksums(tmp_path):
+def test_only_the_newest_snapshots_are_kept_with_their_checksums(tmp_path):
     for step in (10, 20, 30):
-        ck.save_checkpoint(tmp_path, _state(step), keep=2)
+        ck.save_snapshot(tmp_path, _state(step), keep=2)
     assert _names(tmp_path) == ["latest", "step_00000020.pt", "step_00000020.pt.sha256", "step_00000030.pt",
                                 "step_00000030.pt.sha256"]
-    assert ck.latest_checkpoint(tmp_path).name == "step_00000030.pt"
+    assert ck.latest_snapshot(tmp_path).name == "step_00000030.pt"
 
 
 def test_torch_load_misses_a_bit_flip_that_the_checksum_catches(tmp_path):
-    path = ck.save_checkpoint(tmp_path, _state(10))
+    path = ck.save_snapshot(tmp_path, _state(10))
     data = bytearray(path.read_bytes())
     at = data.find((MARK + 10).numpy().tobytes())
     assert at > 0
     data[at + 41] ^= 0x04
     path.write_bytes(bytes(data))
-    loaded = ck.load_checkpoint(path)  # torch does not verify the zip CRCs: it loads, silently wrong
+    loaded = ck.load_snapshot(path)  # torch does not verify the zip CRCs: it loads, silently wrong
     assert not torch.equal(loaded["model"]["mark"], MARK + 10)
-    with pytest.raises(CheckpointError, match="checksum mismatch"):
-        ck.verify_checkpoint(path)
+    with pytest.raises(SnapshotError, match="checksum mismatch"):
+        ck.verify_snapshot(path)
 
 
 def _flip(path):
@@ -86,13 +86,13 @@ DAMAGE = {
 
 
 @pytest.mark.parametrize("damage", sorted(DAMAGE))
-def test_damaged_latest_falls_back_to_the_previous_checkpoint_with_a_warning(tmp_path, caplog, damage):
-    ck.save_checkpoint(tmp_path, _state(10), keep=2)
-    newest = ck.save_checkpoint(tmp_path, _state(20), keep=2)
+def test_damaged_latest_falls_back_to_the_previous_snapshot_with_a_warning(tmp_path, caplog, damage):
+    ck.save_snapshot(tmp_path, _state(10), keep=2)
+    newest = ck.save_snapshot(tmp_path, _state(20), keep=2)
     spoil, reason = DAMAGE[damage]
     spoil(newest)
     with caplog.at_level(logging.WARNING):
-        found = ck.find_resume_checkpoint(tmp_path)
+        found = ck.find_resume_snapshot(tmp_path)
     if damage.startswith("latest"):  # the pointer is for people: the newest file that verifies wins
         assert found.state["step"] == 20 and found.path == newest
     else:
@@ -101,19 +101,19 @@ def test_damaged_latest_falls_back_to_the_previous_checkpoint_with_a_warning(tmp
     assert reason in caplog.text and any(reason in s for s in found.skipped)
 
 
-def test_no_verifiable_checkpoint_is_an_error_naming_each_reason(tmp_path):
-    first = ck.save_checkpoint(tmp_path, _state(10), keep=2)
-    second = ck.save_checkpoint(tmp_path, _state(20), keep=2)
+def test_no_verifiable_snapshot_is_an_error_naming_each_reason(tmp_path):
+    first = ck.save_snapshot(tmp_path, _state(10), keep=2)
+    second = ck.save_snapshot(tmp_path, _state(20), keep=2)
     first.write_bytes(b"")
     _flip(second)
-    with pytest.raises(CheckpointError,
-                       match=r"no usable checkpoint \(.*checksum mismatch.*empty file.*--force"):
-        ck.find_resume_checkpoint(tmp_path)
-    assert ck.find_resume_checkpoint(tmp_path / "elsewhere") is None
+    with pytest.raises(SnapshotError,
+                       match=r"no usable snapshot \(.*checksum mismatch.*empty file.*--force"):
+        ck.find_resume_snapshot(tmp_path)
+    assert ck.find_resume_snapshot(tmp_path / "elsewhere") is None
 
 
-def test_failure_while_writing_keeps_previous_checkpoint(tmp_path, monkeypatch):
-    ck.save_checkpoint(tmp_path, _state(10), keep=1)
+def test_failure_while_writing_keeps_previous_snapshot(tmp_path, monkeypatch):
+    ck.save_snapshot(tmp_path, _state(10), keep=1)
     real_save = torch.save
 
     def dies_half_way(obj, f):  # a partial file, then the process "dies"
@@ -124,16 +124,16 @@ def test_failure_while_writing_keeps_previous_checkpoint(tmp_path, monkeypatch):
 
     monkeypatch.setattr(ck.torch, "save", dies_half_way)
     with pytest.raises(KeyboardInterrupt):
-        ck.save_checkpoint(tmp_path, _state(20), keep=1)
+        ck.save_snapshot(tmp_path, _state(20), keep=1)
     monkeypatch.undo()
-    latest = ck.latest_checkpoint(tmp_path)
+    latest = ck.latest_snapshot(tmp_path)
     assert latest.name == "step_00000010.pt"
-    assert ck.load_checkpoint(latest)["step"] == 10
+    assert ck.load_snapshot(latest)["step"] == 10
     assert _names(tmp_path) == ["latest", "step_00000010.pt", "step_00000010.pt.sha256"]
 
 
-def test_kill_before_latest_is_updated_leaves_previous_checkpoint_intact(tmp_path, monkeypatch):
-    ck.save_checkpoint(tmp_path, _state(10), keep=1)
+def test_kill_before_latest_is_updated_leaves_previous_snapshot_intact(tmp_path, monkeypatch):
+    ck.save_snapshot(tmp_path, _state(10), keep=1)
     real_atomic_file = ck.atomic_file
 
     def dies_on_the_pointer(path, mode="wb"):
@@ -143,16 +143,16 @@ def test_kill_before_latest_is_updated_leaves_previous_checkpoint_intact(tmp_pat
 
     monkeypatch.setattr(ck, "atomic_file", dies_on_the_pointer)
     with pytest.raises(KeyboardInterrupt):
-        ck.save_checkpoint(tmp_path, _state(20), keep=1)
+        ck.save_snapshot(tmp_path, _state(20), keep=1)
     monkeypatch.setattr(ck, "atomic_file", real_atomic_file)
-    assert (tmp_path / "checkpoints" / "latest").read_text() == "step_00000010.pt\n"
-    assert ck.load_checkpoint(tmp_path / "checkpoints" / "step_00000010.pt")["step"] == 10  # not pruned
-    assert ck.find_resume_checkpoint(tmp_path).state["step"] == 20  # complete and checksummed: used
+    assert (tmp_path / "snapshots" / "latest").read_text() == "step_00000010.pt\n"
+    assert ck.load_snapshot(tmp_path / "snapshots" / "step_00000010.pt")["step"] == 10  # not pruned
+    assert ck.find_resume_snapshot(tmp_path).state["step"] == 20  # complete and checksummed: used
 
 
 def test_stale_temporary_files_are_swept_and_foreign_files_kept(tmp_path):
-    ck.save_checkpoint(tmp_path, _state(10))
-    folder = tmp_path / "checkpoints"
+    ck.save_snapshot(tmp_path, _state(10))
+    folder = tmp_path / "snapshots"
     stale = [folder / ".step_00000020.a1b2.pt", folder / ".step_00000020.pt.x9.sha256",
              folder / ".latest.q.tmp"]
     for p in stale:
@@ -160,15 +160,45 @@ def test_stale_temporary_files_are_swept_and_foreign_files_kept(tmp_path):
     (folder / "notes.txt").write_text("mine")
     assert sorted(p.name for p in ck.sweep_temp_files(tmp_path)) == sorted(p.name for p in stale)
     assert not any(p.exists() for p in stale) and (folder / "notes.txt").exists()
-    assert ck.find_resume_checkpoint(tmp_path).state["step"] == 10
+    assert ck.find_resume_snapshot(tmp_path).state["step"] == 10
 
 
 def test_damaged_or_foreign_files_are_refused(tmp_path):
     bad = tmp_path / "bad.pt"
-    bad.write_bytes(b"not a checkpoint")
-    with pytest.raises(CheckpointError, match="cannot read checkpoint"):
-        ck.load_checkpoint(bad)
+    bad.write_bytes(b"not a snapshot")
+    with pytest.raises(SnapshotError, match="cannot read snapshot"):
+        ck.load_snapshot(bad)
     foreign = tmp_path / "foreign.pt"
     torch.save({"w": torch.zeros(1)}, foreign)
-    with pytest.raises(CheckpointError, match="not a panoconv training checkpoint"):
-        ck.load_checkpoint(foreign)
+    with pytest.raises(SnapshotError, match="not a panoconv training snapshot"):
+        ck.load_snapshot(foreign)
+
+
+def test_run_written_before_the_rename_resumes_from_its_checkpoints_folder(tmp_path):
+    """Runs from before "checkpoint" was renamed "snapshot": `RUN/checkpoints`, the old format tag and the
+    old config keys still resume, and the run keeps writing into its own folder (no second one)."""
+    from panoconv.training.config import TrainConfig
+
+    legacy = tmp_path / ck.LEGACY_SNAPSHOT_DIR
+    legacy.mkdir()
+    old = legacy / ck.snapshot_name(4)
+    torch.save({"format": ck.LEGACY_FORMAT, **_state(4)}, old)
+    ck.checksum_path(old).write_text(f"{ck.file_sha256(old)}  {old.name}\n")
+    found = ck.find_resume_snapshot(tmp_path)
+    assert found is not None and found.path == old and found.state["step"] == 4
+    newer = ck.save_snapshot(tmp_path, _state(6))
+    assert newer.parent == legacy and not (tmp_path / ck.SNAPSHOT_DIR).exists()
+    assert ck.find_resume_snapshot(tmp_path).state["step"] == 6
+    assert ck.snapshot_dir(tmp_path / "fresh") == tmp_path / "fresh" / "snapshots"
+
+    raw = {"data": [{"list_file": "a.txt"}], "out": str(tmp_path), "checkpoint_every": 7,
+           "checkpoint_minutes": None, "keep_checkpoints": 3}
+    config = TrainConfig.from_dict(raw)
+    assert (config.snapshot_every, config.snapshot_minutes, config.keep_snapshots) == (7, None, 3)
+
+
+def test_foreign_format_tag_is_refused(tmp_path):
+    path = tmp_path / "x.pt"
+    torch.save({"format": "someone-else/1", "step": 1}, path)
+    with pytest.raises(SnapshotError, match="not a panoconv training snapshot"):
+        ck.load_snapshot(path)
