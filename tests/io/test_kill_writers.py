@@ -14,10 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -25,36 +22,21 @@ import pytest
 import torch
 from PIL import Image
 
+from tests._fork_client import ForkClient
+
 REPO = Path(__file__).resolve().parents[2]
 WORKER = Path(__file__).with_name("kill_cli_worker.py")
 POINTS = 10
 
 
-class ForkServer:
+class ForkServer(ForkClient):
     def __init__(self, tmp: Path) -> None:
-        self.log = open(tmp / "worker.log", "w")  # noqa: SIM115  (the worker's stderr until close())
-        env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
-        self.proc = subprocess.Popen([sys.executable, str(WORKER)], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=self.log, text=True, cwd=REPO, env=env)
-        assert self._read().get("ready")
-
-    def _read(self) -> dict:
-        line = self.proc.stdout.readline()
-        assert line, Path(self.log.name).read_text()[-3000:]
-        return json.loads(line)
+        super().__init__(WORKER, tmp)
 
     def run(self, args: list, cwd: Path, kill_at: int | None = None, count: Path | None = None) -> dict:
-        job = {"args": [str(a) for a in args], "cwd": str(cwd), "kill_at": kill_at,
-               "count": None if count is None else str(count)}
-        self.proc.stdin.write(json.dumps(job) + "\n")
-        self.proc.stdin.flush()
-        self._read()  # pid
+        self.send({"args": [str(a) for a in args], "cwd": str(cwd), "kill_at": kill_at,
+                   "count": None if count is None else str(count)})
         return self._read()
-
-    def close(self) -> None:
-        self.proc.stdin.close()
-        self.proc.wait(timeout=60)
-        self.log.close()
 
 
 def digest(path: Path) -> str | None:

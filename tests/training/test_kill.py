@@ -15,7 +15,6 @@ import json
 import os
 import random
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -30,6 +29,7 @@ from panoconv.training.snapshots import (
     load_snapshot,
     verify_snapshot,
 )
+from tests._fork_client import ForkClient
 from tests.training._tiny import tiny_config, write_list
 
 REPO = Path(__file__).resolve().parents[2]
@@ -37,24 +37,13 @@ WORKER = Path(__file__).with_name("kill_worker.py")
 KILLS = 14  # kill points, at least 10 of them real SIGKILLs (the report prints them all)
 
 
-class ForkServer:
+class ForkServer(ForkClient):
     def __init__(self, tmp: Path) -> None:
-        self.log = open(tmp / "worker.log", "w")  # noqa: SIM115  (the worker's stderr until close())
-        env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
-        self.proc = subprocess.Popen([sys.executable, str(WORKER)], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=self.log, text=True, cwd=REPO, env=env)
-        assert self._read().get("ready")
-
-    def _read(self) -> dict:
-        line = self.proc.stdout.readline()
-        assert line, (Path(self.log.name).read_text()[-3000:])
-        return json.loads(line)
+        super().__init__(WORKER, tmp)
 
     def run(self, config: Path, kill: dict | None = None, note: Path | None = None,
             kill_after_s: float | None = None) -> dict:
-        self.proc.stdin.write(json.dumps({"config": str(config), "kill": kill, "note": str(note)}) + "\n")
-        self.proc.stdin.flush()
-        pid = self._read()["pid"]
+        pid = self.send({"config": str(config), "kill": kill, "note": str(note)})
         start = time.perf_counter()
         if kill_after_s is not None:
             time.sleep(kill_after_s)
@@ -63,11 +52,6 @@ class ForkServer:
         out = self._read()
         out["seconds"] = time.perf_counter() - start
         return out
-
-    def close(self) -> None:
-        self.proc.stdin.close()
-        self.proc.wait(timeout=60)
-        self.log.close()
 
 
 def _tail(tmp: Path) -> str:
