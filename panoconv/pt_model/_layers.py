@@ -60,6 +60,14 @@ class MonoConv(nn.Conv2d):
         self.ring_pad = ring_pad
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.spec.activation == "disp" and torch.is_autocast_enabled(x.device.type):
+            # the disparity heads stay float32 under autocast: 2 output channels cost nothing, and a
+            # bfloat16 head (8-bit mantissa before the sigmoid) is the suspect in bf16 training's drift
+            with torch.autocast(x.device.type, enabled=False):
+                return self._conv_activate(x.float())
+        return self._conv_activate(x)
+
+    def _conv_activate(self, x: torch.Tensor) -> torch.Tensor:
         pad = self.spec.padding
         if self.ring_pad:
             # == conv(ring_pad(x)): wrap the columns, let the conv zero-pad the rows (one copy, bitwise
