@@ -65,3 +65,24 @@ def test_ring_padded_network_is_rotation_equivariant(net):
     finally:
         net.set_ring_pad(False)
         net.float()
+
+
+@pytest.mark.parametrize("arch", ["monodepth-vgg", "monodepth-resnet50"])
+def test_disparity_heads_stay_float32_under_bf16_autocast(arch):
+    """Under bfloat16 autocast every get_disp head runs (and returns) in float32, the other layers in
+    bfloat16."""
+    from panoconv.pt_model._layers import MonoConv
+
+    torch.manual_seed(0)
+    model = create_model(arch).eval()
+    seen: dict[str, torch.dtype] = {}
+    for name, module in model.named_modules():
+        if isinstance(module, MonoConv):
+            module.register_forward_hook(lambda m, i, o, name=name: seen.__setitem__(name, o.dtype))
+    x = torch.rand(1, 3, 128, 128)
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        model(x)
+    heads = {n for n, m in model.named_modules() if isinstance(m, MonoConv) and m.spec.activation == "disp"}
+    assert len(heads) == 4
+    assert {seen[n] for n in heads} == {torch.float32}
+    assert {d for n, d in seen.items() if n not in heads} == {torch.bfloat16}
