@@ -28,7 +28,7 @@ CASES = {
     "rect-pp": ("rectilinear 256x512 +postprocess", (256, 512), "rectilinear", True),
     "pano": ("panorama 2048x1024 (crop, ring, flip)", (1024, 2048), "equirectangular", False),
 }
-ROUTES = ("tf_graph", "tf_eager", "panoconv_fp32", "panoconv_bf16")
+ROUTES = ("tf_graph", "tf_eager", "panoconv_fp32", "panoconv_bf16", "onnxruntime_fp32")
 BASELINE = "tf_graph"
 
 
@@ -45,8 +45,65 @@ def _routes(values, model, image: np.ndarray, camera: str, pp: bool, names) -> d
         "panoconv_fp32": lambda: lambda: predict_array(model, image, camera, postprocess=pp),
         "panoconv_bf16": lambda: lambda: predict_array(model, image, camera, postprocess=pp,
                                                        precision="bf16"),
+        # the same pipeline with the network run by onnxruntime (the candidate `predict --backend`)
+        "onnxruntime_fp32": lambda: (lambda net: lambda: predict_array(net, image, camera, postprocess=pp))(
+            onnxruntime_network(model)),
     }
     return {name: make[name]() for name in names}
+
+
+class _OnnxRuntimeNet:
+    """The network exported to ONNX (dynamic batch, height, width; one graph per ring-padding state) and
+    run by onnxruntime, with the attributes `predict_array` reads from a panoconv model."""
+
+    def __init__(self, model, threads: int) -> None:
+        import torch
+
+        self.arch_name, self._model, self._threads = model.arch_name, model, threads
+        self._param = torch.zeros(())
+        self._sessions: dict[bool, object] = {}
+        self.set_ring_pad(False)
+
+    def set_ring_pad(self, on: bool) -> None:
+        if on not in self._sessions:
+            self._sessions[on] = self._export(on)
+        self.session = self._sessions[on]
+
+    def _export(self, ring: bool):
+        import tempfile
+        import warnings
+
+        import onnxruntime as ort
+        import torch
+
+        self._model.set_ring_pad(ring)
+        axes = {0: "batch", 2: "height", 3: "width"}
+        outputs = [f"out{i}" for i in range(4)]
+        with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            path = f"{tmp}/net.onnx"
+            torch.onnx.export(self._model, (torch.rand(1, 3, 256, 512),), path, dynamo=False,
+                              opset_version=17,
+                              input_names=["image"], output_names=outputs,
+                              dynamic_axes={"image": axes, **dict.fromkeys(outputs, axes)})
+            options = ort.SessionOptions()
+            options.intra_op_num_threads, options.inter_op_num_threads = self._threads, 1
+            return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+
+    def parameters(self):
+        return iter([self._param])
+
+    def __call__(self, x):
+        import torch
+
+        outs = self.session.run(None, {"image": x.contiguous().numpy()})
+        return [torch.from_numpy(o) for o in outs]
+
+
+def onnxruntime_network(model):
+    import torch
+
+    return _OnnxRuntimeNet(model, torch.get_num_threads())
 
 
 def _setup(threads: int):
