@@ -43,7 +43,7 @@ from panoconv.commands._options import (
 @click.option("--skip-bad", is_flag=True,
               help="Skip bad split rows and unreadable or empty samples (each reported) instead of stopping.")
 @click.option("--datasets", default=None, metavar="NAMES",
-              help="3D60: only rows of these source data sets, comma-separated "
+              help="3D60: only rows of these member data sets, comma-separated "
               "(Matterport3D,Stanford2D3D,SunCG).")
 @click.option("--skipped-rows", type=click.Path(path_type=Path), default=None,
               help="3D60 with --skip-bad: write every skipped row here [default: ./<split>.skipped.txt].")
@@ -62,7 +62,7 @@ def command(data: Path, weights: tuple[Path, ...], kind: str, root: Path | None,
             skip_bad: bool, datasets: str | None, skipped_rows: Path | None, upstream_protocol: bool,
             precision: str, device: str, save_panels: Path | None, as_json: bool) -> None:
     """Evaluate depth predictions on DATA: abs_rel, sq_rel, rmse, rmse_log, a1-a3 (and d1_all on KITTI,
-    printed in percent). 3D60 data also gets one row per source data set beside each model's overall row."""
+    printed in percent). 3D60 data also gets one row per member data set beside each model's overall row."""
     from panoconv.data.threed60_paths import parse_datasets
     from panoconv.inference.layout import PanoramaLayout
     from panoconv.io.paths import weights_file

@@ -69,7 +69,7 @@ log = logging.getLogger(__name__)
               help="Skip bad list rows and unreadable images (each reported) instead of stopping; skipped "
               "3D60 rows are listed in --out/skipped_rows_<split>.txt.")
 @click.option("--datasets", default=None, metavar="NAMES",
-              help="3D60 (supervised): only rows of these source data sets, comma-separated.")
+              help="3D60 (supervised): only rows of these member data sets, comma-separated.")
 @click.option("--upstream-loss", is_flag=True,
               help="The loss exactly as upstream computes it, to compare with an upstream-trained run: "
               "supervised = OmniDepth-PyTorch's (unmasked L2 on masked depth, zero-padded gradients); "

@@ -1,7 +1,7 @@
 """The 3D60 data set (Zioulis et al. 2018/2019): 360-degree RGB-D renders for supervised and stereo training.
 
 Split files are read in every published form by `threed60_split.read_split` (paths, naming and the
-three source data sets: `threed60_paths`); rows of other data sets than `datasets` are counted, never
+three member data sets: `threed60_paths`); rows of other data sets than `datasets` are counted, never
 dropped silently, and bad rows are reported (see `read_split`).
 
 Modes (`mode=`):

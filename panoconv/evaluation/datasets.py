@@ -5,7 +5,7 @@ Supported layouts:
 - eigen: a list file of `image gt` rows (relative to `--root`, default the list's folder), or `image ...`
   rows with `--gt-dir` holding `<image stem>.npy|.png`; gt depth .npy (metres) or 16-bit png / 256.
 - 3d60: a 3D60 split file in any published form (`panoconv.data.threed60_split.read_split`), centre
-  colour and depth EXR (metres); each sample is tagged with its source data set (Matterport3D,
+  colour and depth EXR (metres); each sample is tagged with its member data set (Matterport3D,
   Stanford2D3D, SunCG) for the per-data-set rows, and with its `file:line`.
 - synth: a folder written by `panoconv synth`; `meta.json` says the kind (rectilinear / equirect use
   `<split>.txt` rows and `depth/<stem>.npy`; panorama uses `3d60_<split>.txt`).
@@ -37,7 +37,7 @@ class Sample:
 
     image: Path
     gt: Path
-    group: str | None = None  # source data set (3D60), for per-data-set metrics
+    group: str | None = None  # member data set (3D60), for per-data-set metrics
     where: str | None = None  # where the sample was listed (`split:line`), for error messages
     right: Path | None = None
 

@@ -4,7 +4,7 @@ Each model runs through the same predict pipeline as `panoconv predict` (`infere
 its architecture card says whether it predicts disparity (monodepth: converted to metres with the data's
 camera) or depth (RectNet / UResNet: used as is), so a new architecture needs nothing here.
 
-Data whose samples carry a source data set (3D60: Matterport3D, Stanford2D3D, SunCG) also get one row
+Data whose samples carry a member data set (3D60: Matterport3D, Stanford2D3D, SunCG) also get one row
 per data set beside each model's overall row, as the 3D60 papers report them (means over that data
 set's images; the overall row is the mean over all images).
 
@@ -72,7 +72,7 @@ class EvaluateRequest:
     limit: int | None = None
     progress: bool = True
     skip_bad: bool = False  # skip unreadable / empty samples (and bad 3D60 rows), each reported
-    datasets: tuple[str, ...] | None = None  # 3D60: keep rows of these source data sets
+    datasets: tuple[str, ...] | None = None  # 3D60: keep rows of these member data sets
     skipped_file: Path | None = None  # 3D60: write every skipped split row here
     max_pixels: int | None = None  # refuse larger images from their header (None: DEFAULT_MAX_PIXELS)
     upstream_protocol: bool = False  # infinite predicted depth -> 1e-3 m and kept, as upstream (protocols.py)
@@ -88,7 +88,7 @@ class ModelRow:
     arch: str
     images: int
     metrics: dict[str, float]
-    subset: str = "all"  # "all", or the source data set of a per-data-set row
+    subset: str = "all"  # "all", or the member data set of a per-data-set row
     skipped: int = 0  # samples skipped (skip_bad)
 
     def as_dict(self) -> dict:
@@ -231,7 +231,7 @@ def _panel_folders(root: Path, labels: list[str]) -> list[Path]:
 
 def evaluate_model(model: nn.Module, label: str, data: EvalData, req: EvaluateRequest,
                    panels: Path | None = None) -> list[ModelRow]:
-    """The model's overall row, then one row per source data set when the samples come from several.
+    """The model's overall row, then one row per member data set when the samples come from several.
     With `panels` (a folder), each scored image's panel is written there."""
     from panoconv.progress import progress
 

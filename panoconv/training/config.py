@@ -84,7 +84,7 @@ class TrainConfig:
     seed: int = 0
     augment: bool = True
     skip_bad: bool = False
-    datasets: tuple[str, ...] | None = None  # 3D60 splits: keep rows of these source data sets
+    datasets: tuple[str, ...] | None = None  # 3D60 splits: keep rows of these member data sets
     upstream_loss: bool = False  # the loss exactly as upstream computes it (see the task's loss docs)
     # fine-tuning (panoconv.training.freeze / schedule / disp_init)
     freeze: tuple[str, ...] = ()  # parameter parts or globs left exactly as loaded

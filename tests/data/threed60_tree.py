@@ -1,6 +1,6 @@
 """Tiny 3D60 trees laid out like every published split form of the 3D60 releases, built by the tests.
 
-`build_form(root, form, per_dataset)` writes `per_dataset` samples of each of the three source data sets
+`build_form(root, form, per_dataset)` writes `per_dataset` samples of each of the three member data sets
 (colour centre/right/up PNG + centre depth EXR, 8 x 16) and a split file in that form; it returns the
 split path and the rows' data sets in order. Files sit where the 3D60 download puts them (canonical
 folders `Matterport3D`, `Stanford2D3D/<area>`, `SunCG`), while the split spells them as published.
