@@ -42,17 +42,29 @@ def _per_data(name: str, values: tuple, count: int) -> list:
     return list(values)
 
 
+def synth_meta(root: Path) -> dict:
+    """The meta.json of a `panoconv synth` folder ({} when there is none or it is unreadable)."""
+    meta = root / "meta.json"
+    if not meta.is_file():
+        return {}
+    try:
+        raw = json.loads(meta.read_text())
+    except (OSError, ValueError):
+        return {}
+    return raw if isinstance(raw, dict) else {}
+
+
 def warp_from_meta(root: Path) -> str | None:
     """The warp a `panoconv synth` folder was rendered for (its meta.json `kind`), if any."""
     from panoconv.data.stereo import KIND_TO_WARP
 
-    meta = root / "meta.json"
-    if not meta.is_file():
-        return None
-    try:
-        return KIND_TO_WARP.get(json.loads(meta.read_text()).get("kind"))
-    except (OSError, ValueError):
-        return None
+    return KIND_TO_WARP.get(synth_meta(root).get("kind"))
+
+
+def fov_from_meta(root: Path) -> float | None:
+    """The horizontal field of view a `panoconv synth` folder was rendered with (meta.json `fov_deg`)."""
+    fov = synth_meta(root).get("fov_deg")
+    return float(fov) if isinstance(fov, (int, float)) and not isinstance(fov, bool) else None
 
 
 #: The list a data-set folder given as --data / --val-data stands for, by task (first one present).
@@ -78,8 +90,8 @@ def data_list(path: Path, task: str, training: bool) -> Path:
 
 
 def build_specs(task: str, options: DataOptions) -> tuple[tuple[DataSpec, ...], tuple[DataSpec, ...]]:
-    """`DataSpec`s of the training and validation lists; a warp left out is taken from a synth folder's
-    meta.json (and is required for the stereo task otherwise)."""
+    """`DataSpec`s of the training and validation lists; a warp or field of view left out is taken from a
+    synth folder's meta.json (a warp is required for the stereo task otherwise)."""
     data, roots, warps, fovs, val = options.data, options.roots, options.warps, options.fovs, options.val
     data = tuple(data_list(Path(d), task, True) for d in data)
     val = tuple(data_list(Path(v), task, False) for v in val)
@@ -90,6 +102,8 @@ def build_specs(task: str, options: DataOptions) -> tuple[tuple[DataSpec, ...], 
     specs = []
     for lst, root, warp, fov in zip(data, root_list, warp_list, fov_list):
         root_dir = Path(root) if root is not None else Path(lst).parent
+        if fov is None:  # a synth folder's own field of view (e.g. 100-degree crops), not the warp's default
+            fov = fov_from_meta(root_dir)
         if warp is None:
             warp = warp_from_meta(root_dir)
             if warp is None and task == "stereo":

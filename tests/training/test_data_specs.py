@@ -40,3 +40,15 @@ def test_stereo_without_a_warp_to_take_is_refused(tmp_path):
         build_specs("stereo", DataOptions(data=(a / "train.txt",)))
     specs, _ = build_specs("stereo", DataOptions(data=(a / "train.txt",), warps=("equirectangular",)))
     assert specs[0].warp == "equirectangular"
+
+
+def test_a_synth_folders_field_of_view_is_used_unless_given(tmp_path):
+    """An equirect synth set rendered at 100 degrees trains with 100, not the warp's default 82.5."""
+    a = _folder(tmp_path / "a")
+    (a / "meta.json").write_text(json.dumps({"kind": "equirect", "fov_deg": 100.0}))
+    specs, val = build_specs("stereo", DataOptions(data=(a,), val=(a,)))
+    assert (specs[0].warp, specs[0].fov_deg, val[0].fov_deg) == ("equirectangular", 100.0, 100.0)
+    specs, _ = build_specs("stereo", DataOptions(data=(a,), fovs=(90.0,)))
+    assert specs[0].fov_deg == 90.0
+    (a / "meta.json").write_text(json.dumps({"kind": "rectilinear", "fov_deg": None}))
+    assert build_specs("stereo", DataOptions(data=(a,)))[0][0].fov_deg is None
