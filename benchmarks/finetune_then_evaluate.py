@@ -153,9 +153,8 @@ def ensure_data(args: argparse.Namespace, domain: Domain) -> Path:
     return out
 
 
-def data_spec(data: Path) -> DataSpec:
-    """The training split of a synth data set, with its own warp and field of view."""
-    meta = json.loads((data / "meta.json").read_text())
+def data_spec(data: Path, meta: dict) -> DataSpec:
+    """The training split of a synth data set (`meta`: its meta.json), with its own warp and field of view."""
     return DataSpec(str(data / "train.txt"), str(data), warp=KIND_TO_WARP[meta["kind"]],
                     fov_deg=float(meta["fov_deg"]))
 
@@ -166,11 +165,11 @@ def stage_train(args: argparse.Namespace, name: str, data: Path, steps: int, lr:
 
     `also`: more data sets mixed in per step (each batch comes from one data set, drawn in proportion to
     the sizes), e.g. the original domain as a guard against forgetting it."""
-    meta = json.loads((data / "meta.json").read_text())
-    specs = tuple(data_spec(d) for d in (data, *also))
+    metas = {d: json.loads((d / "meta.json").read_text()) for d in (data, *also)}
+    meta = metas[data]
+    specs = tuple(data_spec(d, m) for d, m in metas.items())
     batch = args.pano_batch if meta["kind"] == "panorama" else args.batch
-    scenes = sum(json.loads((d / "meta.json").read_text())["splits"]["train"] for d in (data, *also))
-    per_epoch = scenes // batch
+    per_epoch = sum(m["splits"]["train"] for m in metas.values()) // batch
     config = TrainConfig(data=specs, task="stereo", arch=ARCH, init=None if init is None else str(init),
                          lr=lr, batch_size=batch, epochs=-(-steps // per_epoch), height=int(meta["height"]),
                          width=int(meta["width"]), seed=args.seed, augment=False, out=str(args.out / name),
