@@ -1,6 +1,7 @@
 """How fast panoconv can get on this CPU: oneDNN's own per-primitive times, PyTorch vs TF graph mode.
 
-Both frameworks run their convolutions through oneDNN. This script runs each predict route in a fresh
+Both frameworks run their convolutions through oneDNN. This script runs each predict route (or, with
+`--train`, each training step of `bench_train_step.py`) in a fresh
 process with `ONEDNN_VERBOSE=1`, sums the execution times oneDNN reports per primitive kind
 (convolution, weight reorder, matmul, ...) and per implementation (e.g. `brg_conv_fwd:avx512_core`), and
 measures the routes' wall times in a separate process without verbose output (interleaved rounds,
@@ -9,10 +10,11 @@ medians, as `bench_predict.py`).
 The column that decides the float32 and bfloat16 targets is the **ceiling**: TF graph mode's wall time
 divided by the route's oneDNN convolution time. It is the speed-up over TF graph mode the route would
 reach if everything other than its convolutions (ELU, weight reorders, upsampling, concatenation,
-Python) cost nothing. A target above the ceiling cannot be met with these convolution kernels; it needs
-faster convolutions than the ones TF calls.
+Python; in training also the loss, the warps and Adam) cost nothing. A target above the ceiling cannot
+be met with these convolution kernels; it needs faster convolutions than the ones TF calls.
 
     python benchmarks/onednn_bound.py [--threads 1] [--cases rect,pano] [--calls 3] [--repeats 7]
+    python benchmarks/onednn_bound.py --train [--batch 2] [--threads 1]   # forward + backward + Adam
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import sys
 
 import _common as common
 import bench_predict as bp
+import bench_train_step as bt
 
 ROUTES = ("tf_graph", "panoconv_fp32", "panoconv_bf16")
 MARK = "@@measured-calls@@"
@@ -37,11 +40,23 @@ def _flush_c_stdout() -> None:
     ctypes.CDLL(None).fflush(None)
 
 
-def verbose_worker(case: str, route: str, threads: int, calls: int) -> None:
-    """Run one route `calls` times after two warm-up calls, the marker printed in between (stdout)."""
+def _route_fn(case: str, route: str, threads: int):
+    """One call of `route`: a predict case of bench_predict, or `train-B` (a training step at batch B,
+    256x512, rectilinear warp, as bench_train_step runs it)."""
+    if case.startswith("train-"):
+        from panoconv.tf_reference.checkpoint import seeded_weights
+
+        common.set_threads(threads)
+        left, right = bt._inputs(int(case.split("-")[1]), 256, 512)
+        return bt._make(route, left, right, seeded_weights(0), "rectilinear")
     values, model = bp._setup(threads)
     _, _, camera, pp = bp.CASES[case]
-    fn = bp._routes(values, model, bp._image(case), camera, pp, [route])[route]
+    return bp._routes(values, model, bp._image(case), camera, pp, [route])[route]
+
+
+def verbose_worker(case: str, route: str, threads: int, calls: int) -> None:
+    """Run one route `calls` times after two warm-up calls, the marker printed in between (stdout)."""
+    fn = _route_fn(case, route, threads)
     fn(), fn()
     _flush_c_stdout()
     os.write(1, f"{MARK}\n".encode())
@@ -91,7 +106,8 @@ def ceiling_rows(wall: dict[str, float], primitives: dict[str, dict]) -> list[di
 
 
 def print_table(case: str, threads: int, rows: list[dict]) -> None:
-    title = bp.CASES[case][0]
+    title = (f"training step, batch {case.split('-')[1]}, 256x512 (forward, backward, Adam)"
+             if case.startswith("train-") else bp.CASES[case][0])
     print(f"\n{title}, {threads} thread(s): ms per call; ratio and ceiling relative to TF graph mode "
           "(tf.function, weights as variables) = 1.00x")
     head = (f"{'route':15} {'wall':>8} {'ratio':>6} {'conv':>8} {'reorder':>8} {'other':>8} "
@@ -111,6 +127,8 @@ def main() -> None:
     parser.add_argument("--cases", default="rect,pano", help=f"comma list of {', '.join(bp.CASES)}")
     parser.add_argument("--calls", type=int, default=3, help="measured calls per verbose worker")
     parser.add_argument("--repeats", type=int, default=7, help="interleaved wall-time rounds (median)")
+    parser.add_argument("--train", action="store_true", help="training steps instead of predict")
+    parser.add_argument("--batch", type=int, default=2, help="training batch (with --train) [2]")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--verbose-of", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -118,9 +136,16 @@ def main() -> None:
         verbose_worker(*args.verbose_of.split(":"), args.threads, args.calls)
         return
     load_before = os.getloadavg()[0]
-    cases = args.cases.split(",")
-    wall_runs = common.run_workers(bp.__file__, [args.threads], ["--repeats", str(args.repeats), "--cases",
-                                                                 args.cases, "--routes", ",".join(ROUTES)])
+    if args.train:
+        cases = [f"train-{args.batch}"]
+        wall_runs = common.run_workers(bt.__file__, [args.threads], [f"--batch={args.batch}", "--repeat",
+                                                                     str(args.repeats), "--routes",
+                                                                     ",".join(ROUTES)])
+    else:
+        cases = args.cases.split(",")
+        wall_runs = common.run_workers(bp.__file__, [args.threads], ["--repeats", str(args.repeats),
+                                                                     "--cases", args.cases, "--routes",
+                                                                     ",".join(ROUTES)])
     report = {"threads": args.threads, "onednn": wall_runs[0]["onednn"], "torch": wall_runs[0]["torch"],
               "tensorflow": wall_runs[0]["tensorflow"], "cases": {}}
     for case, wall_row in zip(cases, wall_runs[0]["rows"], strict=True):

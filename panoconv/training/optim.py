@@ -98,9 +98,22 @@ class TF1Adam(Optimizer):
                 def t(x: Any) -> torch.Tensor:
                     return torch.tensor(x, dtype=p.dtype, device=p.device)  # noqa: B023
 
-                m.add_((g - m) * t(s["one_minus_b1"]))
-                v.add_((g * g - v) * t(s["one_minus_b2"]))
-                p.sub_((m * t(s["alpha"])) / (torch.sqrt(v) + t(s["eps"])))
+                # m += (g - m) * (1 - beta1); v += (g * g - v) * (1 - beta2);
+                # var -= (m * alpha) / (sqrt(v) + eps): the same operations in the same order (so the same
+                # bits), computed in place in one scratch buffer. Fresh temporaries per operation made
+                # the step 2.4x slower (31.6M parameters: 838 -> 343 ms, memory-bound).
+                buf = torch.sub(g, m)
+                buf.mul_(t(s["one_minus_b1"]))
+                m.add_(buf)
+                torch.mul(g, g, out=buf)
+                buf.sub_(v)
+                buf.mul_(t(s["one_minus_b2"]))
+                v.add_(buf)
+                denom = torch.sqrt(v)
+                denom.add_(t(s["eps"]))
+                torch.mul(m, t(s["alpha"]), out=buf)
+                buf.div_(denom)
+                p.sub_(buf)
             # TF's _finish: beta powers advance once per apply, in float32.
             b1, b2 = group["betas"]
             if group["tf1_float32_hyperparams"]:

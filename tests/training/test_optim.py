@@ -106,3 +106,26 @@ def test_matches_tf_on_vectorised_kernel_path_to_an_ulp(dtype):
         opt.step()
     ulp = np.finfo(dtype).eps
     assert np.max(np.abs(params[0].detach().numpy() - ref)) <= 4 * ulp * np.max(np.abs(ref))
+
+
+def test_channels_last_parameters_get_the_kernels_formula_bit_for_bit():
+    """The trainer's conv weights are channels_last; the in-place update must keep layout and bits."""
+    gen = torch.Generator().manual_seed(4)
+    p = torch.nn.Parameter(torch.randn(8, 6, 3, 3, generator=gen).to(memory_format=torch.channels_last))
+    m = torch.zeros_like(p.detach())
+    v = torch.zeros_like(p.detach())
+    var = p.detach().clone()
+    opt = TF1Adam([p], lr=1e-3)
+    b1, b2, lr, eps = (np.float32(x) for x in (0.9, 0.999, 1e-3, 1e-8))
+    b1p, b2p = b1, b2  # TF's float32 beta-power variables, multiplied once per step
+    for step in range(1, 4):
+        g = (torch.randn(8, 6, 3, 3, generator=gen) * 10.0 ** -step).to(memory_format=torch.channels_last)
+        p.grad = g.clone()
+        opt.step()
+        alpha = lr * np.sqrt(np.float32(1) - b2p) / (np.float32(1) - b1p)
+        b1p, b2p = b1p * b1, b2p * b2
+        m += (g - m) * torch.tensor(np.float32(1) - b1)
+        v += (g * g - v) * torch.tensor(np.float32(1) - b2)
+        var -= (m * torch.tensor(alpha)) / (torch.sqrt(v) + torch.tensor(eps))
+        assert p.is_contiguous(memory_format=torch.channels_last)
+        assert torch.equal(p.detach(), var), step
