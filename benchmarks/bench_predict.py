@@ -53,8 +53,9 @@ def _routes(values, model, image: np.ndarray, camera: str, pp: bool, names) -> d
 
 
 class _OnnxRuntimeNet:
-    """The network exported to ONNX (dynamic batch, height, width; one graph per ring-padding state) and
-    run by onnxruntime, with the attributes `predict_array` reads from a panoconv model."""
+    """The network written by `panoconv export` (ONNX, dynamic batch, height, width; one file per
+    ring-padding state) and run by onnxruntime at the benchmark's thread count, with the attributes
+    `predict_array` reads from a panoconv model."""
 
     def __init__(self, model, threads: int) -> None:
         import torch
@@ -67,28 +68,20 @@ class _OnnxRuntimeNet:
     def set_ring_pad(self, on: bool) -> None:
         if on not in self._sessions:
             self._sessions[on] = self._export(on)
-        self.session = self._sessions[on]
+        self.exported = self._sessions[on]
 
     def _export(self, ring: bool):
         import tempfile
-        import warnings
+        from pathlib import Path
 
-        import onnxruntime as ort
-        import torch
+        from panoconv.export import ExportRequest, export, load_exported
+        from panoconv.weights import save_weights
 
-        self._model.set_ring_pad(ring)
-        axes = {0: "batch", 2: "height", 3: "width"}
-        outputs = [f"out{i}" for i in range(4)]
-        with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")
-            path = f"{tmp}/net.onnx"
-            torch.onnx.export(self._model, (torch.rand(1, 3, 256, 512),), path, dynamo=False,
-                              opset_version=17,
-                              input_names=["image"], output_names=outputs,
-                              dynamic_axes={"image": axes, **dict.fromkeys(outputs, axes)})
-            options = ort.SessionOptions()
-            options.intra_op_num_threads, options.inter_op_num_threads = self._threads, 1
-            return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+        with tempfile.TemporaryDirectory() as tmp:
+            weights = save_weights(self._model.state_dict(), Path(tmp) / "w.safetensors",
+                                   {"architecture": self.arch_name})
+            path = export(ExportRequest(weights, Path(tmp) / "net.onnx", ring_pad=ring)).path
+            return load_exported(path, threads=self._threads)
 
     def parameters(self):
         return iter([self._param])
@@ -96,8 +89,7 @@ class _OnnxRuntimeNet:
     def __call__(self, x):
         import torch
 
-        outs = self.session.run(None, {"image": x.contiguous().numpy()})
-        return [torch.from_numpy(o) for o in outs]
+        return [torch.from_numpy(o) for o in self.exported(x.numpy())]
 
 
 def onnxruntime_network(model):

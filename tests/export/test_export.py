@@ -70,3 +70,14 @@ def test_verify_exported_matches_tf_float32(tf_checkpoint, tmp_path):
     code, _, err = run(["verify", str(tf_checkpoint), "--exported", str(tmp_path / "m.onnx"), "--ring-pad",
                         "--height", "128", "--width", "128"])
     assert code == 1 and "exported with ring padding off" in err
+
+
+def test_onnxruntime_thread_count_is_settable(tmp_path, weights):
+    """Benchmarks compare at equal thread counts; onnxruntime otherwise takes every core."""
+    path = export(ExportRequest(weights, tmp_path / "m.onnx", height=128, width=128)).path
+    one = load_exported(path, threads=1)
+    options = one.session.get_session_options()
+    assert (options.intra_op_num_threads, options.inter_op_num_threads) == (1, 1)
+    assert load_exported(path).session.get_session_options().intra_op_num_threads == 0  # ort's default
+    with pytest.raises(PanoconvError, match="threads must be at least 1, got 0"):
+        load_exported(path, threads=0)
