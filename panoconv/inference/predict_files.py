@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from collections.abc import Iterable
 from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
@@ -29,8 +28,15 @@ from panoconv.arch import ArchCard, card_of
 from panoconv.errors import InputShapeError, OutputError, PanoconvError
 from panoconv.inference import depth as depth_mod
 from panoconv.inference.camera import CameraChoice, choose_camera
-from panoconv.inference.depth import CONVENTION_FORMULA, DEPTH_CONVENTIONS
+from panoconv.inference.depth import DEPTH_CONVENTIONS
 from panoconv.inference.inputs import declared_cameras, gather_inputs, gather_pairs, output_stems
+from panoconv.inference.interpret import (
+    disparity_to_depth,
+    interpretation_of,
+    output_metadata,
+    ply_comments,
+    point_cloud,
+)
 from panoconv.inference.layout import PanoramaLayout, check_net_width
 from panoconv.inference.outputs import DEFAULT_CMAP, SUFFIX, check_save_kinds, save_npy, save_png, write_ply
 from panoconv.inference.pipeline import (
@@ -42,7 +48,6 @@ from panoconv.inference.pipeline import (
     network_input,
     run_network,
 )
-from panoconv.inference.resize import resize_numpy
 from panoconv.io.atomic import atomic_file, check_can_write
 from panoconv.io.images import ImageReadError, load_rgb
 from panoconv.io.overlap import check_not_input, resolved
@@ -273,16 +278,17 @@ def _save(item: _Item, values: np.ndarray, card: ArchCard, req: PredictRequest) 
     paths = planned_outputs(req.out_dir, item.stem, req.save)
     disp = values if card.output_kind == "disparity" else None
     depth = values if card.output_kind == "depth" else None
-    focal = _focal(item.plan, req) if item.plan.camera == "rectilinear" else None
+    it = interpretation_of(item.plan, baseline=req.baseline, focal=req.focal,
+                           depth_convention=req.depth_convention)
     if depth is None and ("depth" in paths or "ply" in paths):
-        depth = disparity_to_depth(disp, item.plan, req, focal)
+        depth = disparity_to_depth(disp, it)
     if "upstream-npy" in paths:
         if disp is None or item.plan.panorama is None:
             log.warning("%s: upstream-npy is upstream's panorama disparity array; not written for this %s",
                         item.result.path, "depth network" if disp is None else "rectilinear image")
         else:
             p = item.plan.panorama
-            saved = depth_mod.upstream_saved(disp, p.width, p.net_width, _baseline(item.plan, req))
+            saved = depth_mod.upstream_saved(disp, p.width, p.net_width, it.baseline)
             save_npy(paths["upstream-npy"], saved)
     if "disp" in paths:
         if disp is None:
@@ -300,111 +306,11 @@ def _save(item: _Item, values: np.ndarray, card: ArchCard, req: PredictRequest) 
                          with_colorbar=req.colorbar, quantity=quantity, units=units)
         log.debug("%s: PNG colour range %s", item.result.path, scale.describe())
     if "ply" in paths:
-        points, colors = point_cloud(depth, item, req, focal)
-        write_ply(paths["ply"], points, colors, ply_comments(item, req, card, focal))
-    item.result.meta = output_metadata(item, card, req, focal, values.shape)
+        points, colors = point_cloud(depth, item.image, it, req.layout)
+        write_ply(paths["ply"], points, colors, ply_comments(item.result.path, card, it))
+    files = {kind: path.name for kind, path in paths.items() if kind != "meta"}
+    item.result.meta = output_metadata(item.result.path, card, it, output_shape=values.shape, files=files,
+                                       band_input=bool(req.layout.band and item.plan.panorama is not None))
     with atomic_file(paths["meta"], "w") as f:
         f.write(json.dumps(item.result.meta, indent=2) + "\n")
     item.result.outputs = {k: p for k, p in paths.items() if p.exists()}
-
-
-def depth_convention_of(plan: Plan, req: PredictRequest) -> str:
-    """The convention metric depth follows for this image: rectilinear, geometric or upstream."""
-    return req.depth_convention if plan.camera == "equirectangular" else "rectilinear"
-
-
-def output_metadata(item: _Item, card: ArchCard, req: PredictRequest, focal: float | None,
-                    shape: tuple[int, ...]) -> dict:
-    """What `<stem>_meta.json` says about the outputs of one image."""
-    plan = item.plan
-    convention = depth_convention_of(plan, req)
-    meta: dict = {"input": str(item.result.path), "arch": card.name, "camera": plan.camera,
-                  "resample": plan.resample,
-                  "band_input": bool(req.layout.band and plan.panorama is not None),
-                  "input_size": [plan.height, plan.width], "network_size": list(plan.net_size),
-                  "output_size": list(shape[:2]), "depth_convention": convention,
-                  "depth_formula": CONVENTION_FORMULA[convention], "baseline_m": _baseline(plan, req),
-                  "outputs": {}}
-    if focal is not None:
-        meta["focal_px"] = focal
-    quantity = {"disp": "disparity, fraction of the image width", "depth": f"metric depth (m), {convention}",
-                "png": "disparity colour map (or inverse depth)",
-                "ply": f"points (m) from depth, {convention}",
-                "upstream-npy": "upstream's saved array s = d (W / pi) / B * W / w; depth = (W / pi) / s"}
-    for kind in req.save:
-        meta["outputs"][kind] = {"file": planned_outputs(req.out_dir, item.stem, [kind])[kind].name,
-                                 "holds": quantity[kind]}
-    return meta
-
-
-def ply_comments(item: _Item, req: PredictRequest, card: ArchCard, focal: float | None) -> list[str]:
-    """Header comments of a predicted point cloud: units, axes, camera and where the numbers came from."""
-    plan = item.plan
-    lines = [f"source {item.result.path.name}", f"generator panoconv predict ({card.name})", "units metres"]
-    if plan.camera == "equirectangular":
-        lines += ["camera equirectangular: radial distance along each pixel's ray",
-                  "axes x right, y up, z forward (longitude 0 = image centre column)"]
-    else:
-        lines += [f"camera rectilinear pinhole, focal {focal:.6g} px at width {plan.width}",
-                  "axes x right, y down, z forward (optical axis), origin at the camera"]
-    if card.output_kind == "disparity":
-        lines.append(f"depth from disparity with baseline {_baseline(plan, req):g} m")
-        convention = depth_convention_of(plan, req)
-        lines.append(f"depth convention {convention}: {CONVENTION_FORMULA[convention]}")
-    lines.append("colour per vertex from the input image")
-    return lines
-
-
-def _baseline(plan: Plan, req: PredictRequest) -> float:
-    if req.baseline is not None:
-        return req.baseline
-    return depth_mod.PANORAMA_BASELINE if plan.camera == "equirectangular" else depth_mod.KITTI_BASELINE
-
-
-def _focal(plan: Plan, req: PredictRequest) -> float:
-    if req.focal is not None:
-        return req.focal
-    focal, note = depth_mod.kitti_focal(plan.width)
-    if note:
-        log.info("%s", note)
-    return focal
-
-
-def disparity_to_depth(disp: np.ndarray, plan: Plan, req: PredictRequest,
-                       focal: float | None = None) -> np.ndarray:
-    """Metric depth of a disparity map (width fractions, so valid at any output resolution)."""
-    if plan.camera == "equirectangular" and req.depth_convention == "upstream":
-        net_width = plan.panorama.net_width if plan.panorama is not None else plan.net_size[1]
-        return depth_mod.panorama_depth_upstream(disp, plan.width, net_width, _baseline(plan, req))
-    if plan.camera == "equirectangular":
-        return depth_mod.panorama_depth(disp, _baseline(plan, req))
-    return depth_mod.rectilinear_depth(disp, plan.width, focal or _focal(plan, req), _baseline(plan, req))
-
-
-def point_cloud(depth: np.ndarray, item: _Item, req: PredictRequest,
-                focal: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Back-project `depth` (input or network resolution) with the camera model; colours from the image."""
-    plan = item.plan
-    h, w = depth.shape
-    if plan.camera == "equirectangular":
-        lat_top, lat_bottom = math.pi / 2, -math.pi / 2
-        if req.layout.band and plan.panorama is not None:  # a band: where the layout's crop puts it
-            lat_top = math.pi / 2 - req.layout.crop_top * math.pi
-            lat_bottom = math.pi / 2 - req.layout.crop_bottom * math.pi
-            image = item.image
-        elif plan.panorama is not None and (h, w) != (plan.height, plan.width):  # raw: the cropped band
-            p = plan.panorama
-            lat_top = math.pi / 2 - p.crop_start / p.height * math.pi
-            lat_bottom = math.pi / 2 - p.crop_stop / p.height * math.pi
-            image = item.image[p.crop_start:p.crop_stop]
-        else:
-            image = item.image
-        points, idx = depth_mod.spherical_points(depth, lat_top, lat_bottom)
-    else:
-        focal = focal or _focal(plan, req)
-        fx, fy = focal * w / plan.width, focal * h / plan.height
-        points, idx = depth_mod.pinhole_points(depth, fx, fy, w / 2.0, h / 2.0)
-        image = item.image
-    if image.shape[:2] != (h, w):
-        image = resize_numpy(image, (h, w), "triangle")
-    return points, image.reshape(-1, 3)[idx]
