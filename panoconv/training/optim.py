@@ -101,7 +101,8 @@ class TF1Adam(Optimizer):
                 # m += (g - m) * (1 - beta1); v += (g * g - v) * (1 - beta2);
                 # var -= (m * alpha) / (sqrt(v) + eps): the same operations in the same order (so the same
                 # bits), computed in place in one scratch buffer. Fresh temporaries per operation made
-                # the step 2.4x slower (31.6M parameters: 838 -> 343 ms, memory-bound).
+                # the update 4x slower (31.6M parameters, 1 thread, idle: 474 -> 117 ms). TF's fused
+                # kernel is still faster (benchmarks/bench_adam.py): this is 12 memory passes, it is one.
                 buf = torch.sub(g, m)
                 buf.mul_(t(s["one_minus_b1"]))
                 m.add_(buf)
