@@ -58,6 +58,11 @@ def interpretation_of(plan: Plan, *, baseline: float | None = None, focal: float
     return Interpretation(plan, depth_convention if panorama else "rectilinear", baseline, focal)
 
 
+def is_band(plan: Plan, layout: PanoramaLayout) -> bool:
+    """The image is a panorama band (`--band`): it covers the layout's crop rows, not the whole sphere."""
+    return bool(layout.band and plan.panorama is not None)
+
+
 def disparity_to_depth(disp: np.ndarray, it: Interpretation) -> np.ndarray:
     """Metric depth of a disparity map (width fractions, so valid at any output resolution)."""
     plan = it.plan
@@ -77,7 +82,7 @@ def point_cloud(depth: np.ndarray, image: np.ndarray, it: Interpretation,
     h, w = depth.shape
     if plan.camera == "equirectangular":
         lat_top, lat_bottom = math.pi / 2, -math.pi / 2
-        if layout.band and plan.panorama is not None:  # a band: where the layout's crop puts it
+        if is_band(plan, layout):  # a band: where the layout's crop puts it
             lat_top = math.pi / 2 - layout.crop_top * math.pi
             lat_bottom = math.pi / 2 - layout.crop_bottom * math.pi
         elif plan.panorama is not None and (h, w) != (plan.height, plan.width):  # raw: the cropped band
@@ -111,12 +116,12 @@ def ply_comments(source: Path, card: ArchCard, it: Interpretation) -> list[str]:
     return lines
 
 
-def output_metadata(source: Path, card: ArchCard, it: Interpretation, *, band_input: bool,
+def output_metadata(source: Path, card: ArchCard, it: Interpretation, layout: PanoramaLayout, *,
                     output_shape: tuple[int, ...], files: Mapping[str, str]) -> dict:
     """What `<stem>_meta.json` says about the outputs of one image; `files`: output kind -> file name."""
     plan = it.plan
     meta: dict = {"input": str(source), "arch": card.name, "camera": plan.camera, "resample": plan.resample,
-                  "band_input": band_input, "input_size": [plan.height, plan.width],
+                  "band_input": is_band(plan, layout), "input_size": [plan.height, plan.width],
                   "network_size": list(plan.net_size), "output_size": list(output_shape[:2]),
                   "depth_convention": it.convention, "depth_formula": CONVENTION_FORMULA[it.convention],
                   "baseline_m": it.baseline, "outputs": {}}

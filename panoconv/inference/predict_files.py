@@ -309,8 +309,8 @@ def _save(item: _Item, values: np.ndarray, card: ArchCard, req: PredictRequest) 
         points, colors = point_cloud(depth, item.image, it, req.layout)
         write_ply(paths["ply"], points, colors, ply_comments(item.result.path, card, it))
     files = {kind: path.name for kind, path in paths.items() if kind != "meta"}
-    item.result.meta = output_metadata(item.result.path, card, it, output_shape=values.shape, files=files,
-                                       band_input=bool(req.layout.band and item.plan.panorama is not None))
+    item.result.meta = output_metadata(item.result.path, card, it, req.layout, output_shape=values.shape,
+                                       files=files)
     with atomic_file(paths["meta"], "w") as f:
         f.write(json.dumps(item.result.meta, indent=2) + "\n")
     item.result.outputs = {k: p for k, p in paths.items() if p.exists()}

@@ -45,8 +45,8 @@ def test_rectilinear_depth_points_and_words_agree():
     comments = ply_comments(Path("a/img.png"), CARD, it)
     assert comments[0] == "source img.png" and "focal 100 px at width 128" in comments[3]
     assert "baseline 0.5 m" in comments[5]
-    meta = output_metadata(Path("a/img.png"), CARD, it, band_input=False,
-                           output_shape=depth.shape, files={"depth": "img_depth.npy"})
+    meta = output_metadata(Path("a/img.png"), CARD, it, PanoramaLayout(), output_shape=depth.shape,
+                           files={"depth": "img_depth.npy"})
     assert meta["focal_px"] == 100.0 and meta["baseline_m"] == 0.5 and meta["output_size"] == [64, 128]
     assert meta["outputs"] == {"depth": {"file": "img_depth.npy", "holds": "metric depth (m), rectilinear"}}
 
@@ -60,8 +60,8 @@ def test_panorama_conventions_and_sphere():
     net_width = plan.panorama.net_width
     assert np.array_equal(disparity_to_depth(disp, upstream),
                           depth_mod.panorama_depth_upstream(disp, 512, net_width, 0.26))
-    meta = output_metadata(Path("p.jpg"), CARD, upstream, band_input=False,
-                           output_shape=(256, 512), files={"ply": "p.ply"})
+    meta = output_metadata(Path("p.jpg"), CARD, upstream, PanoramaLayout(), output_shape=(256, 512),
+                           files={"ply": "p.ply"})
     assert "focal_px" not in meta and meta["depth_convention"] == "upstream"
     assert meta["outputs"]["ply"]["holds"] == "points (m) from depth, upstream"
     points, _ = point_cloud(np.ones((256, 512), np.float32), np.zeros((256, 512, 3), np.float32), geometric,
