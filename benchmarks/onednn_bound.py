@@ -33,6 +33,7 @@ import bench_train_step as bt
 
 ROUTES = ("tf_graph", "panoconv_fp32", "panoconv_bf16")
 MARK = "@@measured-calls@@"
+TRAIN_SIZE, TRAIN_WARP = (256, 512), "rectilinear"  # the training step, in the verbose and the wall-time run
 
 
 def _flush_c_stdout() -> None:
@@ -41,14 +42,14 @@ def _flush_c_stdout() -> None:
 
 
 def _route_fn(case: str, route: str, threads: int):
-    """One call of `route`: a predict case of bench_predict, or `train-B` (a training step at batch B,
-    256x512, rectilinear warp, as bench_train_step runs it)."""
+    """One call of `route`: a predict case of bench_predict, or `train-B` (a training step of
+    bench_train_step at batch B, `TRAIN_SIZE`, `TRAIN_WARP`)."""
     if case.startswith("train-"):
         from panoconv.tf_reference.checkpoint import seeded_weights
 
         common.set_threads(threads)
-        left, right = bt._inputs(int(case.split("-")[1]), 256, 512)
-        return bt._make(route, left, right, seeded_weights(0), "rectilinear")
+        left, right = bt._inputs(int(case.split("-")[1]), *TRAIN_SIZE)
+        return bt._make(route, left, right, seeded_weights(0), TRAIN_WARP)
     values, model = bp._setup(threads)
     _, _, camera, pp = bp.CASES[case]
     return bp._routes(values, model, bp._image(case), camera, pp, [route])[route]
@@ -106,7 +107,8 @@ def ceiling_rows(wall: dict[str, float], primitives: dict[str, dict]) -> list[di
 
 
 def print_table(case: str, threads: int, rows: list[dict]) -> None:
-    title = (f"training step, batch {case.split('-')[1]}, 256x512 (forward, backward, Adam)"
+    title = (f"training step, batch {case.split('-')[1]}, {TRAIN_SIZE[0]}x{TRAIN_SIZE[1]} {TRAIN_WARP} "
+             "(forward, backward, Adam)"
              if case.startswith("train-") else bp.CASES[case][0])
     print(f"\n{title}, {threads} thread(s): ms per call; ratio and ceiling relative to TF graph mode "
           "(tf.function, weights as variables) = 1.00x")
@@ -138,9 +140,9 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     if args.train:
         cases = [f"train-{args.batch}"]
-        wall_runs = common.run_workers(bt.__file__, [args.threads], [f"--batch={args.batch}", "--repeat",
-                                                                     str(args.repeats), "--routes",
-                                                                     ",".join(ROUTES)])
+        wall_runs = common.run_workers(bt.__file__, [args.threads], [
+            f"--batch={args.batch}", "--height", str(TRAIN_SIZE[0]), "--width", str(TRAIN_SIZE[1]), "--warp",
+            TRAIN_WARP, "--repeat", str(args.repeats), "--routes", ",".join(ROUTES)])
     else:
         cases = args.cases.split(",")
         wall_runs = common.run_workers(bp.__file__, [args.threads], ["--repeats", str(args.repeats),
