@@ -1,0 +1,147 @@
+"""Is the true disparity where the photometric loss is lowest? A check of a stereo data set, scene by scene.
+
+    .venv/bin/python benchmarks/photometric_ambiguity.py runs/finetune_then_evaluate/data_street_crop_*
+
+Self-supervised stereo training can only find a disparity the appearance loss prefers. For every scene of
+a synthetic data set (`panoconv synth`), this warps the right view onto the left with the ground-truth
+disparity scaled by k (k = 0 .. 1.5) and scores the reconstruction with monodepth's appearance term
+(0.85 SSIM + 0.15 L1, full resolution, the data set's own warp), over the pixels that every k reads from
+inside the right view, so the zero border, which a larger disparity reaches first, decides nothing
+(`--border` keeps every pixel, as the training loss does). A scene is *ambiguous* when some k away from
+the truth (|k - 1| > 0.1) scores at least as well as k = 1: repetitive surfaces (checkers, bricks, grids)
+alias at a multiple of their period. A network trained on such scenes has no signal that pulls them to
+their true level.
+
+Prints one line per data set: scenes, ambiguous scenes, their median ground-truth depth against the rest,
+and the k that wins most often among the ambiguous ones; `--per-scene` adds a line per scene.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from panoconv.data.stereo import KIND_TO_WARP
+from panoconv.data.synth.cameras import pinhole_focal
+from panoconv.geometry.warps import warp
+from panoconv.losses.ssim import ssim_map
+
+#: the scales of the true disparity tried; 1.0 is the truth
+FACTORS = (0.0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 0.9, 1.0, 1.1, 1.25, 1.5)
+ALPHA = 0.85  # monodepth's SSIM weight in the appearance term
+NEAR_TRUTH = 0.1  # |k - 1| within this counts as the truth
+
+
+@dataclass(frozen=True)
+class SceneCheck:
+    name: str
+    median_depth: float
+    losses: dict[float, float]  # factor k -> appearance loss
+
+    @property
+    def best_factor(self) -> float:
+        return min(self.losses, key=lambda k: (self.losses[k], abs(k - 1.0)))
+
+    @property
+    def ambiguous(self) -> bool:
+        """Some k away from the truth scores at least as well as the truth."""
+        truth = self.losses[1.0]
+        return any(v <= truth for k, v in self.losses.items() if abs(k - 1.0) > NEAR_TRUTH)
+
+
+def appearance_loss(estimate: torch.Tensor, target: torch.Tensor, keep: torch.Tensor) -> float:
+    """monodepth's image term for one reconstruction, alpha SSIM dissimilarity + (1 - alpha) L1, averaged
+    over the pixels in `keep` (H, W) bool."""
+    ssim = ssim_map(estimate, target).mean(dim=1)[0][keep[1:-1, 1:-1]].mean()
+    l1 = (estimate - target).abs().mean(dim=1)[0][keep].mean()
+    return float(ALPHA * ssim + (1 - ALPHA) * l1)
+
+
+def true_disparity(depth: np.ndarray, meta: dict) -> np.ndarray:
+    """Ground-truth disparity as a fraction of the image width, in the data set's camera model."""
+    kind, width, baseline = meta["kind"], int(meta["width"]), float(meta["baseline_m"])
+    if kind == "rectilinear":
+        return pinhole_focal(width, float(meta["fov_deg"])) * baseline / (depth * width)
+    fov_rad = 2.0 * math.pi if kind == "panorama" else math.radians(float(meta["fov_deg"]))
+    return baseline / (depth * fov_rad)
+
+
+def check_scene(left: np.ndarray, right: np.ndarray, depth: np.ndarray, meta: dict, name: str = "",
+                factors: tuple[float, ...] = FACTORS, border: bool = False) -> SceneCheck:
+    """left / right (H, W, 3) floats in [0, 1], depth (H, W) metres -> the loss at every factor
+    (`border`: every pixel, also those that read the zero border at some factor)."""
+    def tensor(a: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)).permute(2, 0, 1)[None]
+
+    lt, rt = tensor(left), tensor(right)
+    disp = torch.from_numpy(true_disparity(depth, meta).astype(np.float32))[None, None]
+    mode = KIND_TO_WARP[meta["kind"]]
+    fov = float(meta.get("fov_deg") or 360.0)
+    # only pixels every factor reads from inside the other view: the zero border must not decide
+    inside = torch.ones_like(rt[:, :1])
+    keep = torch.ones(lt.shape[-2:], dtype=torch.bool)
+    for k in factors if not border else ():
+        keep &= warp(inside, -k * disp, mode, fov)[0, 0] > 1.0 - 1e-4
+    if not keep[1:-1, 1:-1].any():
+        raise ValueError(f"{name or 'scene'}: no pixel stays inside the other view at every factor")
+    losses = {k: appearance_loss(warp(rt, -k * disp, mode, fov), lt, keep) for k in factors}
+    return SceneCheck(name, float(np.median(depth)), losses)
+
+
+def check_data_set(folder: Path, split: str = "train", border: bool = False) -> list[SceneCheck]:
+    meta = json.loads((folder / "meta.json").read_text())
+    if meta.get("depth_format") != "npy":
+        raise SystemExit(f"{folder}: expected a `panoconv synth` data set with npy depth")
+    checks = []
+    for line in (folder / f"{split}.txt").read_text().splitlines():
+        if not line.strip():
+            continue
+        left_name, right_name = line.split()[:2]
+        stem = Path(left_name).stem
+        left = np.asarray(Image.open(folder / left_name).convert("RGB"), dtype=np.float32) / 255.0
+        right = np.asarray(Image.open(folder / right_name).convert("RGB"), dtype=np.float32) / 255.0
+        depth = np.load(folder / "depth" / f"{stem}.npy", allow_pickle=False).astype(np.float64)
+        checks.append(check_scene(left, right, depth, meta, stem, border=border))
+    return checks
+
+
+def summary(folder: Path, checks: list[SceneCheck]) -> str:
+    bad = [c for c in checks if c.ambiguous]
+    good = [c for c in checks if not c.ambiguous]
+    med = lambda cs: f"{np.median([c.median_depth for c in cs]):.1f} m" if cs else "-"  # noqa: E731
+    winners = [c.best_factor for c in bad]
+    common = max(set(winners), key=winners.count) if winners else None
+    share = 100 * len(bad) / len(checks)
+    return (f"{folder.name}: {len(bad)} of {len(checks)} scenes ambiguous ({share:.0f}%); "
+            f"median depth {med(bad)} (ambiguous) vs {med(good)} (rest); "
+            f"most common best k among them: {common if common is not None else '-'}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("data", nargs="+", type=Path, help="`panoconv synth` data set folders")
+    p.add_argument("--split", default="train")
+    p.add_argument("--per-scene", action="store_true")
+    p.add_argument("--border", action="store_true", help="score every pixel, the zero border too")
+    args = p.parse_args(argv)
+    torch.set_num_threads(1)
+    for folder in args.data:
+        checks = check_data_set(folder, args.split, args.border)
+        if args.per_scene:
+            for c in checks:
+                print(f"  {c.name} median depth {c.median_depth:6.1f} m  best k {c.best_factor:5.3f}  "
+                      f"loss at k=1 {c.losses[1.0]:.4f}  {'AMBIGUOUS' if c.ambiguous else ''}")
+        print(summary(folder, checks), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
