@@ -160,12 +160,12 @@ def data_spec(data: Path, meta: dict) -> DataSpec:
 
 
 def stage_train(args: argparse.Namespace, name: str, data: Path, steps: int, lr: float, init: Path | None,
-                also: tuple[Path, ...] = (), **extra) -> tuple[Path, dict]:
+                also: tuple[Path, ...] = (), augment: bool = False, **extra) -> tuple[Path, dict]:
     """Train one stage (or reuse it when its settings are unchanged); returns the weights and a record.
 
     `also`: more data sets mixed in per step (each batch comes from one data set, drawn in proportion to
-    the sizes), e.g. the original domain as a guard against forgetting it. `extra`: more TrainConfig fields
-    (augmentation is off unless `augment=True`)."""
+    the sizes), e.g. the original domain as a guard against forgetting it. `augment`: monodepth's flip and
+    colour augmentation (off in every stage here). `extra`: more TrainConfig fields."""
     metas = {d: json.loads((d / "meta.json").read_text()) for d in (data, *also)}
     meta = metas[data]
     specs = tuple(data_spec(d, m) for d, m in metas.items())
@@ -173,8 +173,7 @@ def stage_train(args: argparse.Namespace, name: str, data: Path, steps: int, lr:
     per_epoch = sum(m["splits"]["train"] for m in metas.values()) // batch
     config = TrainConfig(data=specs, task="stereo", arch=ARCH, init=None if init is None else str(init),
                          lr=lr, batch_size=batch, epochs=-(-steps // per_epoch), height=int(meta["height"]),
-                         width=int(meta["width"]), seed=args.seed, augment=extra.pop("augment", False),
-                         out=str(args.out / name),
+                         width=int(meta["width"]), seed=args.seed, augment=augment, out=str(args.out / name),
                          max_steps=steps, lr_schedule_steps=steps, lr_schedule="halving",
                          snapshot_every=10**9, snapshot_minutes=None, threads=args.threads,
                          log_every=10**9, image_every=10**9, progress=False, force=True, **extra)

@@ -53,8 +53,26 @@ from panoconv.io.images import load_rgb
 from panoconv.runtime import prepare_model
 from panoconv.weights import load_model
 
-VARIANTS = ("disp_init_only", "freeze_encoder", "augment", "smooth_finetune", "smooth_scratch",
-            "large_finetune", "large_scratch")
+
+@dataclass(frozen=True)
+class Variant:
+    """One training run: where it trains, from what, and the settings it changes (its length: one step
+    without updates, --large-steps on the large crops, --steps otherwise)."""
+    domain: str  # key of `domains()`: crops | smooth | large
+    finetune: bool  # from the converted weights (crop_finetune's settings), else scratch (crop_scratch's)
+    extra: dict  # stage_train keywords on top of those settings
+    updates: bool = True  # False: lr 0, one step: the start as the recipe sets it up (disparity shifted)
+
+
+VARIANTS = {
+    "disp_init_only": Variant("crops", True, {}, updates=False),
+    "freeze_encoder": Variant("crops", True, {"freeze": ("encoder",)}),
+    "augment": Variant("crops", True, {"augment": True}),
+    "smooth_finetune": Variant("smooth", True, {}),
+    "smooth_scratch": Variant("smooth", False, {}),
+    "large_finetune": Variant("large", True, {}),
+    "large_scratch": Variant("large", False, {}),
+}
 #: global disparity factors tried for `best factor` (0.2 .. 5, log-spaced)
 FACTORS = np.exp(np.linspace(np.log(0.2), np.log(5.0), 161))
 
@@ -99,23 +117,18 @@ def domains(args: argparse.Namespace) -> dict[str, Path]:
 
 
 def train_variant(args: argparse.Namespace, name: str, data: dict[str, Path], converted: Path) -> Path:
+    """Train (or reuse) one variant with `crop_finetune`'s settings (from converted) or `crop_scratch`'s."""
+    v = VARIANTS[name]
     b = bench_args(args)
-    ft = {"lr_warmup": b.warmup, "disp_init": "scan"}
-    steps, lr, init, where, extra = {
-        "disp_init_only": (1, 0.0, converted, "crops", {"disp_init": "scan"}),
-        "freeze_encoder": (args.steps, b.finetune_lr, converted, "crops", {**ft, "freeze": ("encoder",)}),
-        "augment": (args.steps, b.finetune_lr, converted, "crops", {**ft, "augment": True}),
-        "smooth_finetune": (args.steps, b.finetune_lr, converted, "smooth", ft),
-        "smooth_scratch": (args.steps, b.scratch_lr, None, "smooth", {"disp_init": "scan"}),
-        "large_finetune": (args.large_steps, b.finetune_lr, converted, "large", ft),
-        "large_scratch": (args.large_steps, b.scratch_lr, None, "large", {"disp_init": "scan"}),
-    }[name]
-    weights, _ = fte.stage_train(b, name, data[where], steps, lr, init, **extra)
+    steps = 1 if not v.updates else args.large_steps if v.domain == "large" else args.steps
+    if not v.updates:
+        lr, init, extra = 0.0, converted, {"disp_init": "scan", **v.extra}
+    elif v.finetune:
+        lr, init, extra = b.finetune_lr, converted, {"lr_warmup": b.warmup, "disp_init": "scan", **v.extra}
+    else:
+        lr, init, extra = b.scratch_lr, None, {"disp_init": "scan", **v.extra}
+    weights, _ = fte.stage_train(b, name, data[v.domain], steps, lr, init, **extra)
     return weights
-
-
-def domain_of(name: str) -> str:
-    return name.split("_")[0] if name.startswith(("smooth", "large")) else "crops"
 
 
 @dataclass(frozen=True)
@@ -178,16 +191,16 @@ def main(argv: list[str] | None = None) -> int:
     rows: dict[str, dict] = {}
     b = bench_args(args)
     for where in ("crops", "smooth", "large"):
-        group = {"converted (start)": converted, **{n: w for n, w in models.items() if domain_of(n) == where}}
+        group = {"converted (start)": converted,
+                 **{n: w for n, w in models.items() if VARIANTS[n].domain == where}}
         scores = fte.score(b, data[where], group)
         for label, weights in group.items():
             level = level_check(data[where], weights)
             rows[f"{where}: {label}"] = {**scores[label], **asdict(level)}
-            rows[f"{where}: truth"] = {"predicted_medians": level.true_medians}
         rows[f"{where}: constant depth"] = scores["constant depth"]
-        rows[f"{where}: truth"] = rows.pop(f"{where}: truth")  # the last row of its group
-    street = fte.score(b, data["street"], {"converted (start)": converted,
-                                           **{n: w for n, w in models.items() if "scratch" not in n}})
+        rows[f"{where}: truth"] = {"predicted_medians": level.true_medians}  # the same for every model
+    street = fte.score(b, data["street"], {"converted (start)": converted,  # the runs that started from it
+                                           **{n: w for n, w in models.items() if VARIANTS[n].finetune}})
     head = (f"{'test domain: model':34} {'metric':>8} {'median':>8} {'best factor -> abs_rel':>24} "
             f"{'median depth per scene (m)':>28}")
     lines = [head, "-" * len(head)]
