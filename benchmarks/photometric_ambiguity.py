@@ -27,11 +27,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 
 from panoconv.data.stereo import KIND_TO_WARP
-from panoconv.data.synth.cameras import pinhole_focal
+from panoconv.evaluation.datasets import EvalData, open_data
 from panoconv.geometry.warps import warp
+from panoconv.io.images import load_rgb
 from panoconv.losses.ssim import ssim_map
 
 #: the scales of the true disparity tried; 1.0 is the truth
@@ -65,51 +65,48 @@ def appearance_loss(estimate: torch.Tensor, target: torch.Tensor, keep: torch.Te
     return float(ALPHA * ssim + (1 - ALPHA) * l1)
 
 
-def true_disparity(depth: np.ndarray, meta: dict) -> np.ndarray:
-    """Ground-truth disparity as a fraction of the image width, in the data set's camera model."""
-    kind, width, baseline = meta["kind"], int(meta["width"]), float(meta["baseline_m"])
-    if kind == "rectilinear":
-        return pinhole_focal(width, float(meta["fov_deg"])) * baseline / (depth * width)
-    fov_rad = 2.0 * math.pi if kind == "panorama" else math.radians(float(meta["fov_deg"]))
-    return baseline / (depth * fov_rad)
+def true_disparity(depth: np.ndarray, data: EvalData) -> np.ndarray:
+    """Ground-truth disparity as a fraction of the image width: the inverse of the depth the evaluation
+    scores a prediction as (`evaluate._to_depth`), in the data set's camera model."""
+    if data.depth_model == "fov":
+        return data.baseline / (depth * data.fov_rad)
+    return data.focal * data.baseline / (depth * depth.shape[1])
 
 
-def check_scene(left: np.ndarray, right: np.ndarray, depth: np.ndarray, meta: dict, name: str = "",
-                factors: tuple[float, ...] = FACTORS, border: bool = False) -> SceneCheck:
-    """left / right (H, W, 3) floats in [0, 1], depth (H, W) metres -> the loss at every factor
-    (`border`: every pixel, also those that read the zero border at some factor)."""
+def check_scene(left: np.ndarray, right: np.ndarray, disp: np.ndarray, warp_mode: str, fov_deg: float,
+                name: str = "", median_depth: float = float("nan"), factors: tuple[float, ...] = FACTORS,
+                border: bool = False) -> SceneCheck:
+    """left / right (H, W, 3) floats in [0, 1], the true left disparity (H, W, width fractions) -> the
+    loss at every factor (`border`: every pixel, also those that read the zero border at some factor)."""
     def tensor(a: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)).permute(2, 0, 1)[None]
 
     lt, rt = tensor(left), tensor(right)
-    disp = torch.from_numpy(true_disparity(depth, meta).astype(np.float32))[None, None]
-    mode = KIND_TO_WARP[meta["kind"]]
-    fov = float(meta.get("fov_deg") or 360.0)
+    d = torch.from_numpy(disp.astype(np.float32))[None, None]
     # only pixels every factor reads from inside the other view: the zero border must not decide
     inside = torch.ones_like(rt[:, :1])
     keep = torch.ones(lt.shape[-2:], dtype=torch.bool)
     for k in factors if not border else ():
-        keep &= warp(inside, -k * disp, mode, fov)[0, 0] > 1.0 - 1e-4
+        keep &= warp(inside, -k * d, warp_mode, fov_deg)[0, 0] > 1.0 - 1e-4
     if not keep[1:-1, 1:-1].any():
         raise ValueError(f"{name or 'scene'}: no pixel stays inside the other view at every factor")
-    losses = {k: appearance_loss(warp(rt, -k * disp, mode, fov), lt, keep) for k in factors}
-    return SceneCheck(name, float(np.median(depth)), losses)
+    losses = {k: appearance_loss(warp(rt, -k * d, warp_mode, fov_deg), lt, keep) for k in factors}
+    return SceneCheck(name, median_depth, losses)
 
 
 def check_data_set(folder: Path, split: str = "train", border: bool = False) -> list[SceneCheck]:
-    meta = json.loads((folder / "meta.json").read_text())
-    if meta.get("depth_format") != "npy":
-        raise SystemExit(f"{folder}: expected a `panoconv synth` data set with npy depth")
+    """Every stereo pair of a `panoconv synth` split, read as `panoconv evaluate` reads it."""
+    data = open_data("synth", folder, split=split)
+    meta = json.loads((folder / "meta.json").read_text())  # the warp: not part of EvalData
+    warp_mode, fov_deg = KIND_TO_WARP[meta["kind"]], math.degrees(data.fov_rad)
     checks = []
-    for line in (folder / f"{split}.txt").read_text().splitlines():
-        if not line.strip():
-            continue
-        left_name, right_name = line.split()[:2]
-        stem = Path(left_name).stem
-        left = np.asarray(Image.open(folder / left_name).convert("RGB"), dtype=np.float32) / 255.0
-        right = np.asarray(Image.open(folder / right_name).convert("RGB"), dtype=np.float32) / 255.0
-        depth = np.load(folder / "depth" / f"{stem}.npy", allow_pickle=False).astype(np.float64)
-        checks.append(check_scene(left, right, depth, meta, stem, border=border))
+    for sample in data.samples:
+        if sample.right is None:
+            raise SystemExit(f"{sample.label()}: no right view in the {split} list")
+        depth = data.read_gt(sample.gt).astype(np.float64)
+        checks.append(check_scene(load_rgb(sample.image).pixels, load_rgb(sample.right).pixels,
+                                  true_disparity(depth, data), warp_mode, fov_deg, sample.image.stem,
+                                  float(np.median(depth)), border=border))
     return checks
 
 

@@ -10,23 +10,30 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import photometric_ambiguity as pa
 
+from panoconv.evaluation.datasets import EvalData
+from panoconv.evaluation.evaluate import _to_depth
+
 H, W, SHIFT = 32, 96, 16  # a fronto-parallel wall whose true disparity is SHIFT pixels
-META = {"kind": "rectilinear", "width": W, "fov_deg": 90.0, "baseline_m": 1.0}
+FOCAL = (W / 2.0) / np.tan(np.radians(45.0))  # a 90-degree pinhole camera, 1 m baseline
+PINHOLE = EvalData("wall", "eigen", "rectilinear", [], np.load, "pinhole", 1.0, focal=FOCAL)
+
+
+def _check(left, right, depth, **kw):
+    return pa.check_scene(left, right, pa.true_disparity(depth, PINHOLE), "rectilinear", 90.0, **kw)
 
 
 def _pair(texture: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """texture (H, W + SHIFT, 3) -> left, right views of a wall seen SHIFT pixels apart, and its depth."""
     left, right = texture[:, :W], texture[:, SHIFT:SHIFT + W]  # left(x) = right(x - SHIFT)
-    focal = (W / 2.0) / np.tan(np.radians(45.0))
-    depth = np.full((H, W), focal * 1.0 / SHIFT)  # d * W = f B / Z = SHIFT pixels
+    depth = np.full((H, W), FOCAL * 1.0 / SHIFT)  # d * W = f B / Z = SHIFT pixels
     return left, right, depth
 
 
 def test_the_truth_wins_on_a_texture_that_never_repeats():
     rng = np.random.default_rng(0)
     left, right, depth = _pair(rng.uniform(size=(H, W + SHIFT, 3)))
-    np.testing.assert_allclose(pa.true_disparity(depth, META) * W, SHIFT, rtol=1e-9)
-    check = pa.check_scene(left, right, depth, META)
+    np.testing.assert_allclose(pa.true_disparity(depth, PINHOLE) * W, SHIFT, rtol=1e-9)
+    check = _check(left, right, depth)
     assert check.best_factor == 1.0 and not check.ambiguous
     assert check.losses[1.0] < 0.05 < 0.5 * min(v for k, v in check.losses.items() if k != 1.0)
 
@@ -36,7 +43,7 @@ def test_a_period_that_divides_the_disparity_aliases():
     x = np.arange(W + SHIFT)
     stripes = np.where((x % period) < period // 2, 0.9, 0.1)
     left, right, depth = _pair(np.repeat(np.tile(stripes, (H, 1))[..., None], 3, axis=2))
-    check = pa.check_scene(left, right, depth, META)
+    check = _check(left, right, depth)
     assert check.ambiguous
     assert abs(check.losses[0.5] - check.losses[1.0]) < 1e-6 and check.losses[0.375] > check.losses[1.0] + 0.1
 
@@ -44,7 +51,15 @@ def test_a_period_that_divides_the_disparity_aliases():
 def test_the_zero_border_favours_smaller_disparities_unless_left_out():
     rng = np.random.default_rng(1)
     left, right, depth = _pair(rng.uniform(size=(H, W + SHIFT, 3)))
-    kept = pa.check_scene(left, right, depth, META)
-    every = pa.check_scene(left, right, depth, META, border=True)
+    kept = _check(left, right, depth)
+    every = _check(left, right, depth, border=True)
     assert every.losses[1.0] > kept.losses[1.0] + 0.02  # the first SHIFT columns read zeros at k = 1
     assert every.losses[1.5] - every.losses[1.0] > 0.0  # more border at a larger disparity
+
+
+def test_true_disparity_is_what_the_evaluation_scores_as_the_true_depth():
+    depth = np.random.default_rng(2).uniform(1.0, 60.0, size=(H, W))
+    equirect = EvalData("crops", "eigen", "rectilinear", [], np.load, "fov", 0.54, fov_rad=np.radians(100.0))
+    for data in (PINHOLE, equirect):
+        np.testing.assert_allclose(_to_depth(pa.true_disparity(depth, data), data, "disparity", W), depth,
+                                   rtol=1e-12)
