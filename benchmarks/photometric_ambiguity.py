@@ -12,13 +12,20 @@ the truth (|k - 1| > 0.1) scores at least as well as k = 1: repetitive surfaces 
 alias at a multiple of their period. A network trained on such scenes has no signal that pulls them to
 their true level.
 
+`--scale I` scores level I of the training loss's pyramid instead (both views and the disparity average-pooled
+by 2^I, as `losses.monodepth.scale_pyramid` pools them): the coarse levels are where a far-off disparity can
+still feel a pull. A scene is *pulled in* when its loss falls at every step from k = 0.25 to k = 1, so a
+gradient on the whole scene's level leads from a quarter of the truth to it.
+
 Prints one line per data set: scenes, ambiguous scenes, their median ground-truth depth against the rest,
-and the k that wins most often among the ambiguous ones; `--per-scene` adds a line per scene.
+the k that wins most often among the ambiguous ones, and the scenes pulled in; `--per-scene` adds a line per
+scene.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import sys
@@ -27,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from panoconv.data.stereo import KIND_TO_WARP
 from panoconv.evaluation.datasets import EvalData, open_data
@@ -38,6 +46,7 @@ from panoconv.losses.ssim import ssim_map
 FACTORS = (0.0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 0.9, 1.0, 1.1, 1.25, 1.5)
 ALPHA = 0.85  # monodepth's SSIM weight in the appearance term
 NEAR_TRUTH = 0.1  # |k - 1| within this counts as the truth
+PULL_FROM = 0.25  # `pulled_in`: the loss falls at every factor from this one up to the truth
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,12 @@ class SceneCheck:
         """Some k away from the truth scores at least as well as the truth."""
         truth = self.losses[1.0]
         return any(v <= truth for k, v in self.losses.items() if abs(k - 1.0) > NEAR_TRUTH)
+
+    @property
+    def pulled_in(self) -> bool:
+        """The loss falls at every factor from PULL_FROM up to the truth: no local minimum on the way."""
+        path = [self.losses[k] for k in sorted(self.losses) if PULL_FROM <= k <= 1.0]
+        return all(b < a for a, b in itertools.pairwise(path))
 
 
 def appearance_loss(estimate: torch.Tensor, target: torch.Tensor, keep: torch.Tensor) -> float:
@@ -75,14 +90,16 @@ def true_disparity(depth: np.ndarray, data: EvalData) -> np.ndarray:
 
 def check_scene(left: np.ndarray, right: np.ndarray, disp: np.ndarray, warp_mode: str, fov_deg: float,
                 name: str = "", median_depth: float = float("nan"), factors: tuple[float, ...] = FACTORS,
-                border: bool = False) -> SceneCheck:
+                border: bool = False, scale: int = 0) -> SceneCheck:
     """left / right (H, W, 3) floats in [0, 1], the true left disparity (H, W, width fractions) -> the
-    loss at every factor (`border`: every pixel, also those that read the zero border at some factor)."""
+    loss at every factor (`border`: every pixel, also those that read the zero border at some factor;
+    `scale`: pyramid level, everything average-pooled by 2^scale; a width fraction needs no rescaling)."""
     def tensor(a: np.ndarray) -> torch.Tensor:
-        return torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)).permute(2, 0, 1)[None]
+        t = torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)).permute(2, 0, 1)[None]
+        return F.avg_pool2d(t, 2 ** scale) if scale else t
 
     lt, rt = tensor(left), tensor(right)
-    d = torch.from_numpy(disp.astype(np.float32))[None, None]
+    d = tensor(disp[..., None])
     # only pixels every factor reads from inside the other view: the zero border must not decide
     inside = torch.ones_like(rt[:, :1])
     keep = torch.ones(lt.shape[-2:], dtype=torch.bool)
@@ -94,7 +111,8 @@ def check_scene(left: np.ndarray, right: np.ndarray, disp: np.ndarray, warp_mode
     return SceneCheck(name, median_depth, losses)
 
 
-def check_data_set(folder: Path, split: str = "train", border: bool = False) -> list[SceneCheck]:
+def check_data_set(folder: Path, split: str = "train", border: bool = False,
+                   scale: int = 0) -> list[SceneCheck]:
     """Every stereo pair of a `panoconv synth` split, read as `panoconv evaluate` reads it."""
     data = open_data("synth", folder, split=split)
     meta = json.loads((folder / "meta.json").read_text())  # the warp: not part of EvalData
@@ -106,7 +124,7 @@ def check_data_set(folder: Path, split: str = "train", border: bool = False) -> 
         depth = data.read_gt(sample.gt).astype(np.float64)
         checks.append(check_scene(load_rgb(sample.image).pixels, load_rgb(sample.right).pixels,
                                   true_disparity(depth, data), warp_mode, fov_deg, sample.image.stem,
-                                  float(np.median(depth)), border=border))
+                                  float(np.median(depth)), border=border, scale=scale))
     return checks
 
 
@@ -117,9 +135,11 @@ def summary(folder: Path, checks: list[SceneCheck]) -> str:
     winners = [c.best_factor for c in bad]
     common = max(set(winners), key=winners.count) if winners else None
     share = 100 * len(bad) / len(checks)
+    pulled = sum(c.pulled_in for c in checks)
     return (f"{folder.name}: {len(bad)} of {len(checks)} scenes ambiguous ({share:.0f}%); "
             f"median depth {med(bad)} (ambiguous) vs {med(good)} (rest); "
-            f"most common best k among them: {common if common is not None else '-'}")
+            f"most common best k among them: {common if common is not None else '-'}; "
+            f"pulled in from k={PULL_FROM}: {pulled} of {len(checks)}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -128,14 +148,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--split", default="train")
     p.add_argument("--per-scene", action="store_true")
     p.add_argument("--border", action="store_true", help="score every pixel, the zero border too")
+    p.add_argument("--scale", type=int, default=0, choices=range(4),
+                   help="pyramid level of the training loss (0: full resolution, 3: 1/8)")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     for folder in args.data:
-        checks = check_data_set(folder, args.split, args.border)
+        checks = check_data_set(folder, args.split, args.border, args.scale)
         if args.per_scene:
             for c in checks:
                 print(f"  {c.name} median depth {c.median_depth:6.1f} m  best k {c.best_factor:5.3f}  "
-                      f"loss at k=1 {c.losses[1.0]:.4f}  {'AMBIGUOUS' if c.ambiguous else ''}")
+                      f"loss at k=1 {c.losses[1.0]:.4f}  {'AMBIGUOUS' if c.ambiguous else ''}"
+                      f"{'' if c.pulled_in else ' not pulled in'}")
         print(summary(folder, checks), flush=True)
     return 0
 

@@ -63,3 +63,24 @@ def test_true_disparity_is_what_the_evaluation_scores_as_the_true_depth():
     for data in (PINHOLE, equirect):
         np.testing.assert_allclose(_to_depth(pa.true_disparity(depth, data), data, "disparity", W), depth,
                                    rtol=1e-12)
+
+
+def _noise_on_blobs(seed: int) -> np.ndarray:
+    """Pixel noise over smooth blobs (H, W + SHIFT, 3): fine detail that aliases, a coarse shape that
+    does not."""
+    rng = np.random.default_rng(seed)
+    x = np.arange(W + SHIFT)[None, :, None]
+    y = np.arange(H)[:, None, None]
+    phase = rng.uniform(0, 2 * np.pi, size=(1, 1, 3))
+    blobs = 0.5 + 0.3 * np.sin(2 * np.pi * x / 48 + phase) * np.cos(2 * np.pi * y / 40)
+    return np.clip(blobs + 0.4 * (rng.uniform(size=(H, W + SHIFT, 3)) - 0.5), 0, 1)
+
+
+def test_the_coarse_pyramid_level_pulls_a_far_off_disparity_in_where_full_resolution_does_not():
+    left, right, depth = _pair(_noise_on_blobs(3))
+    full, coarse = _check(left, right, depth), _check(left, right, depth, scale=3)
+    assert full.best_factor == 1.0 and coarse.best_factor == 1.0
+    assert not full.pulled_in  # pixel noise: a quarter of the disparity scores no better than half of it
+    assert coarse.pulled_in  # pooled 8x, only the blobs remain, and the loss falls all the way to the truth
+    path = [coarse.losses[k] for k in sorted(coarse.losses) if pa.PULL_FROM <= k <= 1.0]
+    assert path[0] - path[-1] > 0.05
