@@ -116,7 +116,7 @@ def left_image_term(disps: list[torch.Tensor], left: torch.Tensor, right: torch.
     scale): the only half that reads the left disparity, the one output the oracle is taught and scored on."""
     total = 0.0
     n = config.num_scales
-    for d, lp, rp in zip(disps, scale_pyramid(left, n), scale_pyramid(right, n), strict=False):
+    for d, lp, rp in zip(disps[:n], scale_pyramid(left, n), scale_pyramid(right, n), strict=True):
         est = warp(rp, -d[:, :1], config.warp, config.fov_deg, config.equirect_rows)
         total += float(config.alpha * ssim_map(est, lp).mean() + (1 - config.alpha) * (est - lp).abs().mean())
     return total
