@@ -28,6 +28,7 @@ import json
 import math
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -37,14 +38,12 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import finetune_then_evaluate as fte
 from finetune_variants import level_check
-from photometric_ambiguity import true_disparity
+from photometric_ambiguity import stereo_scenes, true_disparity
 
 from panoconv.data.stereo import KIND_TO_WARP
 from panoconv.evaluation.datasets import open_data
 from panoconv.geometry.warps import warp
-from panoconv.io.images import load_rgb
-from panoconv.losses.monodepth import MonodepthLossConfig, scale_pyramid
-from panoconv.losses.ssim import ssim_map
+from panoconv.losses.monodepth import MonodepthLossConfig, image_term, scale_pyramid
 from panoconv.weights import load_model, save_weights
 
 NUM_SCALES = 4
@@ -56,21 +55,30 @@ def _chw(pixels: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(pixels, np.float32)).permute(2, 0, 1)
 
 
-def training_pairs(folder: Path) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The train split as (N, 3, H, W) left and right images and (N, 1, H, W) true left disparities (width
-    fractions, 0 where the depth is invalid)."""
+@dataclass(frozen=True)
+class TrainingPairs:
+    """The train split in memory: (N, 3, H, W) left and right images and (N, 1, H, W) true left disparities
+    (width fractions, 0 where the depth is invalid), and the loss settings of its warp."""
+    left: torch.Tensor
+    right: torch.Tensor
+    disparity: torch.Tensor
+    loss_config: MonodepthLossConfig
+
+
+def training_pairs(folder: Path) -> TrainingPairs:
+    """Read the train split once (both the oracle's training and every model's photometric factor use it)."""
     data = open_data("synth", folder, split="train")
     lefts, rights, disps = [], [], []
-    for s in data.samples:
-        if s.right is None:
-            raise SystemExit(f"{s.label()}: no right view in the train list")
-        depth = data.read_gt(s.gt).astype(np.float64)
+    for _, left, right, depth in stereo_scenes(data, "train"):
         valid = np.isfinite(depth) & (depth > 0)
         disp = np.where(valid, true_disparity(np.where(valid, depth, 1.0), data), 0.0)
-        lefts.append(_chw(load_rgb(s.image).pixels))
-        rights.append(_chw(load_rgb(s.right).pixels))
+        lefts.append(_chw(left))
+        rights.append(_chw(right))
         disps.append(torch.from_numpy(disp.astype(np.float32))[None])
-    return torch.stack(lefts), torch.stack(rights), torch.stack(disps)
+    meta = json.loads((folder / "meta.json").read_text())  # the warp and fov: not all of it in EvalData
+    config = MonodepthLossConfig(warp=KIND_TO_WARP[meta["kind"]],
+                                 **({"fov_deg": float(meta["fov_deg"])} if meta.get("fov_deg") else {}))
+    return TrainingPairs(torch.stack(lefts), torch.stack(rights), torch.stack(disps), config)
 
 
 def log_disparity_loss(disps: list[torch.Tensor], truth: torch.Tensor) -> torch.Tensor:
@@ -87,11 +95,12 @@ def log_disparity_loss(disps: list[torch.Tensor], truth: torch.Tensor) -> torch.
     return total
 
 
-def train_oracle(folder: Path, init: Path, steps: int, lr: float, batch: int, seed: int) -> tuple[dict, list]:
+def train_oracle(pairs: TrainingPairs, init: Path, steps: int, lr: float, batch: int,
+                 seed: int) -> tuple[dict, list]:
     """Adam on the supervised loss, batches drawn by a seeded permutation per epoch; returns the state
     dict and the loss per step."""
     torch.manual_seed(seed)
-    images, _, truth = training_pairs(folder)
+    images, truth = pairs.left, pairs.disparity
     model = load_model(init, architecture=fte.ARCH)
     model.train()
     opt = torch.optim.Adam(model.parameters(), lr=lr)
@@ -114,31 +123,26 @@ def left_image_term(disps: list[torch.Tensor], left: torch.Tensor, right: torch.
                     config: MonodepthLossConfig) -> float:
     """The left half of the training loss's image term (right view warped by the left disparity, every
     scale): the only half that reads the left disparity, the one output the oracle is taught and scored on."""
-    total = 0.0
     n = config.num_scales
-    for d, lp, rp in zip(disps[:n], scale_pyramid(left, n), scale_pyramid(right, n), strict=True):
-        est = warp(rp, -d[:, :1], config.warp, config.fov_deg, config.equirect_rows)
-        total += float(config.alpha * ssim_map(est, lp).mean() + (1 - config.alpha) * (est - lp).abs().mean())
-    return total
+    return sum(float(image_term(warp(rp, -d[:, :1], config.warp, config.fov_deg, config.equirect_rows), lp,
+                                config.alpha))
+               for d, lp, rp in zip(disps[:n], scale_pyramid(left, n), scale_pyramid(right, n), strict=True))
 
 
-def photometric_factor(folder: Path, weights: Path, batch: int = 8) -> float:
+def photometric_factor(pairs: TrainingPairs, weights: Path, batch: int = 8) -> float:
     """The factor on the left disparity (PHOTOMETRIC_FACTORS) with the lowest left image term over the
     train split, with upstream's loss settings and the data set's warp: the disparity level that the
     self-supervised loss wants from this model."""
-    meta = json.loads((folder / "meta.json").read_text())
-    config = MonodepthLossConfig(warp=KIND_TO_WARP[meta["kind"]],
-                                 **({"fov_deg": float(meta["fov_deg"])} if meta.get("fov_deg") else {}))
-    left, right, _ = training_pairs(folder)
     model = load_model(weights, architecture=fte.ARCH).eval()
     with torch.no_grad():
-        disps = [torch.cat(scale) for scale in zip(*(model(left[i:i + batch])
-                                                      for i in range(0, len(left), batch)))]
-        image = {f: left_image_term([d * f for d in disps], left, right, config) for f in PHOTOMETRIC_FACTORS}
+        disps = [torch.cat(scale) for scale in zip(*(model(pairs.left[i:i + batch])
+                                                      for i in range(0, len(pairs.left), batch)))]
+        image = {f: left_image_term([d * f for d in disps], pairs.left, pairs.right, pairs.loss_config)
+                 for f in PHOTOMETRIC_FACTORS}
     return min(image, key=image.get)
 
 
-def describe(folder: Path, weights: Path, threads: int) -> dict:
+def describe(folder: Path, pairs: TrainingPairs, weights: Path, threads: int) -> dict:
     """Every column of the table for one model."""
     scores = fte.score(argparse.Namespace(threads=threads, device="cpu"), folder, {"model": weights})["model"]
     level = level_check(folder, weights)
@@ -147,7 +151,7 @@ def describe(folder: Path, weights: Path, threads: int) -> dict:
             "abs_rel_at_best": level.abs_rel_at_best, "predicted_medians": level.predicted_medians,
             "true_medians": level.true_medians,
             "median_depth_correlation": float(np.corrcoef(level.predicted_medians, level.true_medians)[0, 1]),
-            "photometric_factor": photometric_factor(folder, weights)}
+            "photometric_factor": photometric_factor(pairs, weights)}
 
 
 def named_model(text: str) -> tuple[str, Path]:
@@ -175,12 +179,13 @@ def main(argv: list[str] | None = None) -> int:
     weights, stamp = args.out / "oracle.safetensors", args.out / "oracle.json"
     settings = {"data": str(args.data.resolve()), "init": str(args.init.resolve()), "steps": args.steps,
                 "lr": args.lr, "batch": args.batch, "seed": args.seed}
-    if weights.is_file() and stamp.is_file() and json.loads(stamp.read_text())["settings"] == settings:
-        trained = json.loads(stamp.read_text())
+    pairs = training_pairs(args.data)
+    trained = json.loads(stamp.read_text()) if stamp.is_file() and weights.is_file() else None
+    if trained is not None and trained["settings"] == settings:
         print(f"supervised oracle: reused {weights}", flush=True)
     else:
         t0 = time.perf_counter()
-        state, losses = train_oracle(args.data, args.init, args.steps, args.lr, args.batch, args.seed)
+        state, losses = train_oracle(pairs, args.init, args.steps, args.lr, args.batch, args.seed)
         if not all(math.isfinite(x) for x in losses):
             raise SystemExit("supervised oracle: the loss became non-finite")
         k = max(1, min(50, len(losses) // 5))
@@ -193,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
           f"({trained['threads']} threads), loss {trained['loss_first']:.3f} -> {trained['loss_last']:.3f}",
           flush=True)
     models = {"start": args.init, **dict(args.model), "oracle (supervised, the truth)": weights}
-    rows = {name: describe(args.data, w, args.threads) for name, w in models.items()}
+    rows = {name: describe(args.data, pairs, w, args.threads) for name, w in models.items()}
     print(f"\n{args.data.name}, test split; torch {torch.__version__}, {args.threads} threads, "
           f"seed {args.seed}")
     print("| model | metric abs_rel | median-scaled | best factor -> abs_rel | median depth per scene | "

@@ -29,6 +29,7 @@ import itertools
 import json
 import math
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,21 +112,25 @@ def check_scene(left: np.ndarray, right: np.ndarray, disp: np.ndarray, warp_mode
     return SceneCheck(name, median_depth, losses)
 
 
+def stereo_scenes(data: EvalData, split: str) -> Iterator[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
+    """(name, left, right (H, W, 3) in [0, 1], ground-truth depth (H, W) float64) for every pair of a split
+    opened with `open_data`; a row without its right view stops the run, naming it."""
+    for sample in data.samples:
+        if sample.right is None:
+            raise SystemExit(f"{sample.label()}: no right view in the {split} list")
+        yield (sample.image.stem, load_rgb(sample.image).pixels, load_rgb(sample.right).pixels,
+               data.read_gt(sample.gt).astype(np.float64))
+
+
 def check_data_set(folder: Path, split: str = "train", border: bool = False,
                    scale: int = 0) -> list[SceneCheck]:
     """Every stereo pair of a `panoconv synth` split, read as `panoconv evaluate` reads it."""
     data = open_data("synth", folder, split=split)
     meta = json.loads((folder / "meta.json").read_text())  # the warp: not part of EvalData
     warp_mode, fov_deg = KIND_TO_WARP[meta["kind"]], math.degrees(data.fov_rad)
-    checks = []
-    for sample in data.samples:
-        if sample.right is None:
-            raise SystemExit(f"{sample.label()}: no right view in the {split} list")
-        depth = data.read_gt(sample.gt).astype(np.float64)
-        checks.append(check_scene(load_rgb(sample.image).pixels, load_rgb(sample.right).pixels,
-                                  true_disparity(depth, data), warp_mode, fov_deg, sample.image.stem,
-                                  float(np.median(depth)), border=border, scale=scale))
-    return checks
+    return [check_scene(left, right, true_disparity(depth, data), warp_mode, fov_deg, name,
+                        float(np.median(depth)), border=border, scale=scale)
+            for name, left, right, depth in stereo_scenes(data, split)]
 
 
 def summary(folder: Path, checks: list[SceneCheck]) -> str:

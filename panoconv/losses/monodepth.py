@@ -105,6 +105,13 @@ def _check_finite(named: list[tuple[str, torch.Tensor]]) -> None:
         raise NonFiniteError(f"non-finite values in {', '.join(bad)} before the warp")
 
 
+def image_term(est: torch.Tensor, target: torch.Tensor, alpha: float) -> torch.Tensor:
+    """One view's appearance term at one scale: alpha mean SSIM dissimilarity + (1 - alpha) mean L1."""
+    ssim = torch.mean(ssim_map(est, target))
+    l1 = torch.mean(torch.abs(est - target))
+    return alpha * ssim + (1 - alpha) * l1
+
+
 def monodepth_loss(disps: list[torch.Tensor], left: torch.Tensor, right: torch.Tensor,
                    config: MonodepthLossConfig = MonodepthLossConfig()) -> LossOutput:
     """disps [disp1 (B,2,H,W), disp2 (H/2), disp3, disp4], left / right (B, C, H, W) -> LossOutput.
@@ -125,15 +132,10 @@ def monodepth_loss(disps: list[torch.Tensor], left: torch.Tensor, right: torch.T
     def w(img: torch.Tensor, d: torch.Tensor) -> torch.Tensor:
         return warp(img, d, config.warp, config.fov_deg, config.equirect_rows)  # type: ignore[arg-type]
 
-    def image_term(est: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        ssim = torch.mean(ssim_map(est, target))
-        l1 = torch.mean(torch.abs(est - target))
-        return config.alpha * ssim + (1 - config.alpha) * l1
-
     image_l, image_r, smooth_l, smooth_r, lr_l, lr_r = [], [], [], [], [], []
     for i in range(n):
-        image_l.append(image_term(w(right_pyr[i], -d_left[i]), left_pyr[i]))
-        image_r.append(image_term(w(left_pyr[i], d_right[i]), right_pyr[i]))
+        image_l.append(image_term(w(right_pyr[i], -d_left[i]), left_pyr[i], config.alpha))
+        image_r.append(image_term(w(left_pyr[i], d_right[i]), right_pyr[i], config.alpha))
         sl = torch.mean(torch.abs(edge_aware_smoothness(d_left[i], left_pyr[i], "x"))) / 2 ** i
         sr = torch.mean(torch.abs(edge_aware_smoothness(d_right[i], right_pyr[i], "x"))) / 2 ** i
         if config.y_smoothness:
