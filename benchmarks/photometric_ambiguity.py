@@ -41,11 +41,12 @@ from panoconv.data.stereo import KIND_TO_WARP
 from panoconv.evaluation.datasets import EvalData, open_data
 from panoconv.geometry.warps import warp
 from panoconv.io.images import load_rgb
+from panoconv.losses.monodepth import MonodepthLossConfig
 from panoconv.losses.ssim import ssim_map
 
 #: the scales of the true disparity tried; 1.0 is the truth
 FACTORS = (0.0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875, 0.9, 1.0, 1.1, 1.25, 1.5)
-ALPHA = 0.85  # monodepth's SSIM weight in the appearance term
+ALPHA = MonodepthLossConfig().alpha  # the training loss's SSIM weight in the appearance term (0.85)
 NEAR_TRUTH = 0.1  # |k - 1| within this counts as the truth
 PULL_FROM = 0.25  # `pulled_in`: the loss falls at every factor from this one up to the truth
 
